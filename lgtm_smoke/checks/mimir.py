@@ -1,0 +1,60 @@
+"""Mimir: remote-write one sample through the ALB, read it back with PromQL."""
+from __future__ import annotations
+
+import json
+import time
+
+from ..encoding import remote_write
+from ..probes import CheckFailed, NotYetVisible, ProbeContext, expect_status, probe
+
+METRIC = "lgtm_smoke_probe"
+# Fixed series: the run lives in the sample value, never in a label (bounded cardinality).
+LABELS = {"__name__": METRIC, "job": "lgtm-smoke", "check": "mimir", "synthetic": "true"}
+QUERY = f'{METRIC}{{job="lgtm-smoke",check="mimir"}}'
+
+
+def run_value(run_id: str) -> float:
+    """The run id as a sample value: 48 bits fit a float64 exactly."""
+    return float(int(run_id, 16))
+
+
+def _out_of_order(ex) -> bool:
+    # Another run wrote the same series a moment later: push again with a fresh timestamp.
+    t = ex.text.lower()
+    return ex.status == 400 and ("out of order" in t or "out-of-order" in t or "duplicate sample" in t
+                                 or "duplicate-timestamp" in t)
+
+
+def parse_prom_json(ex, phase: str) -> dict:
+    try:
+        data = ex.json()
+    except (ValueError, json.JSONDecodeError):
+        raise CheckFailed(f"{phase}: {ex.method} {ex.path} → {ex.status} is not Prometheus JSON: {ex.preview(120)}")
+    if data.get("status") != "success":
+        raise CheckFailed(f"{phase}: {ex.method} {ex.path} → status {data.get('status')!r}: {data.get('error')}")
+    return data["data"]
+
+
+@probe("mimir.remote_write", backend="mimir")
+def remote_write_round_trip(ctx: ProbeContext) -> dict:
+    value = run_value(ctx.run_id)
+    sent = {}
+
+    def send():
+        sent["ts"] = int(time.time() * 1000)
+        body = remote_write.encode([remote_write.Series(LABELS, value, sent["ts"])])
+        return ctx.client.post("/api/v1/push", data=body, headers=remote_write.HEADERS)
+
+    ctx.push(send, retry_on=_out_of_order, what="remote write")
+
+    def fetch() -> dict:
+        ex = ctx.client.get("/prometheus/api/v1/query", params={"query": QUERY, "time": f"{sent['ts'] / 1000:.3f}"})
+        result = parse_prom_json(expect_status(ex, "read"), "read")["result"]
+        if not result:
+            raise NotYetVisible(ex, "no series")
+        got = result[0]["value"][1]
+        if float(got) != value:
+            raise NotYetVisible(ex, f"value {got} (expected {value:.0f}, this run's id {ctx.run_id})")
+        return {"query": QUERY, "value": got, "expected": f"{value:.0f}", "timestamp_ms": sent["ts"]}
+
+    return ctx.read_back(fetch, what=f"sample {QUERY} = {value:.0f}")

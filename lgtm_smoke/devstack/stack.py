@@ -1,0 +1,139 @@
+"""The local reference stack: real nginx (ALB) in front of real Prometheus (behind a
+Mimir gate) and contract-faithful stand-ins for the backends that cannot run here.
+
+Everything listens on free 127.0.0.1 ports. Faults can be switched while the stack runs,
+so a whole fault matrix runs on one stack.
+"""
+from __future__ import annotations
+
+import shutil
+import tempfile
+import time
+from pathlib import Path
+from typing import Callable
+
+from .. import routes as routes_mod
+from .faults import Faults
+from .httpbase import Backend, BackendServer
+from .nginx import Nginx
+from .ports import closed_port, free_port
+from .prometheus import PrometheusPool
+
+
+def _drop_target(target_group: str) -> Callable:
+    def apply(table: routes_mod.RouteTable) -> None:
+        table.rules = [r for r in table.rules if r.target_group != target_group]
+    return apply
+
+
+# fault name -> how it changes the ALB's route table (other faults act in the backends)
+ROUTE_FAULTS: dict[str, Callable[[routes_mod.RouteTable], None]] = {
+    "mimir-route-404": _drop_target("mimir"),
+    "loki-route-404": _drop_target("loki"),
+}
+
+
+def _backends(pool: PrometheusPool, faults: Faults) -> dict[str, Backend]:
+    """target group -> the Backend that serves it."""
+    from .grafana import Grafana
+    from .loki_emulator import LokiEmulator
+    from .mimir_gate import MimirGate
+    from .pyroscope_emulator import PyroscopeEmulator
+    from .tempo_emulator import tempo_backends
+
+    return {
+        "mimir": MimirGate(pool, faults),
+        "loki": LokiEmulator(faults),
+        **tempo_backends(faults),
+        "pyroscope": PyroscopeEmulator(faults),
+        "grafana": Grafana(faults),
+    }
+
+
+class ReferenceStack:
+    def __init__(self, faults: list[str] | tuple[str, ...] = (), routes_path: str | None = None,
+                 tenants: tuple[str, ...] = ()):
+        self.faults = Faults(faults)
+        self.base_routes = routes_mod.load(routes_path)
+        self.prestart_tenants = tenants
+        self.workdir: Path | None = None
+        self.servers: dict[str, BackendServer] = {}
+        self.nginx: Nginx | None = None
+        self.pool: PrometheusPool | None = None
+        self._down_port = closed_port()
+
+    # --- lifecycle -----------------------------------------------------------------
+    def start(self) -> "ReferenceStack":
+        t0 = time.monotonic()
+        self.workdir = Path(tempfile.mkdtemp(prefix="lgtm-devstack-"))
+        try:
+            self.pool = PrometheusPool(self.workdir / "prometheus")
+            for tg, backend in _backends(self.pool, self.faults).items():
+                self.servers[tg] = BackendServer(backend).start()
+            self.nginx = Nginx(self.workdir / "nginx", free_port())
+            self.nginx.start(self._routes(), self._upstreams())
+            for tenant in self.prestart_tenants:  # the first push should not pay for a TSDB start
+                self.pool.get(tenant)
+        except BaseException:
+            self.stop()
+            raise
+        self.started_in = time.monotonic() - t0
+        return self
+
+    def stop(self) -> None:
+        if self.nginx:
+            self.nginx.stop()
+            self.nginx = None
+        for server in self.servers.values():
+            server.stop()
+        self.servers.clear()
+        if self.pool:
+            self.pool.stop()
+            self.pool = None
+        if self.workdir:
+            shutil.rmtree(self.workdir, ignore_errors=True)
+            self.workdir = None
+
+    def __enter__(self) -> "ReferenceStack":
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+    # --- faults ----------------------------------------------------------------------
+    def set_faults(self, specs: list[str] | tuple[str, ...]) -> None:
+        """Switch faults on a running stack (routes reload in nginx; backends re-read)."""
+        self.faults.set(specs)
+        for server in self.servers.values():
+            server.backend.requests_seen = 0  # flaky-5xx counts from the switch
+        self.nginx.reload(self._routes(), self._upstreams())
+
+    def _routes(self) -> routes_mod.RouteTable:
+        table = self.base_routes.copy()
+        for name in self.faults.active:
+            if name in ROUTE_FAULTS:
+                ROUTE_FAULTS[name](table)
+        return table
+
+    def _upstreams(self) -> dict[str, str]:
+        ups = {}
+        for tg, spec in self.base_routes.target_groups.items():
+            server = self.servers.get(tg)
+            down = server is None or self.faults.down(spec.get("service", tg))
+            ups[tg] = f"127.0.0.1:{self._down_port if down else server.port}"
+        return ups
+
+    # --- what users need ---------------------------------------------------------------
+    @property
+    def url(self) -> str:
+        return self.nginx.url
+
+    def backend(self, target_group: str) -> Backend:
+        return self.servers[target_group].backend
+
+    def describe(self) -> dict:
+        return {
+            "alb": self.url,
+            "faults": self.faults.describe(),
+            "backends": {tg: s.url for tg, s in self.servers.items()},
+        }

@@ -1,0 +1,1 @@
+"""Wire formats the smoke suite speaks (and the reference stack decodes)."""

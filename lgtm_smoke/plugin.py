@@ -1,0 +1,198 @@
+"""The pytest plugin (entry point `pytest11: lgtm_smoke`).
+
+`pytest -m smoke --alb $ALB_DNS` finds the shipped smoke suite, resolves the run's
+settings once, starts every selected probe concurrently, and hands each test its own
+probe's outcome. Selecting smoke tests without an ALB is a usage error (exit 4).
+"""
+from __future__ import annotations
+
+import socket
+from pathlib import Path
+
+import pytest
+
+from . import config as cfg
+from .config import SmokeConfig, UsageError
+
+SMOKE_DIR = Path(__file__).resolve().parent / "smoke"
+MARKERS = {
+    "smoke": "post-deploy smoke checks against a running stack (needs --alb or --devstack)",
+    "mimir": "metrics: remote write to Mimir and PromQL read-back",
+    "loki": "logs: Loki push and LogQL read-back",
+    "tempo": "traces: OTLP to Tempo and trace read-back",
+    "pyroscope": "profiles: pprof to Pyroscope and read-back",
+    "grafana": "Grafana health, login and datasources",
+    "aws": "AWS resources via boto3 (ECS, ALB, S3, ElastiCache, Cloud Map)",
+    "security": "tenant isolation, auth and exposed endpoints",
+    "preflight": "static checks over infra/ before deploy (no AWS, no network)",
+    "slow": "long-running repetitions, not part of the default CI run",
+}
+CONFIG_KEY = pytest.StashKey[SmokeConfig]()
+RUNNER_KEY = pytest.StashKey[object]()
+STACK_KEY = pytest.StashKey[object]()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("lgtm-smoke", "LGTM stack smoke tests")
+    group.addoption("--alb", help="ALB DNS name, host:port or URL (env LGTM_ALB)")
+    group.addoption("--tenant", help="X-Scope-OrgID of the stack (env LGTM_TENANT; default: tenant_id in common.tfvars)")
+    group.addoption("--readback-timeout", help="seconds to wait for pushed data to become readable (env LGTM_READBACK_TIMEOUT; default 30)")
+    group.addoption("--run-id", help="12 hex digits identifying this run's data (env LGTM_RUN_ID; default random)")
+    group.addoption("--tfvars", help="the stack's common.tfvars for defaults (env LGTM_TFVARS; default infra/terraform/environments/prod/common.tfvars when present)")
+    group.addoption("--devstack", action="store_true", help="start the local reference stack for this session and point --alb at it")
+    group.addoption("--fault", action="append", default=[], metavar="NAME[=VALUE]", help="with --devstack: inject a named fault (repeatable)")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    for name, text in MARKERS.items():
+        config.addinivalue_line("markers", f"{name}: {text}")
+    if _wants_smoke(config) and config.args_source != pytest.Config.ArgsSource.ARGS:
+        # Explicit paths win; otherwise run the shipped suite (works from any directory).
+        if config.args_source == pytest.Config.ArgsSource.INVOCATION_DIR:
+            config.args = [str(SMOKE_DIR)]
+        elif str(SMOKE_DIR) not in config.args:
+            config.args = [*config.args, str(SMOKE_DIR)]
+
+
+def _wants_smoke(config: pytest.Config) -> bool:
+    return bool(config.getoption("alb") or cfg.env("LGTM_ALB") or config.getoption("devstack")
+                or "smoke" in (config.getoption("markexpr") or ""))
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:  # everything in the shipped suite is a smoke check
+        if SMOKE_DIR in Path(str(item.path)).parents:
+            item.add_marker(pytest.mark.smoke)
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_finish(session: pytest.Session) -> None:
+    items = [i for i in session.items if i.get_closest_marker("smoke")]
+    if not items:
+        return
+    config = session.config
+    smoke = resolve(config)
+    config.stash[CONFIG_KEY] = smoke
+    from .http import Client
+    from .probes import Runner, load_all
+
+    registry = load_all()
+    runner = Runner(smoke, Client(smoke.alb, smoke.tenant))
+    config.stash[RUNNER_KEY] = runner
+    wanted = {spec.id for spec in registry.values() for item in items if spec.fixture_name in item.fixturenames}
+    runner.start(sorted(wanted))
+
+
+def resolve(config: pytest.Config) -> SmokeConfig:
+    """Options > environment > tfvars > defaults; UsageError (exit 4) on bad input."""
+    opt = config.getoption
+    tfvars_path = cfg.find_tfvars(opt("tfvars") or cfg.env("LGTM_TFVARS"), Path(str(config.invocation_params.dir)))
+    tfvars = cfg.load_tfvars(tfvars_path)
+    alb_raw, alb_src = opt("alb"), "--alb"
+    if not alb_raw and cfg.env("LGTM_ALB"):
+        alb_raw, alb_src = cfg.env("LGTM_ALB"), "LGTM_ALB"
+    if opt("devstack"):
+        alb_raw, alb_src = _start_devstack(config), "--devstack"
+    if not alb_raw:
+        raise UsageError("smoke tests need the ALB: pass --alb <ALB DNS name> (or set LGTM_ALB), "
+                         "or --devstack for the local reference stack")
+    alb = cfg.parse_alb(alb_raw, alb_src)
+    tenant_raw, tenant_src = opt("tenant"), "--tenant"
+    if not tenant_raw:
+        tenant_raw, tenant_src = cfg.env("LGTM_TENANT"), "LGTM_TENANT"
+    if not tenant_raw and tfvars.get("tenant_id"):
+        tenant_raw, tenant_src = str(tfvars["tenant_id"]), f"tenant_id in {tfvars_path}"
+    if not tenant_raw and opt("devstack"):
+        tenant_raw, tenant_src = "lgtm-smoke-dev", "--devstack default"
+    tenant = cfg.parse_tenant(tenant_raw, tenant_src if tenant_raw else "--tenant (or LGTM_TENANT)")
+    timeout_raw = opt("readback_timeout") or cfg.env("LGTM_READBACK_TIMEOUT") or 30
+    timeout = cfg.parse_timeout(timeout_raw, "--readback-timeout" if opt("readback_timeout") else "LGTM_READBACK_TIMEOUT")
+    run_raw = opt("run_id") or cfg.env("LGTM_RUN_ID")
+    run_id = cfg.parse_run_id(run_raw) if run_raw else cfg.new_run_id()
+    _check_resolves(alb)
+    return SmokeConfig(alb=alb, tenant=tenant, readback_timeout=timeout, run_id=run_id,
+                       tfvars_path=tfvars_path, tfvars=tfvars)
+
+
+def _check_resolves(alb: cfg.Alb) -> None:
+    """A typo in --alb is a usage error, found once, not in every check."""
+    try:
+        socket.getaddrinfo(alb.host, alb.port or 80, proto=socket.IPPROTO_TCP)
+    except socket.gaierror:
+        raise UsageError(f"cannot resolve ALB host {alb.host!r}: check --alb (the ALB's DNS name from "
+                         "`terraform output alb_dns_name`)") from None
+
+
+def _start_devstack(config: pytest.Config) -> str:
+    from .devstack.faults import FaultError
+    from .devstack.stack import ReferenceStack
+
+    try:
+        stack = ReferenceStack(config.getoption("fault"))
+    except FaultError as e:
+        raise UsageError(f"--fault: {e}") from None
+    stack.start()
+    config.stash[STACK_KEY] = stack
+    return stack.url
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    runner = config.stash.get(RUNNER_KEY, None)
+    if runner is not None:
+        runner.close()
+    stack = config.stash.get(STACK_KEY, None)
+    if stack is not None:
+        stack.stop()
+
+
+# --- fixtures -------------------------------------------------------------------------
+@pytest.fixture(scope="session")
+def smoke_config(pytestconfig: pytest.Config) -> SmokeConfig:
+    """The resolved run settings (ALB, tenant, run id, timeouts, tfvars)."""
+    try:
+        return pytestconfig.stash[CONFIG_KEY]
+    except KeyError:
+        pytest.fail("smoke_config is only available to smoke tests (mark them `smoke`)", pytrace=False)
+
+
+@pytest.fixture(scope="session")
+def smoke_runner(pytestconfig: pytest.Config):
+    return pytestconfig.stash[RUNNER_KEY]
+
+
+@pytest.fixture(scope="session")
+def alb_client(smoke_runner):
+    """The pooled HTTP client to the ALB, sending the run's tenant."""
+    return smoke_runner.client
+
+
+class ProbeHandle:
+    """What a smoke test gets for its probe: `verify()` waits for it and returns evidence."""
+
+    def __init__(self, runner, pid: str):
+        self.runner, self.id = runner, pid
+
+    def verify(self) -> dict:
+        outcome = self.runner.outcome(self.id)
+        if not outcome.ok:
+            pytest.fail(f"[{self.id}] {outcome.message()}", pytrace=False)
+        return outcome.evidence
+
+
+def _probe_fixture(spec):
+    @pytest.fixture(name=spec.fixture_name)
+    def handle(smoke_runner) -> ProbeHandle:
+        return ProbeHandle(smoke_runner, spec.id)
+
+    handle.__doc__ = f"Probe {spec.id} ({spec.backend}): started at collection, verified in the test."
+    return handle
+
+
+def _register_probe_fixtures() -> None:
+    from .probes import load_all
+
+    for spec in load_all().values():
+        globals()[f"_fixture_{spec.fixture_name}"] = _probe_fixture(spec)
+
+
+_register_probe_fixtures()

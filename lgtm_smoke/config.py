@@ -75,7 +75,8 @@ def parse_tenant(value: str | None, source: str) -> str:
     tenant = (value or "").strip()
     # Mimir/Loki/Tempo reject tenant ids that are too long or hold path-unsafe characters.
     if not tenant:
-        raise UsageError(f"no tenant: pass {source} (the X-Scope-OrgID your stack uses), e.g. --tenant jsj-lgtm-header")
+        raise UsageError("no tenant: pass --tenant (or set LGTM_TENANT) with the X-Scope-OrgID your stack uses, "
+                         "e.g. --tenant jsj-lgtm-header")
     if len(tenant) > 150 or tenant in (".", "..") or any(c in tenant for c in "/\\|\n\r\t ") or not tenant.isprintable():
         raise UsageError(f"tenant {tenant!r} from {source} is not a valid X-Scope-OrgID (≤150 chars, no '/', '|' or spaces)")
     return tenant

@@ -41,11 +41,17 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--tfvars", help="the stack's common.tfvars for defaults (env LGTM_TFVARS; default infra/terraform/environments/prod/common.tfvars when present)")
     group.addoption("--devstack", action="store_true", help="start the local reference stack for this session and point --alb at it")
     group.addoption("--fault", action="append", default=[], metavar="NAME[=VALUE]", help="with --devstack: inject a named fault (repeatable)")
+    group.addoption("--summary-md", metavar="PATH", help="write the verdict as Markdown (also appended to $GITHUB_STEP_SUMMARY when set)")
+    group.addoption("--report-json", metavar="PATH", help="write the verdict as JSON (check, backend, outcome, latency, cause, run id, tenant, ALB)")
 
 
+@pytest.hookimpl(tryfirst=True)  # before the terminal reporter reads the verbosity
 def pytest_configure(config: pytest.Config) -> None:
+    if _wants_smoke(config) and config.option.verbose == 0:
+        config.option.verbose = 1  # one live line per check, with its push→visible latency
     for name, text in MARKERS.items():
         config.addinivalue_line("markers", f"{name}: {text}")
+    config.pluginmanager.register(Verdict(config), "lgtm_smoke_verdict")
     if _wants_smoke(config) and config.args_source != pytest.Config.ArgsSource.ARGS:
         # Explicit paths win; otherwise run the shipped suite (works from any directory).
         if config.args_source == pytest.Config.ArgsSource.INVOCATION_DIR:
@@ -97,6 +103,7 @@ def resolve(config: pytest.Config) -> SmokeConfig:
         raise UsageError("smoke tests need the ALB: pass --alb <ALB DNS name> (or set LGTM_ALB), "
                          "or --devstack for the local reference stack")
     alb = cfg.parse_alb(alb_raw, alb_src)
+    _check_resolves(alb)
     tenant_raw, tenant_src = opt("tenant"), "--tenant"
     if not tenant_raw:
         tenant_raw, tenant_src = cfg.env("LGTM_TENANT"), "LGTM_TENANT"
@@ -104,12 +111,11 @@ def resolve(config: pytest.Config) -> SmokeConfig:
         tenant_raw, tenant_src = str(tfvars["tenant_id"]), f"tenant_id in {tfvars_path}"
     if not tenant_raw and opt("devstack"):
         tenant_raw, tenant_src = "lgtm-smoke-dev", "--devstack default"
-    tenant = cfg.parse_tenant(tenant_raw, tenant_src if tenant_raw else "--tenant (or LGTM_TENANT)")
+    tenant = cfg.parse_tenant(tenant_raw, tenant_src)
     timeout_raw = opt("readback_timeout") or cfg.env("LGTM_READBACK_TIMEOUT") or 30
     timeout = cfg.parse_timeout(timeout_raw, "--readback-timeout" if opt("readback_timeout") else "LGTM_READBACK_TIMEOUT")
     run_raw = opt("run_id") or cfg.env("LGTM_RUN_ID")
     run_id = cfg.parse_run_id(run_raw) if run_raw else cfg.new_run_id()
-    _check_resolves(alb)
     return SmokeConfig(alb=alb, tenant=tenant, readback_timeout=timeout, run_id=run_id,
                        tfvars_path=tfvars_path, tfvars=tfvars)
 
@@ -143,6 +149,85 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     stack = config.stash.get(STACK_KEY, None)
     if stack is not None:
         stack.stop()
+
+
+# --- the verdict -----------------------------------------------------------------------
+def _area(item: pytest.Item) -> str:
+    from .report import AREAS
+
+    return next((a for a in AREAS if item.get_closest_marker(a)), "other")
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call):
+    outcome = yield
+    report = outcome.get_result()
+    if not item.get_closest_marker("smoke"):
+        return
+    report.lgtm_area = _area(item)
+    runner = item.config.stash.get(RUNNER_KEY, None)
+    for pid in getattr(runner, "outcomes", {}):
+        from .probes import REGISTRY
+
+        if REGISTRY[pid].fixture_name in item.fixturenames:
+            probe = runner.outcomes[pid]
+            report.lgtm_probe = probe
+            if report.when == "call":
+                report.user_properties.append(("probe", pid))
+                if probe.latency is not None:
+                    report.user_properties.append(("push_to_visible_ms", f"{probe.latency * 1000:.0f}"))
+
+
+class Verdict:
+    """Collects one record per smoke check and renders the verdict at the end."""
+
+    def __init__(self, config: pytest.Config):
+        self.config = config
+        self.records: list = []
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        area = getattr(report, "lgtm_area", None)
+        if area is None or not (report.when == "call" or report.failed or report.skipped):
+            return
+        from .report import CheckRecord, first_line
+
+        probe = getattr(report, "lgtm_probe", None)
+        outcome = report.outcome if report.when == "call" else ("skipped" if report.skipped else "error")
+        cause = ""
+        if report.failed:
+            cause = probe.cause if probe is not None and not probe.ok else first_line(report.longreprtext)
+        elif report.skipped and isinstance(report.longrepr, tuple):
+            cause = report.longrepr[2].removeprefix("Skipped: ")
+        self.records.append(CheckRecord(
+            check=report.nodeid.split("/")[-1], name=report.nodeid.split("::")[-1], backend=area, outcome=outcome,
+            cause=cause, push_ok=probe.push_ok if probe else None, read_ok=probe.read_ok if probe else None,
+            latency_ms=probe.latency * 1000 if probe and probe.latency is not None else None,
+            duration_ms=report.duration * 1000, probe=probe.check if probe else None))
+
+    def pytest_report_teststatus(self, report: pytest.TestReport, config: pytest.Config):
+        probe = getattr(report, "lgtm_probe", None)
+        if report.when == "call" and report.passed and probe is not None and probe.latency is not None:
+            return "passed", ".", (f"PASSED (push→visible {probe.latency * 1000:.0f} ms)", {"green": True})
+        return None
+
+    def pytest_terminal_summary(self, terminalreporter, exitstatus, config: pytest.Config) -> None:
+        smoke = config.stash.get(CONFIG_KEY, None)
+        if not self.records or smoke is None:
+            return
+        from . import report
+
+        meta = {"target": smoke.describe(), "run_id": smoke.run_id, "tenant": smoke.tenant, "alb": smoke.alb.base_url}
+        terminalreporter.section("lgtm-smoke verdict")
+        for line in report.terminal_lines(self.records, meta):
+            terminalreporter.write_line(line)
+        md = report.markdown(self.records, meta)
+        if config.getoption("summary_md"):
+            report.write(config.getoption("summary_md"), md)
+        step_summary = cfg.env("GITHUB_STEP_SUMMARY")
+        if step_summary and step_summary != config.getoption("summary_md"):
+            report.write(step_summary, md, append=True)
+        if config.getoption("report_json"):
+            report.write(config.getoption("report_json"), report.json_report(self.records, meta))
 
 
 # --- fixtures -------------------------------------------------------------------------

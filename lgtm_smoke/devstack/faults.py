@@ -18,6 +18,12 @@ KNOWN: dict[str, tuple[bool, str]] = {
     "tenant-leak": (False, "queries ignore the tenant and see every tenant's data"),
     "slow-ingest": (True, "data becomes queryable only SECONDS after the push"),
     "flaky-5xx": (True, "the first N requests to each backend answer 503"),
+    "grafana-down": (False, "Grafana is not running: the ALB's default target answers 502"),
+    "grafana-default-password": (False, "Grafana still accepts admin/admin"),
+    "grafana-anonymous": (False, "Grafana has anonymous access on: API calls without a login succeed"),
+    "grafana-datasource-no-tenant": (False, "the Loki datasource lost its X-Scope-OrgID header: health fails, proxy reads get 401"),
+    "admin-endpoint-exposed": (False, "the ALB's deny rules are gone and /flush, /config, /runtime_config reach Mimir"),
+    "ingest-5xx-on-garbage": (False, "Mimir answers 500 (not 400) to a remote-write body that is not snappy protobuf"),
 }
 SCOPABLE = ("slow-ingest", "flaky-5xx", "tenant-leak")
 

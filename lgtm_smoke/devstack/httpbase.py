@@ -87,7 +87,7 @@ class Backend:
     def __init__(self, faults=None):
         from .faults import Faults
 
-        self.faults = faults or Faults()
+        self.faults = faults if faults is not None else Faults()
         self.lock = threading.RLock()
         self.requests_seen = 0
         self._routes: list[tuple[str, re.Pattern, Callable]] = []

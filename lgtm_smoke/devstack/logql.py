@@ -92,7 +92,10 @@ def _unquote_go(body: str) -> str:
             digits = body[i + 2:i + 2 + width]
             if len(digits) != width or not re.fullmatch(r"[0-9a-fA-F]+", digits):
                 raise ValueError("invalid syntax")
-            out.append(chr(int(digits, 16)))
+            code = int(digits, 16)
+            if nxt != "x" and (code > 0x10FFFF or 0xD800 <= code <= 0xDFFF):
+                raise ValueError("invalid syntax")  # Go: !utf8.ValidRune -> ErrSyntax (surrogates too)
+            out.append(chr(code))
             i += 2 + width
         elif nxt in "01234567":
             digits = body[i + 1:i + 4]
@@ -133,7 +136,8 @@ def tokenize(text: str) -> list[Token]:
             try:
                 value = raw if c == "`" else _unquote_go(raw)
             except ValueError:
-                raise ParseError("invalid syntax", *_line_col(text, i)) from None
+                raise ParseError(f"error unquoting string {text[i:j + 1]}: invalid syntax",
+                                 *_line_col(text, i)) from None
             toks.append(Token("STRING", text[i:j + 1], i, value))
             i = j + 1
             continue
@@ -159,7 +163,7 @@ def tokenize(text: str) -> list[Token]:
                 i += len(p)
                 break
         else:
-            raise ParseError(f"unexpected character: {c!r}", *_line_col(text, i))
+            raise ParseError(f"unexpected character: '{c}'", *_line_col(text, i))
     toks.append(Token("$end", "", len(text)))
     return toks
 
@@ -509,7 +513,8 @@ def parse_metric(text: str) -> list[tuple[str, str]]:
     try:
         toks = tokenize(text)
     except ParseError as e:
-        raise LabelSetError(f"{e.line}:{e.col}: parse error: {e.msg}") from None
+        msg = e.msg.replace("unexpected character:", "unexpected character inside braces:")
+        raise LabelSetError(f"{e.line}:{e.col}: parse error: {msg}") from None
     if toks[0].kind != "{":
         err(toks[0], f'unexpected {_prom_desc(toks[0])}, expected "{{"')
     i, pairs = 1, []

@@ -7,6 +7,7 @@ Prometheus, so PromQL, errors and JSON are the real engine's.
 """
 from __future__ import annotations
 
+import re
 import threading
 
 import requests
@@ -65,4 +66,8 @@ class MimirGate(Backend):
         r = self.http.request(req.method, f"{prom.url}{path}", params=req.query, data=req.body or None,
                               headers={"Content-Type": req.header("content-type", "")} if req.body else None,
                               timeout=30)
-        return Response(r.status_code, r.content, r.headers.get("Content-Type"))
+        body = r.content
+        if r.status_code == 400 and b'"errorType":"bad_data"' in body:
+            # Prometheus 2.42 writes `invalid parameter "query": …`; Mimir/Cortex write `…"query"; …`.
+            body = re.sub(rb'(invalid parameter \\"\w+\\"): ', rb"\1; ", body, count=1)
+        return Response(r.status_code, body, r.headers.get("Content-Type"))

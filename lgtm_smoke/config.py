@@ -44,6 +44,8 @@ def parse_alb(value: str | None, source: str = "--alb") -> Alb:
         raise UsageError(f"{source} is empty: pass the ALB DNS name, {example}")
     if "://" not in raw:
         raw = "http://" + raw
+    if "@" in raw.split("://", 1)[1].split("/", 1)[0]:  # user:password@host: never echo it back
+        raise UsageError(f"{source} must not carry credentials (user:password@): remove them, {example}")
     try:
         parts = urlsplit(raw)
         port = parts.port
@@ -56,8 +58,6 @@ def parse_alb(value: str | None, source: str = "--alb") -> Alb:
         raise UsageError(f"{source} {value!r} has no valid host name, {example}")
     if parts.query or parts.fragment:
         raise UsageError(f"{source} {value!r} must not carry a query or fragment, {example}")
-    if parts.username or parts.password:
-        raise UsageError(f"{source} {value!r} must not carry credentials, {example}")
     return Alb(parts.scheme, host, port, parts.path.rstrip("/"))
 
 

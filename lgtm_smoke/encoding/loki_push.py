@@ -41,7 +41,7 @@ class Stream:
 
 def format_labels(labels: dict[str, str]) -> str:
     """Prometheus label-set syntax, sorted: {a="1", b="2"} (as Loki prints streams)."""
-    return "{" + ", ".join(f"{k}={json.dumps(v)}" for k, v in sorted(labels.items())) + "}"
+    return "{" + ", ".join(f"{k}={json.dumps(v, ensure_ascii=False)}" for k, v in sorted(labels.items())) + "}"
 
 
 _PAIR = re.compile(r'\s*([A-Za-z_][A-Za-z0-9_]*)\s*=\s*"((?:[^"\\]|\\.)*)"\s*(,|$)')

@@ -17,6 +17,7 @@ from pathlib import Path
 USAGE_ERROR = 4
 SMOKE_DIR = Path(__file__).resolve().parent / "smoke"
 DEMO_TENANT = "lgtm-smoke-demo"
+DEV_TENANT = "lgtm-smoke-dev"
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -96,7 +97,7 @@ def _stack_args(stack) -> list[str]:
 
 
 def _foreground(faults: list[str]) -> int:
-    stack = _start_stack(faults)
+    stack = _start_stack(faults, tenants=(DEV_TENANT,))
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
@@ -105,7 +106,12 @@ def _foreground(faults: list[str]) -> int:
         print(f"ALB: {stack.url}")
         if stack.faults:
             print(f"faults: {', '.join(stack.faults.describe())}")
-        print(f"run: pytest -m smoke --alb {stack.url} --tenant <any tenant>   (Ctrl-C stops the stack)", flush=True)
+        secret = stack.workdir / "grafana-password"  # the password is never printed, only where to read it
+        secret.touch(mode=0o600)
+        secret.write_text(stack.grafana_password)
+        print(f"tenant: {DEV_TENANT} (the one Grafana's datasources send)")
+        print(f'run: export LGTM_GRAFANA_PASSWORD="$(cat {secret})"')
+        print(f"     pytest -m smoke --alb {stack.url} --tenant {DEV_TENANT}   (Ctrl-C stops the stack)", flush=True)
         stop.wait()
     finally:
         stack.stop()

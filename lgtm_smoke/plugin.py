@@ -6,6 +6,7 @@ probe's outcome. Selecting smoke tests without an ALB is a usage error (exit 4).
 """
 from __future__ import annotations
 
+import importlib
 import socket
 from pathlib import Path
 
@@ -41,23 +42,39 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--tfvars", help="the stack's common.tfvars for defaults (env LGTM_TFVARS; default infra/terraform/environments/prod/common.tfvars when present)")
     group.addoption("--devstack", action="store_true", help="start the local reference stack for this session and point --alb at it")
     group.addoption("--fault", action="append", default=[], metavar="NAME[=VALUE]", help="with --devstack: inject a named fault (repeatable)")
+    group.addoption("--grafana-user", help="Grafana login for the grafana checks (env LGTM_GRAFANA_USER; default admin)")
+    group.addoption("--grafana-password", help="Grafana password (env LGTM_GRAFANA_PASSWORD, preferred: command lines show in ps; with --devstack: the stack's). Never printed")
     group.addoption("--summary-md", metavar="PATH", help="write the verdict as Markdown (also appended to $GITHUB_STEP_SUMMARY when set)")
     group.addoption("--report-json", metavar="PATH", help="write the verdict as JSON (check, backend, outcome, latency, cause, run id, tenant, ALB)")
+    aws = parser.getgroup("lgtm-smoke-aws", "LGTM stack AWS checks (marker aws; defaults from common.tfvars)")
+    aws.addoption("--skip-aws", dest="skip_aws", action="store_true", help="skip the AWS resource checks (the only way to skip them)")
+    aws.addoption("--region", dest="aws_region", help="AWS region (env AWS_REGION / AWS_DEFAULT_REGION; default aws_region in tfvars)")
+    aws.addoption("--aws-endpoint-url", dest="aws_endpoint_url", help="send AWS API calls here, e.g. a moto server (env LGTM_AWS_ENDPOINT_URL)")
+    aws.addoption("--alb-name", dest="aws_alb_name", help="the ALB's name when --alb is not its ELB DNS name (env LGTM_ALB_NAME; default <project_name>-<environment>-alb)")
+    aws.addoption("--cluster", dest="aws_cluster", help="ECS cluster (env LGTM_ECS_CLUSTER; default ecs_cluster_name in tfvars)")
+    aws.addoption("--data-bucket", dest="aws_data_bucket", help="S3 data bucket (env LGTM_DATA_BUCKET; default data_bucket in tfvars)")
+    aws.addoption("--state-bucket", dest="aws_state_bucket", help="Terraform state bucket (env LGTM_STATE_BUCKET; default state_bucket in tfvars)")
+    aws.addoption("--services", dest="aws_services", help="comma list of ECS services to check (env LGTM_SERVICES; default grafana,mimir,loki,tempo,pyroscope,alloy)")
+    aws.addoption("--cloudmap-namespace", dest="aws_cloudmap_namespace", help="Cloud Map namespace (env LGTM_CLOUDMAP_NAMESPACE; default cloudmap_namespace in tfvars)")
+    aws.addoption("--memcached-cluster", dest="aws_memcached_cluster", help="ElastiCache memcached cluster id (env LGTM_MEMCACHED_CLUSTER; default memcached_cluster_id in tfvars)")
+    aws.addoption("--expect-image-tag", dest="aws_expect_image_tag", metavar="TAG|SVC=TAG,...", help="running images must have this tag (env LGTM_EXPECT_IMAGE_TAG)")
+    aws.addoption("--expect-image-digest", dest="aws_expect_image_digest", metavar="DIGEST|SVC=DIGEST,...", help="running images must have this digest (env LGTM_EXPECT_IMAGE_DIGEST)")
+    aws.addoption("--stopped-window-minutes", dest="aws_stopped_window", help="report tasks stopped for health checks / container exits this recently (env LGTM_STOPPED_WINDOW_MINUTES; default 30)")
 
 
 @pytest.hookimpl(tryfirst=True)  # before the terminal reporter reads the verbosity
 def pytest_configure(config: pytest.Config) -> None:
     if _wants_smoke(config) and config.option.verbose == 0:
         config.option.verbose = 1  # one live line per check, with its push→visible latency
+    if not config.pluginmanager.has_plugin("lgtm_smoke_aws"):  # AWS checks: hooks + fixtures
+        config.pluginmanager.register(importlib.import_module("lgtm_smoke.aws.fixtures"), "lgtm_smoke_aws")
     for name, text in MARKERS.items():
         config.addinivalue_line("markers", f"{name}: {text}")
     config.pluginmanager.register(Verdict(config), "lgtm_smoke_verdict")
     if _wants_smoke(config) and config.args_source != pytest.Config.ArgsSource.ARGS:
-        # Explicit paths win; otherwise run the shipped suite (works from any directory).
-        if config.args_source == pytest.Config.ArgsSource.INVOCATION_DIR:
-            config.args = [str(SMOKE_DIR)]
-        elif str(SMOKE_DIR) not in config.args:
-            config.args = [*config.args, str(SMOKE_DIR)]
+        # Explicit paths win; otherwise run the shipped suite, from any directory, and
+        # nothing else (a checkout's own tests need the test extra; a user may not have it).
+        config.args = [str(SMOKE_DIR)]
 
 
 def _wants_smoke(config: pytest.Config) -> bool:
@@ -116,8 +133,23 @@ def resolve(config: pytest.Config) -> SmokeConfig:
     timeout = cfg.parse_timeout(timeout_raw, "--readback-timeout" if opt("readback_timeout") else "LGTM_READBACK_TIMEOUT")
     run_raw = opt("run_id") or cfg.env("LGTM_RUN_ID")
     run_id = cfg.parse_run_id(run_raw) if run_raw else cfg.new_run_id()
+    stack = config.stash.get(STACK_KEY, None)
+    if stack is not None:
+        stack.grafana_tenant = tenant  # the stack's Grafana sends the run's (unified) tenant
     return SmokeConfig(alb=alb, tenant=tenant, readback_timeout=timeout, run_id=run_id,
-                       tfvars_path=tfvars_path, tfvars=tfvars)
+                       tfvars_path=tfvars_path, tfvars=tfvars, extra={"grafana": _grafana_credentials(config, stack)})
+
+
+def _grafana_credentials(config: pytest.Config, stack):
+    from .checks.grafana import GrafanaCredentials
+
+    user = config.getoption("grafana_user") or cfg.env("LGTM_GRAFANA_USER") or "admin"
+    password, source = config.getoption("grafana_password"), "--grafana-password"
+    if not password and cfg.env("LGTM_GRAFANA_PASSWORD"):
+        password, source = cfg.env("LGTM_GRAFANA_PASSWORD"), "LGTM_GRAFANA_PASSWORD"
+    if not password and stack is not None:
+        password, source = stack.grafana_password, "--devstack"
+    return GrafanaCredentials(user, password or None, source if password else None)
 
 
 def _check_resolves(alb: cfg.Alb) -> None:

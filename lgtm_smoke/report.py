@@ -43,7 +43,7 @@ def first_line(text: str) -> str:
 
 
 def runbook_link(name: str) -> str:
-    anchor = name.lower().replace("_", "-")
+    anchor = name.lower()  # GitHub keeps underscores in heading anchors
     repo, sha = os.environ.get("GITHUB_REPOSITORY"), os.environ.get("GITHUB_SHA")
     server = os.environ.get("GITHUB_SERVER_URL", "https://github.com")
     if repo and sha:

@@ -35,13 +35,29 @@ class MimirGate(Backend):
     def ready(self, req: Request) -> Response:
         return Response.text(200, "ready", "text/plain")
 
+    # Admin endpoints a real Mimir serves on its HTTP port; the ALB must never forward them.
+    @route("GET", "/config")
+    def config(self, req: Request) -> Response:
+        return Response.text(200, "multitenancy_enabled: true\ntarget: all\n", "text/plain; charset=utf-8")
+
+    @route("GET", "/runtime_config")
+    def runtime_config(self, req: Request) -> Response:
+        return Response.text(200, "overrides: {}\n", "text/plain; charset=utf-8")
+
+    @route("*", "/flush|/ingester/flush")
+    def flush(self, req: Request) -> Response:
+        if req.method not in ("GET", "POST"):  # registered for GET and POST only, like Mimir's
+            return Response.text(405, "405 method not allowed\n")
+        return Response(204)
+
     @route("POST", "/api/v1/push")
     def push(self, req: Request) -> Response:
         tenant = self.tenant(req)
         try:
             series = remote_write.decode(req.body)
         except ValueError as e:
-            return Response.text(400, f"{e}\n")
+            status = 500 if "ingest-5xx-on-garbage" in self.faults else 400
+            return Response.text(status, f"{e}\n")
         if any("__name__" not in s.labels for s in series):
             return Response.text(500, "no metric name label\n")
         prom = self.pool.get(self._store_key(tenant))

@@ -6,6 +6,8 @@ so a whole fault matrix runs on one stack.
 """
 from __future__ import annotations
 
+import atexit
+import secrets
 import shutil
 import tempfile
 import time
@@ -26,15 +28,25 @@ def _drop_target(target_group: str) -> Callable:
     return apply
 
 
+def _expose_admin_endpoints(table: routes_mod.RouteTable) -> None:
+    """The deny rules are gone and someone widened Mimir's rule to its admin paths."""
+    table.rules = [r for r in table.rules if r.action != "deny"]
+    table.rules.append(routes_mod.Rule(9, "mimir-admin-exposed", "forward", ("/flush", "/config", "/runtime_config"),
+                                       target_group="mimir"))
+    table.rules.sort(key=lambda r: r.priority)
+
+
 # fault name -> how it changes the ALB's route table (other faults act in the backends)
 ROUTE_FAULTS: dict[str, Callable[[routes_mod.RouteTable], None]] = {
     "mimir-route-404": _drop_target("mimir"),
     "loki-route-404": _drop_target("loki"),
+    "admin-endpoint-exposed": _expose_admin_endpoints,
 }
 
 
-def _backends(pool: PrometheusPool, faults: Faults) -> dict[str, Backend]:
-    """target group -> the Backend that serves it."""
+def _backends(pool: PrometheusPool, faults: Faults, grafana: dict | None = None) -> dict[str, Backend]:
+    """target group -> the Backend that serves it. `grafana`: the Grafana stand-in's settings
+    (password, tenant, upstream: target group -> base URL, resolved per request)."""
     from .grafana import Grafana
     from .loki_emulator import LokiEmulator
     from .mimir_gate import MimirGate
@@ -46,14 +58,17 @@ def _backends(pool: PrometheusPool, faults: Faults) -> dict[str, Backend]:
         "loki": LokiEmulator(faults),
         **tempo_backends(faults),
         "pyroscope": PyroscopeEmulator(faults),
-        "grafana": Grafana(faults),
+        "grafana": Grafana(faults, **(grafana or {})),
     }
 
 
 class ReferenceStack:
     def __init__(self, faults: list[str] | tuple[str, ...] = (), routes_path: str | None = None,
-                 tenants: tuple[str, ...] = ()):
+                 tenants: tuple[str, ...] = (), grafana_password: str | None = None):
         self.faults = Faults(faults)
+        self.grafana_password = grafana_password or secrets.token_urlsafe(12)  # never logged
+        # The one tenant id of the stack (seeds: unified across Alloy, Grafana and backends).
+        self.grafana_tenant = tenants[0] if tenants else "lgtm-smoke-dev"
         self.base_routes = routes_mod.load(routes_path)
         self.prestart_tenants = tenants
         self.workdir: Path | None = None
@@ -68,7 +83,9 @@ class ReferenceStack:
         self.workdir = Path(tempfile.mkdtemp(prefix="lgtm-devstack-"))
         try:
             self.pool = PrometheusPool(self.workdir / "prometheus")
-            for tg, backend in _backends(self.pool, self.faults).items():
+            grafana = {"password": self.grafana_password, "tenant": lambda: self.grafana_tenant,
+                       "upstream": self._upstream_url}
+            for tg, backend in _backends(self.pool, self.faults, grafana).items():
                 self.servers[tg] = BackendServer(backend).start()
             self.nginx = Nginx(self.workdir / "nginx", free_port())
             self.nginx.start(self._routes(), self._upstreams())
@@ -77,10 +94,12 @@ class ReferenceStack:
         except BaseException:
             self.stop()
             raise
+        atexit.register(self.stop)  # an exception or Ctrl-C anywhere still stops nginx and Prometheus
         self.started_in = time.monotonic() - t0
         return self
 
     def stop(self) -> None:
+        atexit.unregister(self.stop)
         if self.nginx:
             self.nginx.stop()
             self.nginx = None
@@ -122,6 +141,14 @@ class ReferenceStack:
             down = server is None or self.faults.down(spec.get("service", tg))
             ups[tg] = f"127.0.0.1:{self._down_port if down else server.port}"
         return ups
+
+    def _upstream_url(self, target_group: str) -> str:
+        """Where a service inside the VPC (Grafana) reaches a target group: its tasks directly."""
+        return f"http://{self._upstreams()[target_group]}"
+
+    def suite_args(self) -> list[str]:
+        """Options the smoke suite needs to log in to this stack's Grafana."""
+        return ["--grafana-password", self.grafana_password]
 
     # --- what users need ---------------------------------------------------------------
     @property

@@ -1,0 +1,97 @@
+"""The shipped AWS suite against the seeded moto stack: a healthy stack passes every check,
+fast; `--skip-aws` is the only skip; missing credentials or resources fail in one line."""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from lgtm_smoke.aws.discovery import NO_CREDENTIALS
+
+SMOKE = Path(__file__).resolve().parents[2] / "lgtm_smoke" / "smoke"
+AWS_TESTS = {m for p in SMOKE.glob("test_aws_*.py") for m in re.findall(r"^def (test_\w+)", p.read_text(), re.M)}
+
+
+def test_healthy_stack_passes_every_aws_check(run_aws):
+    """Seeded from common.tfvars + infra/routes.json, the stack is what the checks expect:
+    if this fails, a check has a false positive (or the seed drifted from the infra data)."""
+    run = run_aws()
+    assert run.returncode == 0, run.output
+    assert run.passed == AWS_TESTS and not run.failed and not run.skipped, run.output
+    assert len(AWS_TESTS) >= 20
+
+
+def test_aws_checks_add_under_a_second(run_aws):
+    """The AWS snapshot is fetched once, in the background from collection finish: the whole
+    aws run costs < 1 s more than the same run with --skip-aws (best of 2 each, to damp noise),
+    and the tests themselves wait on it < 1 s."""
+    healthy = min((run_aws() for _ in range(2)), key=lambda r: r.seconds)
+    skipped = min((run_aws("--skip-aws") for _ in range(2)), key=lambda r: r.seconds)
+    assert healthy.returncode == 0, healthy.output
+    added = healthy.seconds - skipped.seconds
+    waited = float(re.search(r"tests waited ([0-9.]+)s", healthy.output).group(1))
+    print(f"aws run {healthy.seconds:.2f}s, --skip-aws run {skipped.seconds:.2f}s, added {added:.2f}s, tests waited {waited:.2f}s")
+    assert added < 1.0, f"AWS checks added {added:.2f}s"
+    assert waited < 1.0
+
+
+def test_skip_aws_is_the_only_skip_and_says_so(run_aws):
+    run = run_aws("--skip-aws")
+    assert run.returncode == 0, run.output
+    assert set(run.skipped) == AWS_TESTS and not run.failed and not run.passed, run.output
+    assert all("--skip-aws" in reason for reason in run.skipped.values())
+
+
+def test_one_area_runs_alone(run_aws):
+    """On-call can run one area: `-k aws_s3` runs only the S3 checks."""
+    run = run_aws("-k", "aws_s3")
+    s3_tests = set(re.findall(r"^def (test_\w+)", (SMOKE / "test_aws_s3.py").read_text(), re.M))
+    assert run.returncode == 0 and run.passed == s3_tests, run.output
+
+
+def test_no_credentials_fails_every_check_in_one_line(run_aws):
+    """No credentials anywhere in the chain: every aws test fails with the same one line, no
+    traceback, no skip."""
+    run = run_aws(credentials=False)
+    assert run.returncode == 1, run.output
+    assert set(run.failed) == AWS_TESTS, run.output
+    for message in run.failed.values():
+        assert message.strip().splitlines()[0] == NO_CREDENTIALS
+    assert "Traceback" not in run.output
+
+
+def test_unknown_cluster_names_it(run_aws):
+    """--cluster with a typo: the ECS checks (and the two that read task definitions) fail
+    naming the cluster and region; S3, Cloud Map, target health still run."""
+    run = run_aws("--cluster", "lgtm-prod-typo")
+    assert run.returncode == 1
+    line = "ECS cluster lgtm-prod-typo not found in ap-northeast-2: check --cluster / --region"
+    ecs_tests = set(re.findall(r"^def (test_\w+)", (SMOKE / "test_aws_ecs.py").read_text(), re.M))
+    readers = {"test_deregistration_delay_within_stop_timeout", "test_mimir_and_loki_carry_memcached_endpoint"}
+    assert set(run.failed) == ecs_tests | readers, run.output
+    assert all(m.strip().splitlines()[0] == line for m in run.failed.values()), run.failed
+    assert "test_targets_healthy" in run.passed and "test_no_tenantless_folders" in run.passed
+
+
+def test_wrong_region_names_what_is_missing(run_aws):
+    """--region where nothing is deployed: each area says which resource is missing where."""
+    run = run_aws("--region", "eu-west-1")
+    assert run.returncode == 1
+    text = "\n".join(run.failed.values())
+    assert "ECS cluster lgtm-prod-cluster not found in eu-west-1" in text
+    assert "no load balancer named lgtm-prod-alb" in text and "in eu-west-1" in text
+    assert "ElastiCache cluster lgtm-prod-memcached not found in eu-west-1" in text
+    assert "Cloud Map namespace lgtm.local not found in eu-west-1" in text
+    assert "Traceback" not in run.output
+
+
+def test_missing_resources_each_named_in_one_line(run_aws):
+    """Wrong names for the bucket, cache, namespace and ALB: each area's checks fail with one
+    line naming the missing resource; ECS (right name) still passes."""
+    run = run_aws("--data-bucket", "no-such-data", "--memcached-cluster", "no-such-cache",
+                  "--cloudmap-namespace", "no.such.local", "--alb-name", "no-such-alb")
+    first = {name: m.strip().splitlines()[0] for name, m in run.failed.items()}
+    assert first["test_top_level_layout"].startswith("S3 bucket no-such-data not found")
+    assert first["test_memcached_cluster_available"].startswith("ElastiCache cluster no-such-cache not found in ap-northeast-2")
+    assert first["test_services_registered_with_healthy_instances"].startswith("Cloud Map namespace no.such.local not found")
+    assert first["test_targets_healthy"] == "no load balancer named no-such-alb (from --alb-name) in ap-northeast-2"
+    assert "test_running_count_equals_desired" in run.passed and "Traceback" not in run.output

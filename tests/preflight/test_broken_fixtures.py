@@ -1,0 +1,194 @@
+"""Each preflight check fails on a copy of the tree broken the way the seeds broke it,
+with a message that names the cause."""
+
+from __future__ import annotations
+
+import pytest
+
+from infra.preflight import checks
+
+pytestmark = pytest.mark.preflight
+
+TFVARS = "infra/terraform/environments/prod/common.tfvars"
+ECS_LOCALS = "infra/terraform/modules/ecs/locals.tf"
+ECS_MAIN = "infra/terraform/modules/ecs/main.tf"
+ALB_MAIN = "infra/terraform/modules/alb/main.tf"
+ALB_COMP = "infra/terraform/environments/prod/50-alb/main.tf"
+MIMIR = "infra/images/mimir/config.yaml"
+LOKI = "infra/images/loki/config.yaml"
+TEMPO = "infra/images/tempo/config.yaml"
+PYRO = "infra/images/pyroscope/config.yaml"
+ALLOY = "infra/images/alloy/config.alloy"
+DATASOURCES = "infra/images/grafana/provisioning/datasources/datasources.yaml"
+DEPLOY = ".github/workflows/deploy-ecs.yaml"
+
+# (check, id, [(file, old, new), ...], text the message must contain)
+BROKEN = [
+    # 2026-01-15 24:00: +50 % memory -> 512/1536 and 256/768
+    ("fargate_cpu_memory_valid", "loki-512-1536",
+     [(TFVARS, "cpu            = 512\n    memory         = 2048\n    desired_count  = 1\n    container_port = 3100",
+       "cpu            = 512\n    memory         = 1536\n    desired_count  = 1\n    container_port = 3100")],
+     "No Fargate configuration exists for 512 CPU, 1536 memory"),
+    ("fargate_cpu_memory_valid", "alloy-256-768",
+     [(TFVARS, "cpu            = 256\n    memory         = 1024", "cpu            = 256\n    memory         = 768")],
+     "256 CPU, 768 memory"),
+    # 2026-01-16 02:00: config uses a variable no task definition sets
+    ("config_env_vars_set_in_task_definition", "pyroscope-prefix-unset",
+     [(ECS_LOCALS, "      PYROSCOPE_STORAGE_PREFIX = var.storage_prefixes.pyroscope\n", "")],
+     "does not set PYROSCOPE_STORAGE_PREFIX"),
+    ("config_env_vars_set_in_task_definition", "memcached-unset",
+     [(ECS_LOCALS, "      MIMIR_STORAGE_PREFIX = var.storage_prefixes.mimir\n      MEMCACHED_ENDPOINT   = var.memcached_endpoint\n",
+       "      MIMIR_STORAGE_PREFIX = var.storage_prefixes.mimir\n")],
+     "mimir: config.yaml uses ${MEMCACHED_ENDPOINT}"),
+    ("config_env_vars_set_in_task_definition", "alloy-sys-env",
+     [(ALLOY, 'sys.env("LOKI_PUSH_URL")', 'sys.env("LOKI_URL")')],
+     "does not set LOKI_URL"),
+    # 2026-01-15 16:00: stray tenants
+    ("tenant_consistent", "alloy-old-tenant",
+     [(ALLOY, 'tenant_id = sys.env("LGTM_TENANT_ID")', 'tenant_id = "aws-rag-cloudwatch"')],
+     '"aws-rag-cloudwatch"'),
+    ("tenant_consistent", "pyroscope-datasource-no-header",
+     [(DATASOURCES, "    url: http://pyroscope.${CLOUDMAP_NAMESPACE}:4040\n    editable: false\n    jsonData:\n      httpHeaderName1: X-Scope-OrgID\n",
+       "    url: http://pyroscope.${CLOUDMAP_NAMESPACE}:4040\n    editable: false\n    jsonData:\n")],
+     "'Pyroscope' sends no X-Scope-OrgID"),
+    # 2026-01-16 02:00: anonymous/ in the bucket
+    ("multitenancy_enabled", "pyroscope-single-tenant",
+     [(PYRO, "multitenancy_enabled: true", "multitenancy_enabled: false")],
+     "pyroscope: multitenancy_enabled must be true"),
+    # 2026-01-16 02:00/02:30
+    ("storage_prefixes_consistent", "mimir-prefix-dash",
+     [(TFVARS, 'mimir     = "mimir"', 'mimir     = "mimir-blocks"')],
+     "Mimir allows only [A-Za-z0-9]"),
+    ("storage_prefixes_consistent", "prefix-hardcoded-in-task",
+     [(ECS_LOCALS, "LOKI_STORAGE_PREFIX = var.storage_prefixes.loki", 'LOKI_STORAGE_PREFIX = "loki"')],
+     "task definition sets LOKI_STORAGE_PREFIX='loki'"),
+    ("storage_prefixes_consistent", "pyroscope-no-prefix",
+     [(PYRO, "  storage_prefix: ${PYROSCOPE_STORAGE_PREFIX}\n", "")],
+     "pyroscope: config has no storage.storage_prefix"),
+    # 2026-01-15 18:00 / 19:30
+    ("no_hardcoded_region_bucket_ip", "region-in-mimir",
+     [(MIMIR, "region: ${AWS_REGION}", "region: ap-northeast-2")],
+     "hard-coded region 'ap-northeast-2'"),
+    ("no_hardcoded_region_bucket_ip", "remote-write-ip",
+     [(TEMPO, "- url: ${MIMIR_REMOTE_WRITE_URL}", "- url: http://10.130.30.62:9009/api/v1/push")],
+     "hard-coded IP address 10.130.30.62"),
+    ("no_hardcoded_region_bucket_ip", "bucket-in-tf",
+     [(ECS_LOCALS, "MIMIR_S3_BUCKET      = var.data_bucket", 'MIMIR_S3_BUCKET      = "jsj-lgtm-data-s3"')],
+     "hard-coded data bucket 'jsj-lgtm-data-s3'"),
+    # 2026-01-15 18:00: s3.northeast-2 typo
+    ("s3_endpoints_use_region_variable", "tempo-typo",
+     [(TEMPO, "endpoint: s3.${AWS_REGION}.amazonaws.com", "endpoint: s3.northeast-2.amazonaws.com")],
+     "tempo: config.yaml S3 endpoint 's3.northeast-2.amazonaws.com'"),
+    # 2026-01-16 03:30 / 04:00
+    ("config_keys_known_for_version", "pyroscope-storage-prefix",
+     [(PYRO, "  storage_prefix: ${PYROSCOPE_STORAGE_PREFIX}", "  prefix: ${PYROSCOPE_STORAGE_PREFIX}/")],
+     "unknown config key storage.prefix: field prefix not found in type phlare.StorageConfig"),
+    ("config_keys_known_for_version", "pyroscope-s3-prefix",
+     [(PYRO, "  storage_prefix: ${PYROSCOPE_STORAGE_PREFIX}\n  s3:\n", "  s3:\n    prefix: ${PYROSCOPE_STORAGE_PREFIX}/\n")],
+     "unknown config key storage.s3.prefix"),
+    ("config_keys_known_for_version", "loki-typo",
+     [(LOKI, "  chunk_idle_period: 30m", "  chunk_idle_periods: 30m")],
+     "unknown config key ingester.chunk_idle_periods"),
+    ("config_keys_known_for_version", "no-schema-for-new-minor",
+     [(TFVARS, 'tempo     = "2.9.0"', 'tempo     = "2.10.0"')],
+     "no known-key schema infra/preflight/known_keys/tempo-2.10.json"),
+    # 2026-01-16 02:45/03:00
+    ("runtime_config_file_is_local_path", "mimir-s3-uri",
+     [(MIMIR, "file: /etc/mimir/runtime.yaml", "file: s3://${MIMIR_S3_BUCKET}/mimir/runtime-config.yaml")],
+     "is a URI; only local paths are read"),
+    # 2026-01-16 01:30 -> 05:00
+    ("no_http_path_prefix", "tempo-prefix",
+     [(TEMPO, "  http_listen_port: 3200\n", "  http_listen_port: 3200\n  http_path_prefix: /tempo\n")],
+     "tempo: server.http_path_prefix is set"),
+    # 2026-01-16 03:15 + the OTLP target group
+    ("health_checks_match_services", "prefixed-health-path",
+     [("infra/routes.json", '"tempo":      {"service": "tempo",     "port": 3200, "health_check": {"path": "/ready"',
+       '"tempo":      {"service": "tempo",     "port": 3200, "health_check": {"path": "/tempo/ready"')],
+     "health check path '/tempo/ready' is not served by tempo"),
+    ("health_checks_match_services", "otlp-health-on-4318",
+     [("infra/routes.json", '"port": 4318, "health_check": {"path": "/ready", "port": 3200}',
+       '"port": 4318, "health_check": {"path": "/ready", "port": 4319}')],
+     "health check port 4319 is not a port tempo listens on"),
+    # 2026-01-16 04:15
+    ("grace_period_positive", "grace-zero",
+     [(TFVARS, "health_check_grace_period_seconds = 120", "health_check_grace_period_seconds = 0")],
+     "health_check_grace_period_seconds = 0; it must be > 0"),
+    ("grace_period_positive", "grace-not-wired",
+     [(ECS_MAIN, "  health_check_grace_period_seconds = length(local.service_target_groups[each.key]) > 0 ? var.health_check_grace_period_seconds : null\n", "")],
+     "sets no health_check_grace_period_seconds"),
+    # 2026-01-15 19:00
+    ("deregistration_delay_le_stop_timeout", "drain-longer-than-stop",
+     [(ALB_COMP, "deregistration_delay = min([for s in values(var.service_config) : s.stop_timeout]...)", "deregistration_delay = 300")],
+     "deregistration_delay 300 s > grafana stop_timeout 120 s"),
+    # 2026-01-15 15:00
+    ("module_inputs_declared", "removed-variable-still-passed",
+     [("infra/terraform/environments/prod/60-ecs/main.tf", "  grafana_admin_secret_arn          = data.terraform_remote_state.iam.outputs.grafana_admin_secret_arn\n",
+       "  grafana_admin_secret_arn          = data.terraform_remote_state.iam.outputs.grafana_admin_secret_arn\n  tempo_otlp_target_group_arn       = \"x\"\n")],
+     "passes 'tempo_otlp_target_group_arn', which infra/terraform/modules/ecs does not declare"),
+    ("module_inputs_declared", "required-variable-missing",
+     [("infra/terraform/environments/prod/60-ecs/main.tf", "  memcached_endpoint                = data.terraform_remote_state.memcached.outputs.memcached_endpoint\n", "")],
+     "does not pass required variable 'memcached_endpoint'"),
+    ("module_inputs_declared", "undeclared-var",
+     [("infra/terraform/environments/prod/50-alb/variables.tf", 'variable "certificate_arn" {', 'variable "certificate" {')],
+     "uses var.certificate_arn but declares no variable"),
+    ("remote_state_outputs_exported", "output-removed",
+     [("infra/terraform/environments/prod/50-alb/outputs.tf", 'output "target_group_arns" {', 'output "tg_arns" {')],
+     "reads alb.outputs.target_group_arns but 50-alb exports no output 'target_group_arns'"),
+    # 2026-01-16 04:30
+    ("ecr_tags_unique_per_build", "tag-is-base-version",
+     [(DEPLOY, ":${{ matrix.tag }}", ":${{ matrix.base_version }}")],
+     "the base version: tags must be unique per build"),
+    ("ecr_tags_unique_per_build", "build-tag-in-tfvars",
+     [(TFVARS, 'tempo     = "2.9.0"', 'tempo     = "2.9.0-20260116"')],
+     "image_versions.tempo = '2.9.0-20260116' looks like a build tag"),
+    # 2026-01-16 05:30 / 2026-01-15 10:00
+    ("bucket_versioning", "data-bucket-versioned",
+     [("infra/terraform/modules/s3/main.tf", 'status = "Disabled"', 'status = "Enabled"')],
+     "data bucket versioning is Enabled; it must be Disabled"),
+    ("bucket_versioning", "state-bucket-unversioned",
+     [("infra/terraform/environments/prod/00-bootstrap/main.tf", 'status = "Enabled"', 'status = "Suspended"')],
+     "00-bootstrap state bucket versioning is ['Suspended']; it must be Enabled"),
+    # 2026-01-16 01:00
+    ("alb_rules_from_route_table", "no-transform",
+     [(ALB_MAIN, 'type = "url-rewrite"', 'type = "host-header-rewrite"')],
+     "no dynamic url-rewrite transform"),
+    ("alb_rules_from_route_table", "old-provider",
+     [(ALB_MAIN.replace("main.tf", "versions.tf"), 'version = ">= 6.19.0"', 'version = ">= 5.0"')],
+     "must be >= 6.19.0"),
+    ("alb_rules_from_route_table", "static-rules",
+     [(ALB_COMP, 'jsondecode(file("${path.root}/../../../../routes.json"))', '{ rules = [], target_groups = {} }')],
+     "does not jsondecode(file(.../routes.json))"),
+    ("otlp_receiver_reachable", "otlp-localhost",
+     [(TEMPO, "endpoint: 0.0.0.0:4318", "endpoint: localhost:4318")],
+     "OTLP http receiver endpoint is 'localhost:4318'"),
+    ("grafana_datasources_and_auth", "datasource-via-alb",
+     [(DATASOURCES, "url: http://loki.${CLOUDMAP_NAMESPACE}:3100", "url: http://${ALB_DNS}/loki")],
+     "datasource 'loki' url 'http://${ALB_DNS}/loki' must start with http://loki.${CLOUDMAP_NAMESPACE}:3100"),
+    ("grafana_datasources_and_auth", "anonymous-on",
+     [("infra/images/grafana/grafana.ini", "[auth.anonymous]\nenabled = false", "[auth.anonymous]\nenabled = true")],
+     "anonymous access must be disabled"),
+    ("grafana_datasources_and_auth", "uid-changed",
+     [(DATASOURCES, "uid: tempo", "uid: tempo-prod")],
+     "no datasource with uid 'tempo'"),
+    ("images_pin_base_version_and_expand_env", "no-expand-env",
+     [("infra/images/loki/Dockerfile", ', "-config.expand-env=true"', "")],
+     "CMD lacks -config.expand-env=true"),
+    ("images_pin_base_version_and_expand_env", "tag-in-from",
+     [("infra/images/tempo/Dockerfile", "FROM grafana/tempo:${VERSION}", "FROM grafana/tempo:latest")],
+     "must be `ARG VERSION` then `FROM grafana/tempo:${VERSION}`"),
+]
+
+
+@pytest.mark.parametrize("check,edits,expected", [pytest.param(c, e, x, id=f"{c}[{i}]") for c, i, e, x in BROKEN])
+def test_check_fails_on_broken_tree(tree, check, edits, expected):
+    for rel, old, new in edits:
+        tree.replace(rel, old, new)
+    problems = checks.CHECKS[check](tree.infra())
+    assert problems, f"{check} passed on a tree broken on purpose"
+    assert any(expected in p for p in problems), f"{check}: no message contains {expected!r}:\n  " + "\n  ".join(problems)
+
+
+def test_copied_tree_passes_before_mutation(tree):
+    """The copy itself is clean, so each failure above comes from its one edit."""
+    results = checks.run_all(tree.infra())
+    assert not any(results.values()), {k: v for k, v in results.items() if v}

@@ -1,0 +1,1011 @@
+"""Preflight checks over infra/: each one stops a failure the seed logs hit in production.
+
+Every check is a function ``check_<failure>(infra) -> list[str]``; an empty list means the
+tree passes, otherwise each string names what is wrong and where. The docstring of each
+check cites the incident it prevents (the dates are the seed logs' headings).
+
+Nothing here talks to AWS or the network: the inputs are the files under ``infra/``
+(``terraform/``, ``images/``, ``routes.json``) and ``.github/workflows/``. Parsed files
+are cached by content, so a copied-and-mutated tree only re-parses what changed.
+
+    from infra.preflight import Infra, run_all
+    problems = run_all(Infra("/path/to/repo"))   # {check name: [problem, ...]}
+"""
+
+from __future__ import annotations
+
+import hashlib
+import ipaddress
+import json
+import re
+from functools import cached_property
+from pathlib import Path
+from typing import Any, Callable
+
+import yaml
+
+HERE = Path(__file__).resolve().parent
+KNOWN_KEYS_DIR = HERE / "known_keys"
+FARGATE = json.loads((HERE / "fargate.json").read_text())
+
+SERVICES = ("grafana", "mimir", "loki", "tempo", "pyroscope", "alloy")
+BACKENDS = ("mimir", "loki", "tempo", "pyroscope")
+COMPONENTS_DIR = "infra/terraform/environments/prod"
+MODULES_DIR = "infra/terraform/modules"
+
+# Health endpoints each service really serves, unprefixed (backend-api.md: /ready is
+# never under http_api_prefix; Grafana's is /api/health).
+HEALTH_PATHS = {
+    "grafana": {"/api/health"},
+    "mimir": {"/ready"},
+    "loki": {"/ready"},
+    "tempo": {"/ready"},
+    "pyroscope": {"/ready"},
+    "alloy": {"/-/ready", "/-/healthy"},
+}
+
+# Storage-prefix rules of each backend (backend-api.md, upstream validation code).
+PREFIX_RULES = {
+    "mimir": (re.compile(r"^[A-Za-z0-9]+$"), "Mimir allows only [A-Za-z0-9] (no '-', no '/')"),
+    "loki": (re.compile(r"^[A-Za-z0-9-]+$"), "Loki allows only [A-Za-z0-9-]"),
+    "pyroscope": (
+        re.compile(r"^(?:[A-Za-z_.-][A-Za-z0-9_.-]*)(?:/[A-Za-z_.-][A-Za-z0-9_.-]*)*/?$"),
+        "Pyroscope allows segments of [A-Za-z_.-] then digits, no leading '/' or empty segment",
+    ),
+    "tempo": (re.compile(r"^[A-Za-z0-9._-]+(?:/[A-Za-z0-9._-]+)*$"), "Tempo prefix must be a plain relative path"),
+}
+
+# Where each backend's config must use its storage prefix variable.
+PREFIX_KEYS = {
+    "mimir": ("blocks_storage", "storage_prefix"),
+    "loki": ("storage_config", "object_store", "storage_prefix"),
+    "tempo": ("storage", "trace", "s3", "prefix"),
+    "pyroscope": ("storage", "storage_prefix"),
+}
+
+# Multitenancy switch of each backend (backend-api.md: defaults differ per backend).
+TENANCY_KEYS = {
+    "mimir": ("multitenancy_enabled",),
+    "loki": ("auth_enabled",),
+    "tempo": ("multitenancy_enabled",),
+    "pyroscope": ("multitenancy_enabled",),
+}
+
+CONFIG_FILE = {
+    "mimir": "config.yaml",
+    "loki": "config.yaml",
+    "tempo": "config.yaml",
+    "pyroscope": "config.yaml",
+    "alloy": "config.alloy",
+}
+GRAFANA_DATASOURCES = "provisioning/datasources/datasources.yaml"
+DATASOURCE_UIDS = {
+    "mimir": "prometheus",
+    "loki": "loki",
+    "tempo": "tempo",
+    "pyroscope": "grafana-pyroscope-datasource",
+}
+
+_ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(:[^}]*)?\}")
+_ALLOY_ENV = re.compile(r"""(?:sys\.env|env)\(\s*"([A-Za-z_][A-Za-z0-9_]*)"\s*\)""")
+_IPV4 = re.compile(r"(?<![\d.])(\d{1,3}(?:\.\d{1,3}){3})(/\d{1,2})?(?![\d.])")
+_ACCOUNT_ID = re.compile(r"(?<![\d])\d{12}(?![\d])")
+
+_PARSE_CACHE: dict[tuple[str, str], Any] = {}
+
+
+def _hcl_options():
+    import hcl2
+
+    return hcl2.SerializationOptions(strip_string_quotes=True, explicit_blocks=False, with_comments=False)
+
+
+def parse_hcl(text: str) -> dict:
+    """python-hcl2 with clean serialization; cached by content (the first parse builds
+    hcl2's grammar cache, later ones take milliseconds)."""
+    key = ("hcl", hashlib.sha1(text.encode()).hexdigest())
+    if key not in _PARSE_CACHE:
+        import hcl2
+
+        _PARSE_CACHE[key] = hcl2.loads(text, serialization_options=_hcl_options())
+    return _PARSE_CACHE[key]
+
+
+def parse_yaml(text: str) -> Any:
+    key = ("yaml", hashlib.sha1(text.encode()).hexdigest())
+    if key not in _PARSE_CACHE:
+        _PARSE_CACHE[key] = yaml.safe_load(text)
+    return _PARSE_CACHE[key]
+
+
+def _dig(data: Any, path: tuple[str, ...]) -> Any:
+    for part in path:
+        if not isinstance(data, dict) or part not in data:
+            return None
+        data = data[part]
+    return data
+
+
+def _blocks(doc: dict, kind: str) -> list[tuple[str, str, dict]]:
+    """(type, name, body) of every `resource`/`data` block in a parsed .tf document."""
+    out = []
+    for entry in doc.get(kind, []) or []:
+        for rtype, named in entry.items():
+            for name, body in named.items():
+                out.append((rtype, name, body))
+    return out
+
+
+def _named(doc: dict, kind: str) -> dict[str, dict]:
+    """{name: body} of `variable`, `output` or `module` blocks."""
+    out: dict[str, dict] = {}
+    for entry in doc.get(kind, []) or []:
+        for name, body in entry.items():
+            out[name] = body if isinstance(body, dict) else {}
+    return out
+
+
+def _locals(doc: dict) -> dict:
+    out: dict = {}
+    for entry in doc.get("locals", []) or []:
+        out.update(entry)
+    return out
+
+
+def _first(value: Any) -> Any:
+    return value[0] if isinstance(value, list) and value else value
+
+
+class Infra:
+    """Read-only view of one repository tree: ``root`` holds ``infra/`` and ``.github/``."""
+
+    def __init__(self, root: str | Path):
+        self.root = Path(root)
+
+    # ------------------------------------------------------------------ files
+    def path(self, rel: str) -> Path:
+        return self.root / rel
+
+    def text(self, rel: str) -> str:
+        return self.path(rel).read_text(encoding="utf-8")
+
+    def hcl(self, rel: str) -> dict:
+        return parse_hcl(self.text(rel))
+
+    def hcl_dir(self, rel_dir: str) -> dict[str, dict]:
+        """{file name: parsed} for every .tf file of a directory."""
+        d = self.path(rel_dir)
+        return {p.name: parse_hcl(p.read_text(encoding="utf-8")) for p in sorted(d.glob("*.tf"))}
+
+    def merged(self, rel_dir: str) -> dict[str, list]:
+        """All .tf files of a directory merged by top-level block kind."""
+        out: dict[str, list] = {}
+        for doc in self.hcl_dir(rel_dir).values():
+            for kind, items in doc.items():
+                out.setdefault(kind, []).extend(items if isinstance(items, list) else [items])
+        return out
+
+    def dir_text(self, rel_dir: str) -> str:
+        return "\n".join(p.read_text(encoding="utf-8") for p in sorted(self.path(rel_dir).glob("*.tf")))
+
+    @cached_property
+    def tfvars(self) -> dict:
+        return self.hcl(f"{COMPONENTS_DIR}/common.tfvars")
+
+    @cached_property
+    def routes(self) -> dict:
+        return json.loads(self.text("infra/routes.json"))
+
+    @property
+    def components(self) -> list[str]:
+        d = self.path(COMPONENTS_DIR)
+        return sorted(p.name for p in d.iterdir() if p.is_dir() and any(p.glob("*.tf")))
+
+    @property
+    def modules(self) -> list[str]:
+        d = self.path(MODULES_DIR)
+        return sorted(p.name for p in d.iterdir() if p.is_dir() and any(p.glob("*.tf")))
+
+    def image_dir(self, service: str) -> str:
+        return f"infra/images/{service}"
+
+    def config_text(self, service: str) -> str:
+        return self.text(f"{self.image_dir(service)}/{CONFIG_FILE[service]}")
+
+    def config(self, service: str) -> dict:
+        return parse_yaml(self.config_text(service)) or {}
+
+    def config_files(self, service: str) -> dict[str, str]:
+        """Every config file shipped in a service's image directory (not the Dockerfile)."""
+        d = self.path(self.image_dir(service))
+        return {
+            str(p.relative_to(d)): p.read_text(encoding="utf-8")
+            for p in sorted(d.rglob("*"))
+            if p.is_file() and p.name != "Dockerfile" and p.suffix in {".yaml", ".yml", ".alloy", ".ini", ".river"}
+        }
+
+    @cached_property
+    def ecs_locals(self) -> dict:
+        return _locals(self.merged(f"{MODULES_DIR}/ecs"))
+
+    def task_env(self, service: str) -> dict[str, Any]:
+        """Environment + secrets names of a service's task definition (modules/ecs/locals.tf)."""
+        loc = self.ecs_locals
+        env = dict(loc.get("common_env") or {})
+        env.update((loc.get("service_env") or {}).get(service) or {})
+        env.update((loc.get("service_secrets") or {}).get(service) or {})
+        return env
+
+    def workflows(self) -> dict[str, str]:
+        d = self.path(".github/workflows")
+        return {p.name: p.read_text(encoding="utf-8") for p in sorted(d.glob("*.y*ml"))} if d.is_dir() else {}
+
+    def service_config(self) -> dict[str, dict]:
+        return self.tfvars.get("service_config") or {}
+
+
+# ====================================================================== checks
+def check_fargate_cpu_memory_valid(infra: Infra) -> list[str]:
+    """Only valid Fargate cpu/memory pairs in service_config.
+
+    2026-01-15 24:00: "ClientException: No Fargate configuration exists for given values:
+    512 CPU, 1536 memory" (and 256/768) after a blanket +50% memory change.
+    """
+    problems = []
+    table = FARGATE["cpu_memory"]
+    services = infra.service_config()
+    for svc in SERVICES:
+        if svc not in services:
+            problems.append(f"service_config has no entry for {svc!r} (common.tfvars)")
+    for svc, cfg in services.items():
+        cpu, mem = cfg.get("cpu"), cfg.get("memory")
+        row = table.get(str(cpu))
+        if row is None:
+            problems.append(f"{svc}: cpu {cpu} is not a Fargate CPU value ({', '.join(table)})")
+            continue
+        allowed = row.get("values") or list(range(row["min"], row["max"] + 1, row["step"]))
+        if mem not in allowed:
+            problems.append(
+                f"{svc}: No Fargate configuration exists for {cpu} CPU, {mem} memory "
+                f"(cpu {cpu} allows {allowed[0]}..{allowed[-1]}"
+                + (f" in steps of {row['step']})" if "step" in row else f": {allowed})")
+            )
+    return problems
+
+
+def check_config_env_vars_set_in_task_definition(infra: Infra) -> list[str]:
+    """Every ${VAR} (or Alloy sys.env("VAR")) a config uses is set in that service's task
+    definition (modules/ecs/locals.tf: common_env, service_env, service_secrets).
+
+    2026-01-15 18:00 (MEMCACHED_ENDPOINT wired in by hand) and 2026-01-16 02:00
+    (PYROSCOPE_STORAGE_PREFIX used by the config before any task definition set it): with
+    -config.expand-env an unset variable silently becomes "".
+    """
+    problems = []
+    for svc in SERVICES:
+        env = infra.task_env(svc)
+        for name, raw in infra.config_files(svc).items():
+            text = _strip_comments(raw, name)
+            refs = {m.group(1) for m in _ENV_REF.finditer(text) if not m.group(2)}
+            refs |= set(_ALLOY_ENV.findall(text))
+            for var in sorted(refs - set(env)):
+                problems.append(
+                    f"{svc}: {name} uses ${{{var}}} but the {svc} task definition does not set {var} "
+                    f"(add it to service_env.{svc} in infra/terraform/modules/ecs/locals.tf)"
+                )
+    return problems
+
+
+def check_tenant_consistent(infra: Infra) -> list[str]:
+    """One tenant everywhere: tfvars tenant_id -> LGTM_TENANT_ID -> Grafana datasources,
+    Alloy and Tempo's remote write; no literal tenant strings.
+
+    2026-01-15 16:00: Alloy still sent `aws-rag-cloudwatch`/`aws-rag-ec2` and the Pyroscope
+    datasource sent no tenant at all.
+    """
+    problems = []
+    tenant = infra.tfvars.get("tenant_id")
+    if not tenant:
+        problems.append("common.tfvars has no tenant_id")
+    common = (infra.ecs_locals.get("common_env") or {})
+    if common.get("LGTM_TENANT_ID") != "${var.tenant_id}":
+        problems.append(
+            f"modules/ecs/locals.tf common_env.LGTM_TENANT_ID is {common.get('LGTM_TENANT_ID')!r}, not ${{var.tenant_id}}"
+        )
+    # Grafana datasources
+    ds_doc = parse_yaml(infra.text(f"{infra.image_dir('grafana')}/{GRAFANA_DATASOURCES}")) or {}
+    for ds in ds_doc.get("datasources", []) or []:
+        jd, sj = ds.get("jsonData") or {}, ds.get("secureJsonData") or {}
+        headers = {jd.get(k): sj.get(k.replace("Name", "Value")) for k in jd if re.fullmatch(r"httpHeaderName\d+", k)}
+        value = headers.get("X-Scope-OrgID")
+        if value is None:
+            problems.append(f"grafana datasource {ds.get('name')!r} sends no X-Scope-OrgID header")
+        elif value != "${LGTM_TENANT_ID}":
+            problems.append(f"grafana datasource {ds.get('name')!r} sends tenant {value!r}, not ${{LGTM_TENANT_ID}}")
+    # Alloy: every tenant must come from LGTM_TENANT_ID
+    alloy = infra.config_text("alloy")
+    for m in re.finditer(r'"X-Scope-OrgID"\s*=\s*([^,\n}]+)|tenant_id\s*=\s*([^\n]+)', alloy):
+        expr = (m.group(1) or m.group(2)).strip()
+        if expr != 'sys.env("LGTM_TENANT_ID")':
+            problems.append(f"alloy: tenant set to {expr} instead of sys.env(\"LGTM_TENANT_ID\")")
+    if "X-Scope-OrgID" not in alloy and "tenant_id" not in alloy:
+        problems.append("alloy: config sends no tenant at all")
+    # Tempo's metrics-generator remote write
+    tempo_storage = _dig(infra.config("tempo"), ("metrics_generator", "storage")) or {}
+    if tempo_storage.get("remote_write_add_org_id_header") is False:
+        problems.append("tempo: metrics_generator remote_write_add_org_id_header is false; span metrics would reach Mimir without a tenant")
+    for rw in tempo_storage.get("remote_write") or []:
+        org = (rw.get("headers") or {}).get("X-Scope-OrgID")
+        if org is not None and org != "${LGTM_TENANT_ID}":
+            problems.append(f"tempo: metrics_generator remote_write X-Scope-OrgID is {org!r}, not ${{LGTM_TENANT_ID}}")
+    # No literal tenant anywhere in the configs
+    if tenant:
+        for svc in SERVICES:
+            for name, text in infra.config_files(svc).items():
+                if tenant in text:
+                    problems.append(f"{svc}: {name} hard-codes the tenant {tenant!r}; use ${{LGTM_TENANT_ID}}")
+    return problems
+
+
+def check_multitenancy_enabled(infra: Infra) -> list[str]:
+    """Multitenancy on in every backend, so X-Scope-OrgID decides where data lands.
+
+    2026-01-16 02:00: Pyroscope had no multitenancy and wrote to `anonymous/` in the bucket.
+    """
+    problems = []
+    for svc, path in TENANCY_KEYS.items():
+        if _dig(infra.config(svc), path) is not True:
+            problems.append(f"{svc}: {'.'.join(path)} must be true (otherwise data lands under a default tenant)")
+    return problems
+
+
+def check_storage_prefixes_consistent(infra: Infra) -> list[str]:
+    """storage_prefixes in tfvars are valid for each backend, reach the task definitions as
+    <SVC>_STORAGE_PREFIX, and each config uses that variable at the backend's real key.
+
+    2026-01-16 02:00 (no pyroscope/ prefix in S3), 02:30 (prefixes hard-coded in the
+    task definitions), 03:30/04:00 (Pyroscope prefix at the wrong key).
+    """
+    problems = []
+    prefixes = infra.tfvars.get("storage_prefixes") or {}
+    for svc in BACKENDS:
+        value = prefixes.get(svc)
+        if not value:
+            problems.append(f"storage_prefixes.{svc} missing in common.tfvars")
+            continue
+        rx, rule = PREFIX_RULES[svc]
+        if not rx.match(value):
+            problems.append(f"storage_prefixes.{svc} = {value!r} is invalid: {rule}")
+        var = f"{svc.upper()}_STORAGE_PREFIX"
+        env_value = ((infra.ecs_locals.get("service_env") or {}).get(svc) or {}).get(var)
+        if env_value != f"${{var.storage_prefixes.{svc}}}":
+            problems.append(
+                f"{svc}: task definition sets {var}={env_value!r}; it must be ${{var.storage_prefixes.{svc}}}"
+            )
+        used = _dig(infra.config(svc), PREFIX_KEYS[svc])
+        if used is None:
+            problems.append(f"{svc}: config has no {'.'.join(PREFIX_KEYS[svc])} (objects would land at the bucket root)")
+        elif f"${{{var}}}" not in str(used):
+            problems.append(f"{svc}: {'.'.join(PREFIX_KEYS[svc])} is {used!r}, not ${{{var}}}")
+    return problems
+
+
+def _scan_files(infra: Infra) -> dict[str, str]:
+    files: dict[str, str] = {}
+    for pattern in ("infra/terraform/**/*.tf", "infra/images/**/*"):
+        for p in sorted(infra.root.glob(pattern)):
+            if p.is_file() and ".terraform" not in p.parts:
+                files[str(p.relative_to(infra.root))] = p.read_text(encoding="utf-8")
+    for name, text in infra.workflows().items():
+        files[f".github/workflows/{name}"] = text
+    return files
+
+
+def _strip_comments(text: str, rel: str) -> str:
+    if rel.endswith((".tf", ".alloy")):
+        return "\n".join(re.sub(r"(?<!:)//.*$|#.*$", "", line) for line in text.splitlines())
+    if rel.endswith((".yaml", ".yml")) or rel.endswith("Dockerfile"):
+        return "\n".join(re.sub(r"(^|\s)#.*$", "", line) for line in text.splitlines())
+    if rel.endswith(".ini"):
+        return "\n".join(line for line in text.splitlines() if not line.lstrip().startswith((";", "#")))
+    return text
+
+
+def check_no_hardcoded_region_bucket_ip(infra: Infra) -> list[str]:
+    """No region, bucket name, account id or IP address literal outside common.tfvars.
+
+    2026-01-15 18:00 (bucket `sys-lgtm-s3`, remote write to `10.130.30.62:9009` in the
+    Tempo config) and 19:30 (`ap-northeast-2` in the Mimir/Loki configs).
+    """
+    problems = []
+    tv = infra.tfvars
+    literals = {
+        "region": tv.get("aws_region"),
+        "data bucket": tv.get("data_bucket"),
+        "state bucket": tv.get("state_bucket"),
+        "bootstrap bucket": tv.get("bootstrap_state_bucket"),
+        "lock table": tv.get("state_lock_table"),
+    }
+    allowed_ips = {"0.0.0.0", "127.0.0.1"}
+    for rel, raw in _scan_files(infra).items():
+        text = _strip_comments(raw, rel)
+        for what, value in literals.items():
+            if value and value in text:
+                problems.append(f"{rel}: hard-coded {what} {value!r} (take it from common.tfvars / the environment)")
+        for m in _IPV4.finditer(text):
+            ip = m.group(1)
+            try:
+                ipaddress.ip_address(ip)
+            except ValueError:
+                continue
+            if ip not in allowed_ips:
+                problems.append(f"{rel}: hard-coded IP address {m.group(0)}")
+        if rel.endswith(".tf"):
+            for m in _ACCOUNT_ID.finditer(text):
+                problems.append(f"{rel}: hard-coded AWS account id {m.group(0)}")
+    return problems
+
+
+def check_s3_endpoints_use_region_variable(infra: Infra) -> list[str]:
+    """Every S3 endpoint is exactly s3.${AWS_REGION}.amazonaws.com.
+
+    2026-01-15 18:00 "Critical Fix": Tempo had `s3.northeast-2.amazonaws.com` (typo, no
+    `ap-`) and could not reach its bucket.
+    """
+    problems = []
+    want = "s3.${AWS_REGION}.amazonaws.com"
+    for svc in BACKENDS:
+        for name, text in infra.config_files(svc).items():
+            for m in re.finditer(r"(?m)^\s*endpoint:\s*(\S+)", text):
+                value = m.group(1).strip("'\"")
+                if ("amazonaws" in value or value.startswith("s3")) and value != want:
+                    problems.append(f"{svc}: {name} S3 endpoint {value!r} must be {want!r}")
+            for m in re.finditer(r"s3[.-][A-Za-z0-9${}_.-]*amazonaws\.com", text):
+                if m.group(0) != want:
+                    problems.append(f"{svc}: {name} S3 endpoint {m.group(0)!r} must be {want!r}")
+        cfg = infra.config(svc)
+        if not any(want in str(v) for v in _walk_values(cfg)):
+            problems.append(f"{svc}: no S3 endpoint {want} in the config")
+    return sorted(set(problems))
+
+
+def _walk_values(data: Any):
+    if isinstance(data, dict):
+        for v in data.values():
+            yield from _walk_values(v)
+    elif isinstance(data, list):
+        for v in data:
+            yield from _walk_values(v)
+    else:
+        yield data
+
+
+def _minor(version: str) -> str:
+    m = re.match(r"v?(\d+)\.(\d+)", str(version))
+    return f"{m.group(1)}.{m.group(2)}" if m else str(version)
+
+
+def known_keys_schema(service: str, version: str) -> dict | None:
+    p = KNOWN_KEYS_DIR / f"{service}-{_minor(version)}.json"
+    return json.loads(p.read_text()) if p.exists() else None
+
+
+def unknown_keys(data: Any, node: Any, path: str = "") -> list[str]:
+    """Dotted paths in ``data`` that the known-key tree ``node`` does not allow."""
+    if node == "*" or data is None:
+        return []
+    if isinstance(node, dict) and "[]" in node:
+        if not isinstance(data, list):
+            return []
+        out = []
+        for i, item in enumerate(data):
+            out += unknown_keys(item, node["[]"], f"{path}[{i}]")
+        return out
+    if isinstance(node, dict):
+        if not isinstance(data, dict):
+            return []
+        out = []
+        for key, value in data.items():
+            sub = f"{path}.{key}" if path else str(key)
+            if key not in node:
+                out.append(sub)
+            else:
+                out += unknown_keys(value, node[key], sub)
+        return out
+    return []  # scalar leaf
+
+
+def check_config_keys_known_for_version(infra: Infra) -> list[str]:
+    """Backend configs use only keys the pinned version accepts (known-key schemas in
+    infra/preflight/known_keys/, taken from each release's configuration reference).
+
+    2026-01-16 03:30 "field prefix not found in type phlare.StorageConfig" and 04:00
+    "field prefix not found in type s3.Config": Pyroscope rejects storage.prefix and
+    storage.s3.prefix at startup; its key is storage.storage_prefix.
+    """
+    problems = []
+    versions = infra.tfvars.get("image_versions") or {}
+    for svc in BACKENDS:
+        version = versions.get(svc)
+        if not version:
+            problems.append(f"image_versions.{svc} missing in common.tfvars")
+            continue
+        schema = known_keys_schema(svc, version)
+        if schema is None:
+            problems.append(
+                f"{svc} {version}: no known-key schema infra/preflight/known_keys/{svc}-{_minor(version)}.json "
+                "(copy the previous one and update it from that release's configuration reference)"
+            )
+            continue
+        for key in unknown_keys(infra.config(svc), schema["keys"]):
+            reason = schema.get("rejected", {}).get(re.sub(r"\[\d+\]", "", key))
+            problems.append(
+                f"{svc} {version}: unknown config key {key}" + (f": {reason}" if reason else
+                f" (not in {svc}-{_minor(version)}.json; {svc} refuses unknown keys at startup)")
+            )
+    return problems
+
+
+def check_runtime_config_file_is_local_path(infra: Infra) -> list[str]:
+    """Mimir's runtime_config.file is a local file shipped in the image, never a URI.
+
+    2026-01-16 02:45/03:00: `file: s3://.../runtime-config.yaml` -> "failed to load runtime
+    config ... no such file or directory", Mimir FAILED.
+    """
+    problems = []
+    for svc in ("mimir", "loki", "pyroscope"):
+        files = _dig(infra.config(svc), ("runtime_config", "file"))
+        if not files:
+            continue
+        dockerfile = infra.text(f"{infra.image_dir(svc)}/Dockerfile")
+        for f in str(files).split(","):
+            f = f.strip()
+            if "://" in f or f.startswith("s3:"):
+                problems.append(f"{svc}: runtime_config.file {f!r} is a URI; only local paths are read (os.ReadFile)")
+            elif not re.search(rf"(?m)^COPY\s+\S+\s+{re.escape(f)}\s*$", dockerfile):
+                problems.append(f"{svc}: runtime_config.file {f!r} is not COPY'd into the image by its Dockerfile")
+    return problems
+
+
+def check_no_http_path_prefix(infra: Infra) -> list[str]:
+    """No server.http_path_prefix in any backend: strip prefixes at the ALB instead.
+
+    2026-01-16 01:30 -> 05:00: with http_path_prefix, /ready moved under the prefix, ALB
+    health checks got 404/ResponseCodeMismatch, and Pyroscope's internal
+    scheduler/querier calls failed with 404.
+    """
+    problems = []
+    for svc in BACKENDS:
+        cfg = infra.config(svc)
+        if _dig(cfg, ("server", "http_path_prefix")):
+            problems.append(f"{svc}: server.http_path_prefix is set; it breaks /ready and internal calls "
+                            "(strip the prefix with the ALB url-rewrite transform instead)")
+    if _dig(infra.config("tempo"), ("http_api_prefix",)):
+        problems.append("tempo: http_api_prefix is set; the ALB strips /tempo already")
+    return problems
+
+
+def _listen_ports(infra: Infra, svc: str) -> set[int]:
+    """Ports a service's own config makes it listen on."""
+    if svc == "grafana":
+        m = re.search(r"(?m)^\s*http_port\s*=\s*(\d+)", infra.text(f"{infra.image_dir('grafana')}/grafana.ini"))
+        return {int(m.group(1))} if m else {3000}
+    if svc == "alloy":
+        m = re.search(r"--server\.http\.listen-addr=[^:\"]*:(\d+)", infra.text(f"{infra.image_dir('alloy')}/Dockerfile"))
+        ports = {int(m.group(1))} if m else {12345}
+        ports |= {int(p) for p in re.findall(r'endpoint\s*=\s*"0\.0\.0\.0:(\d+)"', infra.config_text("alloy"))}
+        return ports
+    cfg = infra.config(svc)
+    ports = set()
+    if _dig(cfg, ("server", "http_listen_port")):
+        ports.add(int(_dig(cfg, ("server", "http_listen_port"))))
+    for proto in (_dig(cfg, ("distributor", "receivers", "otlp", "protocols")) or {}).values():
+        ep = (proto or {}).get("endpoint", "")
+        if ep.startswith("0.0.0.0:"):
+            ports.add(int(ep.rsplit(":", 1)[1]))
+    return ports
+
+
+def check_health_checks_match_services(infra: Infra) -> list[str]:
+    """Every target group's port and health-check path/port exist on its service: the
+    health path is the service's own unprefixed endpoint and both ports are ports the
+    service's config listens on; container_port in tfvars matches the config.
+
+    2026-01-16 01:30/03:15 (/tempo/ready and /pyroscope/ready -> 404) and the Tempo OTLP
+    target group, whose traffic port 4318 has no /ready (checked on 3200).
+    """
+    problems = []
+    services = infra.service_config()
+    for tg_name, tg in (infra.routes.get("target_groups") or {}).items():
+        svc = tg.get("service")
+        if svc not in services:
+            problems.append(f"target group {tg_name}: service {svc!r} is not in service_config")
+            continue
+        ports = _listen_ports(infra, svc)
+        hc = tg.get("health_check") or {}
+        if hc.get("path") not in HEALTH_PATHS.get(svc, set()):
+            problems.append(
+                f"target group {tg_name}: health check path {hc.get('path')!r} is not served by {svc} "
+                f"(use {sorted(HEALTH_PATHS.get(svc, set()))}, never a route prefix)"
+            )
+        if tg.get("port") not in ports:
+            problems.append(f"target group {tg_name}: port {tg.get('port')} is not a port {svc} listens on {sorted(ports)}")
+        if hc.get("port") not in ports:
+            problems.append(
+                f"target group {tg_name}: health check port {hc.get('port')} is not a port {svc} listens on {sorted(ports)}"
+            )
+    for svc, cfg in services.items():
+        if svc in infra.routes.get("target_groups", {}) or svc in {tg.get("service") for tg in infra.routes.get("target_groups", {}).values()}:
+            ports = _listen_ports(infra, svc)
+            if cfg.get("container_port") not in ports:
+                problems.append(f"{svc}: service_config container_port {cfg.get('container_port')} is not a port it listens on {sorted(ports)}")
+    return problems
+
+
+def check_grace_period_positive(infra: Infra) -> list[str]:
+    """Load-balanced ECS services have health_check_grace_period_seconds > 0.
+
+    2026-01-16 04:15: grace period 0 -> ALB checks failed while Tempo/Pyroscope were
+    still starting, ECS sent SIGTERM every ~5 minutes and the circuit breaker rolled back.
+    """
+    problems = []
+    grace = infra.tfvars.get("health_check_grace_period_seconds")
+    if not isinstance(grace, (int, float)) or grace <= 0:
+        problems.append(f"common.tfvars health_check_grace_period_seconds = {grace!r}; it must be > 0")
+    ecs = infra.merged(f"{MODULES_DIR}/ecs")
+    services = [b for t, n, b in _blocks(ecs, "resource") if t == "aws_ecs_service"]
+    if not services:
+        problems.append("modules/ecs has no aws_ecs_service")
+    for body in services:
+        expr = body.get("health_check_grace_period_seconds")
+        if expr is None:
+            problems.append("modules/ecs aws_ecs_service sets no health_check_grace_period_seconds")
+        elif isinstance(expr, (int, float)) and expr <= 0:
+            problems.append(f"modules/ecs aws_ecs_service health_check_grace_period_seconds = {expr}; it must be > 0")
+        elif isinstance(expr, str) and "var.health_check_grace_period_seconds" not in expr:
+            problems.append(f"modules/ecs health_check_grace_period_seconds = {expr}; wire var.health_check_grace_period_seconds")
+        if not _first(body.get("deployment_circuit_breaker")) or not _first(body.get("deployment_circuit_breaker")).get("rollback"):
+            problems.append("modules/ecs aws_ecs_service has no deployment_circuit_breaker with rollback = true")
+    mod = infra.merged(f"{COMPONENTS_DIR}/60-ecs")
+    call = _named(mod, "module").get("ecs", {})
+    if "health_check_grace_period_seconds" not in call:
+        problems.append("60-ecs does not pass health_check_grace_period_seconds to the ecs module")
+    return problems
+
+
+def check_deregistration_delay_le_stop_timeout(infra: Infra) -> list[str]:
+    """ALB deregistration delay <= every container's stopTimeout (<= 120 on Fargate).
+
+    2026-01-15 19:00: deregistration_delay was added to drain connections "equal to
+    stopTimeout (120 s)"; a longer drain than stopTimeout kills tasks mid-request.
+    """
+    problems = []
+    max_stop = FARGATE["max_stop_timeout"]
+    stops = {}
+    for svc, cfg in infra.service_config().items():
+        stop = cfg.get("stop_timeout", 120)
+        stops[svc] = stop
+        if not isinstance(stop, int) or not 0 < stop <= max_stop:
+            problems.append(f"{svc}: stop_timeout {stop!r} must be 1..{max_stop} seconds on Fargate")
+    alb_vars = _named(infra.merged(f"{MODULES_DIR}/alb"), "variable")
+    default = (alb_vars.get("deregistration_delay") or {}).get("default")
+    call = _named(infra.merged(f"{COMPONENTS_DIR}/50-alb"), "module").get("alb", {})
+    wired = call.get("deregistration_delay", default)
+    if isinstance(wired, str):
+        if "stop_timeout" not in wired:
+            problems.append(f"50-alb deregistration_delay = {wired}; derive it from service_config stop_timeout")
+    elif isinstance(wired, (int, float)):
+        for svc, stop in stops.items():
+            if isinstance(stop, int) and wired > stop:
+                problems.append(f"deregistration_delay {wired} s > {svc} stop_timeout {stop} s")
+    else:
+        problems.append("50-alb passes no deregistration_delay and the alb module has no default")
+    tg = [b for t, n, b in _blocks(infra.merged(f"{MODULES_DIR}/alb"), "resource") if t == "aws_lb_target_group"]
+    if not tg or any(b.get("deregistration_delay") != "${var.deregistration_delay}" for b in tg):
+        problems.append("modules/alb target groups must set deregistration_delay = var.deregistration_delay")
+    return problems
+
+
+def _module_dir(component_dir: Path, source: str) -> Path:
+    return (component_dir / source).resolve()
+
+
+def _declared_vars(infra: Infra, rel_dir: str) -> dict[str, dict]:
+    return _named(infra.merged(rel_dir), "variable")
+
+
+def check_module_inputs_declared(infra: Infra) -> list[str]:
+    """Every module argument is a declared variable of the module, every required module
+    variable is passed, and every var.X a directory uses is declared there.
+
+    2026-01-15 15:00 (tempo_otlp_target_group_arn removed from modules/ecs but still
+    wired in 60-ecs) and 18:00 (memcached_endpoint added to the module and the root).
+    Terraform's own loader does not report undeclared references offline.
+    """
+    problems = []
+    meta = {"source", "version", "providers", "count", "for_each", "depends_on"}
+    dirs = [f"{COMPONENTS_DIR}/{c}" for c in infra.components] + [f"{MODULES_DIR}/{m}" for m in infra.modules]
+    for rel in dirs:
+        declared = set(_declared_vars(infra, rel))
+        used = set(re.findall(r"\bvar\.([A-Za-z_][A-Za-z0-9_-]*)", infra.dir_text(rel)))
+        for v in sorted(used - declared):
+            problems.append(f"{rel}: uses var.{v} but declares no variable {v!r}")
+        for name, call in _named(infra.merged(rel), "module").items():
+            source = call.get("source", "")
+            mdir = _module_dir(infra.path(rel), source)
+            if not mdir.is_dir():
+                problems.append(f"{rel}: module {name!r} source {source!r} does not exist")
+                continue
+            mrel = str(mdir.relative_to(infra.root.resolve()))
+            mvars = _declared_vars(infra, mrel)
+            for arg in sorted(set(call) - meta - set(mvars)):
+                problems.append(f"{rel}: module {name!r} passes {arg!r}, which {mrel} does not declare")
+            for var, body in sorted(mvars.items()):
+                if "default" not in body and var not in call:
+                    problems.append(f"{rel}: module {name!r} does not pass required variable {var!r} of {mrel}")
+    return problems
+
+
+def check_remote_state_outputs_exported(infra: Infra) -> list[str]:
+    """Every data.terraform_remote_state.X.outputs.Y a component reads is an output of the
+    component X's state key points to (and that component exists).
+
+    2026-01-15 15:00: outputs (tempo_otlp_target_group_arn) were deleted from 50-alb while
+    60-ecs still read them; remote state fails only at plan time in CI.
+    """
+    problems = []
+    for comp in infra.components:
+        rel = f"{COMPONENTS_DIR}/{comp}"
+        merged = infra.merged(rel)
+        sources = {}
+        for rtype, name, body in _blocks(merged, "data"):
+            if rtype != "terraform_remote_state":
+                continue
+            key = str((_first(body.get("config")) or {}).get("key", ""))
+            m = re.search(r"/([^/]+)/terraform\.tfstate$", key)
+            if not m:
+                problems.append(f"{rel}: remote state {name!r} key {key!r} is not <prefix>/<component>/terraform.tfstate")
+                continue
+            sources[name] = m.group(1)
+        text = infra.dir_text(rel)
+        for name, out in sorted(set(re.findall(r"data\.terraform_remote_state\.(\w+)\.outputs\.(\w+)", text))):
+            target = sources.get(name)
+            if target is None:
+                problems.append(f"{rel}: reads data.terraform_remote_state.{name} which is not declared")
+                continue
+            trel = f"{COMPONENTS_DIR}/{target}"
+            if not infra.path(trel).is_dir():
+                problems.append(f"{rel}: remote state {name!r} points at missing component {target}")
+                continue
+            outputs = _named(infra.merged(trel), "output")
+            if out not in outputs:
+                problems.append(f"{rel}: reads {name}.outputs.{out} but {target} exports no output {out!r}")
+    return problems
+
+
+def check_ecr_tags_unique_per_build(infra: Infra) -> list[str]:
+    """The deploy workflow pushes a fresh `<version>-<timestamp>` tag and passes only the
+    base version as build-arg VERSION; tfvars image_versions stay plain base versions and
+    ECR tags are immutable.
+
+    2026-01-16 04:30: an unchanged tag never rolled the tasks, and putting
+    `2.9.0-20260116` into image_versions broke `FROM grafana/tempo:${VERSION}`.
+    """
+    problems = []
+    wf_text = infra.workflows().get("deploy-ecs.yaml")
+    if wf_text is None:
+        return ["no .github/workflows/deploy-ecs.yaml"]
+    wf = parse_yaml(wf_text) or {}
+    steps = [s for job in (wf.get("jobs") or {}).values() for s in (job.get("steps") or [])]
+    builds = [s for s in steps if str(s.get("uses", "")).startswith("docker/build-push-action")]
+    if not builds:
+        problems.append("deploy-ecs.yaml has no docker/build-push-action step")
+    for step in builds:
+        w = step.get("with") or {}
+        m = re.search(r"(?m)^\s*VERSION=(.+?)\s*$", str(w.get("build-args", "")))
+        version_expr = m.group(1) if m else None
+        tag_expr = str(w.get("tags", "")).rsplit(":", 1)[-1].strip() if w.get("tags") else ""
+        if not version_expr:
+            problems.append("deploy-ecs.yaml build step passes no build-arg VERSION")
+        elif "base_version" not in version_expr:
+            problems.append(f"deploy-ecs.yaml build-arg VERSION={version_expr} must be the base version (base_version)")
+        if not tag_expr:
+            problems.append("deploy-ecs.yaml build step pushes no tag")
+        elif version_expr and tag_expr.replace(" ", "") in version_expr.replace(" ", ""):
+            problems.append(f"deploy-ecs.yaml pushes tag {tag_expr} = the base version: tags must be unique per build")
+        elif "base_version" in tag_expr:
+            problems.append(f"deploy-ecs.yaml pushes tag {tag_expr}, the base version: tags must be unique per build")
+    if not re.search(r"date\s+(-u\s+)?['\"]?\+%Y%m%d-?%H%M%S", wf_text):
+        problems.append("deploy-ecs.yaml makes no timestamp (date +%Y%m%d-%H%M%S) for the image tag")
+    if not re.search(r"\{versions\[s\]\}-\{timestamp\}|\$\{?BASE_VERSION\}?-\$\{?TIMESTAMP\}?", wf_text):
+        problems.append("deploy-ecs.yaml does not build the tag as <base version>-<timestamp>")
+    for svc, v in (infra.tfvars.get("image_versions") or {}).items():
+        if re.search(r"-\d{8}", str(v)):
+            problems.append(f"image_versions.{svc} = {v!r} looks like a build tag; keep the upstream base version")
+    repos = [b for t, n, b in _blocks(infra.merged(f"{MODULES_DIR}/ecr"), "resource") if t == "aws_ecr_repository"]
+    if not repos or any(b.get("image_tag_mutability") != "IMMUTABLE" for b in repos):
+        problems.append("modules/ecr repositories must be IMMUTABLE so a reused tag fails the push")
+    return problems
+
+
+def check_bucket_versioning(infra: Infra) -> list[str]:
+    """Data bucket versioning OFF, state bucket versioning ON.
+
+    2026-01-16 05:30: destroy failed with BucketNotEmpty on the versioned data bucket;
+    2026-01-15 10:00: the state bucket (bootstrap) must keep versions of the state.
+    """
+    problems = []
+
+    def statuses(rel: str) -> list[str]:
+        out = []
+        for rtype, name, body in _blocks(infra.merged(rel), "resource"):
+            if rtype == "aws_s3_bucket_versioning":
+                out.append(str((_first(body.get("versioning_configuration")) or {}).get("status")))
+        return out
+
+    data = statuses(f"{MODULES_DIR}/s3")
+    if not data:
+        problems.append("modules/s3 has no aws_s3_bucket_versioning for the data bucket (set status = \"Disabled\")")
+    for s in data:
+        if s == "Enabled":
+            problems.append("modules/s3 data bucket versioning is Enabled; it must be Disabled (BucketNotEmpty on destroy)")
+    state = statuses(f"{COMPONENTS_DIR}/00-bootstrap")
+    if "Enabled" not in state:
+        problems.append(f"00-bootstrap state bucket versioning is {state or 'not set'}; it must be Enabled")
+    return problems
+
+
+def check_alb_rules_from_route_table(infra: Infra) -> list[str]:
+    """The ALB is built from infra/routes.json: 50-alb decodes the file, the module makes a
+    target group per entry and a rule per route, turning "rewrite" into a url-rewrite
+    transform (aws provider >= 6.19); the provider constraint allows that.
+
+    2026-01-16 01:00 (/tempo/api/search -> 404, "ALB path rewrite not supported") and
+    2026-01-15 15:00 (the 4318 target group deleted by hand).
+    """
+    problems = []
+    main = infra.text(f"{COMPONENTS_DIR}/50-alb/main.tf")
+    if not re.search(r'jsondecode\(file\("\$\{path\.(root|module)\}/[./]*routes\.json"\)\)', main):
+        problems.append("50-alb does not jsondecode(file(.../routes.json)); the ALB must be built from the route table")
+    else:
+        rel = re.search(r'file\("\$\{path\.(?:root|module)\}/([./]*routes\.json)"\)', main).group(1)
+        if (infra.path(f"{COMPONENTS_DIR}/50-alb") / rel).resolve() != infra.path("infra/routes.json").resolve():
+            problems.append(f"50-alb reads {rel}, which is not infra/routes.json")
+    alb = infra.merged(f"{MODULES_DIR}/alb")
+    res = {(t, n): b for t, n, b in _blocks(alb, "resource")}
+    tg = res.get(("aws_lb_target_group", "this"))
+    rule = res.get(("aws_lb_listener_rule", "this"))
+    if not tg or "target_groups" not in str(tg.get("for_each", "")):
+        problems.append("modules/alb target groups are not built for_each over routes.target_groups")
+    if not rule or "rules" not in str(rule.get("for_each", "")):
+        problems.append("modules/alb listener rules are not built for_each over routes.rules")
+    else:
+        dyn = {}
+        for entry in rule.get("dynamic", []) or []:
+            dyn.update(entry)
+        transform = dyn.get("transform")
+        content = _first((transform or {}).get("content")) or {}
+        if not transform or content.get("type") != "url-rewrite" or "rewrite" not in str(transform.get("for_each", "")):
+            problems.append("modules/alb listener rule has no dynamic url-rewrite transform fed by the route's rewrite")
+        elif "regex" not in json.dumps(content) or "replace" not in json.dumps(content):
+            problems.append("modules/alb url-rewrite transform does not pass the route's regex and replace")
+    rewrites = [r for r in infra.routes.get("rules", []) if r.get("rewrite")]
+    for r in rewrites:
+        if not r["rewrite"].get("regex", "").startswith("^"):
+            problems.append(f"route {r['name']}: rewrite regex {r['rewrite'].get('regex')!r} must be anchored at ^")
+    for comp in infra.components + [f"../../modules/{m}" for m in infra.modules]:
+        text = infra.dir_text(f"{COMPONENTS_DIR}/{comp}")
+        for m in re.finditer(r'source\s*=\s*"hashicorp/aws"\s*\n\s*version\s*=\s*"([^"]+)"', text):
+            if m.group(1).replace(" ", "") != ">=6.19.0" and not re.match(r">=\s*6\.(19|[2-9]\d)", m.group(1)):
+                problems.append(f"{comp}: aws provider constraint {m.group(1)!r} must be >= 6.19.0 (listener rule transform)")
+    return problems
+
+
+def check_otlp_receiver_reachable(infra: Infra) -> list[str]:
+    """Tempo's OTLP/HTTP receiver listens on 0.0.0.0 at the tempo-otlp target group port.
+
+    Since 2.x the receivers default to localhost:4318 (backend-api.md), which the ALB cannot
+    reach; /v1/traces goes to the tempo-otlp target group (2026-01-15 15:00).
+    """
+    problems = []
+    tg = (infra.routes.get("target_groups") or {}).get("tempo-otlp")
+    if not tg:
+        return ["routes.json has no tempo-otlp target group for /v1/traces"]
+    ep = _dig(infra.config("tempo"), ("distributor", "receivers", "otlp", "protocols", "http", "endpoint"))
+    if ep != f"0.0.0.0:{tg['port']}":
+        problems.append(f"tempo: OTLP http receiver endpoint is {ep!r}; it must be 0.0.0.0:{tg['port']}")
+    return problems
+
+
+def check_grafana_datasources_and_auth(infra: Infra) -> list[str]:
+    """Grafana: fixed datasource uids pointing at the backends' Cloud Map names and ports
+    (not the ALB), anonymous access off, admin password from a secret.
+
+    2026-01-16 01:00: Grafana came up with admin/admin; datasources went through the ALB.
+    """
+    problems = []
+    doc = parse_yaml(infra.text(f"{infra.image_dir('grafana')}/{GRAFANA_DATASOURCES}")) or {}
+    by_uid = {ds.get("uid"): ds for ds in doc.get("datasources", []) or []}
+    services = infra.service_config()
+    for uid, dtype in DATASOURCE_UIDS.items():
+        ds = by_uid.get(uid)
+        if ds is None:
+            problems.append(f"grafana: no datasource with uid {uid!r}")
+            continue
+        if ds.get("type") != dtype:
+            problems.append(f"grafana: datasource {uid!r} has type {ds.get('type')!r}, expected {dtype!r}")
+        port = (services.get(uid) or {}).get("container_port")
+        want = f"http://{uid}.${{CLOUDMAP_NAMESPACE}}:{port}"
+        if not str(ds.get("url", "")).startswith(want):
+            problems.append(f"grafana: datasource {uid!r} url {ds.get('url')!r} must start with {want} (Cloud Map name, not the ALB)")
+    ini = infra.text(f"{infra.image_dir('grafana')}/grafana.ini")
+    anon = re.search(r"(?ms)^\[auth\.anonymous\][^\[]*?^\s*enabled\s*=\s*(\w+)", ini)
+    env = infra.task_env("grafana")
+    if (anon and anon.group(1).lower() != "false") or str(env.get("GF_AUTH_ANONYMOUS_ENABLED", "false")).lower() != "false":
+        problems.append("grafana: anonymous access must be disabled")
+    secrets = ((infra.ecs_locals.get("service_secrets") or {}).get("grafana") or {})
+    if "GF_SECURITY_ADMIN_PASSWORD" not in secrets and "GF_SECURITY_ADMIN_PASSWORD__FILE" not in env:
+        problems.append("grafana: admin password must come from a secret (service_secrets.grafana.GF_SECURITY_ADMIN_PASSWORD)")
+    if re.search(r"(?m)^\s*admin_password\s*=", ini) or "GF_SECURITY_ADMIN_PASSWORD" in ((infra.ecs_locals.get("service_env") or {}).get("grafana") or {}):
+        problems.append("grafana: admin password set in plain config/environment")
+    return problems
+
+
+def check_images_pin_base_version_and_expand_env(infra: Infra) -> list[str]:
+    """Each image: `ARG VERSION` + `FROM grafana/<svc>:${VERSION}`, a pinned base version in
+    image_versions, and backends started with -config.expand-env=true on the config they COPY.
+
+    2026-01-15 18:00/19:30: configs moved to ${VAR}s; without -config.expand-env they are
+    taken literally. 2026-01-16 04:30: the base version is the build-arg only.
+    """
+    problems = []
+    versions = infra.tfvars.get("image_versions") or {}
+    for svc in SERVICES:
+        v = versions.get(svc)
+        if not v or v in {"latest", "main"}:
+            problems.append(f"image_versions.{svc} must pin a release (got {v!r})")
+        df_rel = f"{infra.image_dir(svc)}/Dockerfile"
+        if not infra.path(df_rel).exists():
+            problems.append(f"{df_rel} missing")
+            continue
+        df = infra.text(df_rel)
+        if not re.search(r"(?m)^ARG VERSION\s*$", df) or not re.search(rf"(?m)^FROM grafana/{svc}:\$\{{VERSION\}}\s*$", df):
+            problems.append(f"{df_rel}: must be `ARG VERSION` then `FROM grafana/{svc}:${{VERSION}}`")
+        if svc in BACKENDS:
+            cmd = re.search(r"(?m)^CMD\s+(.*)$", df)
+            cmd_text = cmd.group(1) if cmd else ""
+            if "-config.expand-env=true" not in cmd_text:
+                problems.append(f"{df_rel}: CMD lacks -config.expand-env=true (${{VAR}}s would stay literal)")
+            m = re.search(r"-config\.file=([^\"',\s]+)", cmd_text)
+            if not m or not re.search(rf"(?m)^COPY\s+{re.escape(CONFIG_FILE[svc])}\s+{re.escape(m.group(1))}\s*$", df):
+                problems.append(f"{df_rel}: -config.file must be the path {CONFIG_FILE[svc]} is COPY'd to")
+    return problems
+
+
+CHECKS: dict[str, Callable[[Infra], list[str]]] = {
+    name[len("check_"):]: fn for name, fn in sorted(globals().items()) if name.startswith("check_") and callable(fn)
+}
+
+
+def run_all(infra: Infra) -> dict[str, list[str]]:
+    """{check name: problems} for every check (an empty list is a pass)."""
+    out = {}
+    for name, fn in CHECKS.items():
+        try:
+            out[name] = fn(infra)
+        except Exception as exc:  # a check that cannot read its inputs is a failure, not a crash
+            out[name] = [f"{name} could not run: {type(exc).__name__}: {exc}"]
+    return out
+
+
+if __name__ == "__main__":  # python -m infra.preflight.checks [repo root]
+    import sys
+
+    results = run_all(Infra(sys.argv[1] if len(sys.argv) > 1 else Path(__file__).resolve().parents[2]))
+    bad = 0
+    for name, problems in results.items():
+        print(f"{'FAIL' if problems else 'ok  '} {name}")
+        for p in problems:
+            print(f"     - {p}")
+        bad += bool(problems)
+    sys.exit(1 if bad else 0)

@@ -1,0 +1,17 @@
+locals {
+  name = "${var.project_name}-${var.environment}"
+}
+
+module "iam" {
+  source                 = "../../../modules/iam"
+  name                   = local.name
+  project_name           = var.project_name
+  environment            = var.environment
+  data_bucket            = var.data_bucket
+  state_bucket           = var.state_bucket
+  bootstrap_state_bucket = var.bootstrap_state_bucket
+  state_lock_table       = var.state_lock_table
+  ecs_cluster_name       = var.ecs_cluster_name
+  github_repository      = var.github_repository
+  github_ref             = var.github_ref
+}

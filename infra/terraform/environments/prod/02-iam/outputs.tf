@@ -1,0 +1,24 @@
+output "execution_role_arn" {
+  description = "execution role arn"
+  value       = module.iam.execution_role_arn
+}
+
+output "task_role_arn" {
+  description = "task role arn"
+  value       = module.iam.task_role_arn
+}
+
+output "github_deploy_role_arn" {
+  description = "github deploy role arn"
+  value       = module.iam.github_deploy_role_arn
+}
+
+output "github_terraform_role_arn" {
+  description = "github terraform role arn"
+  value       = module.iam.github_terraform_role_arn
+}
+
+output "grafana_admin_secret_arn" {
+  description = "grafana admin secret arn"
+  value       = module.iam.grafana_admin_secret_arn
+}

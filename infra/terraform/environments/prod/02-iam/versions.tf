@@ -1,0 +1,27 @@
+terraform {
+  required_version = ">= 1.6.0"
+  required_providers {
+    aws = {
+      source  = "hashicorp/aws"
+      version = ">= 6.19.0"
+    }
+    random = {
+      source  = "hashicorp/random"
+      version = ">= 3.6.0"
+    }
+  }
+  # partial backend: bucket/key/region/dynamodb_table come from terraform-component.yaml
+  backend "s3" {}
+}
+
+provider "aws" {
+  region = var.aws_region
+  default_tags {
+    tags = {
+      Project     = var.project_name
+      Environment = var.environment
+      Component   = "02-iam"
+      ManagedBy   = "terraform"
+    }
+  }
+}

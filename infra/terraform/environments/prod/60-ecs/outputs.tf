@@ -1,0 +1,14 @@
+output "cluster_name" {
+  description = "cluster name"
+  value       = module.ecs.cluster_name
+}
+
+output "service_names" {
+  description = "service names"
+  value       = module.ecs.service_names
+}
+
+output "task_definition_arns" {
+  description = "task definition arns"
+  value       = module.ecs.task_definition_arns
+}

@@ -1,0 +1,56 @@
+variable "name" {
+  description = "Name prefix (project-environment)."
+  type        = string
+}
+
+variable "environment" {
+  description = "Environment name (SSM image-tag path /<project>/<environment>/image-tag/*)."
+  type        = string
+}
+
+variable "project_name" {
+  description = "Project name; ECR repositories are <project_name>/<service>."
+  type        = string
+}
+
+variable "data_bucket" {
+  description = "Name of the LGTM data bucket the backends read and write."
+  type        = string
+}
+
+variable "state_bucket" {
+  description = "Terraform state bucket of the components."
+  type        = string
+}
+
+variable "bootstrap_state_bucket" {
+  description = "Hand-made bucket holding the bootstrap component's own state."
+  type        = string
+}
+
+variable "state_lock_table" {
+  description = "DynamoDB lock table."
+  type        = string
+}
+
+variable "ecs_cluster_name" {
+  description = "ECS cluster the deploy role may update."
+  type        = string
+}
+
+variable "github_repository" {
+  description = "owner/name of the GitHub repository allowed to assume the deploy roles."
+  type        = string
+}
+
+variable "github_ref" {
+  description = "Git ref allowed to assume the roles (besides GitHub environments of the repository)."
+  type        = string
+  default     = "refs/heads/main"
+}
+
+variable "create_github_oidc_provider" {
+  description = "Create the account's GitHub OIDC provider (false when it already exists)."
+  type        = bool
+  default     = true
+}

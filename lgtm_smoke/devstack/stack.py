@@ -147,8 +147,8 @@ class ReferenceStack:
         return f"http://{self._upstreams()[target_group]}"
 
     def suite_args(self) -> list[str]:
-        """Options the smoke suite needs to log in to this stack's Grafana."""
-        return ["--grafana-password", self.grafana_password]
+        """Options the smoke suite needs for this stack: its Grafana login; no AWS behind it."""
+        return ["--grafana-password", self.grafana_password, "--skip-aws"]
 
     # --- what users need ---------------------------------------------------------------
     @property

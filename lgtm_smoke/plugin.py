@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib
 import socket
+import time
 from pathlib import Path
 
 import pytest
@@ -46,6 +47,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--grafana-password", help="Grafana password (env LGTM_GRAFANA_PASSWORD, preferred: command lines show in ps; with --devstack: the stack's). Never printed")
     group.addoption("--summary-md", metavar="PATH", help="write the verdict as Markdown (also appended to $GITHUB_STEP_SUMMARY when set)")
     group.addoption("--report-json", metavar="PATH", help="write the verdict as JSON (check, backend, outcome, latency, cause, run id, tenant, ALB)")
+    group.addoption("--push-results", action="store_true", help="remote-write the run's outcome (lgtm_smoke_* series) to Mimir through the ALB with the run's tenant (env LGTM_PUSH_RESULTS=1)")
     aws = parser.getgroup("lgtm-smoke-aws", "LGTM stack AWS checks (marker aws; defaults from common.tfvars)")
     aws.addoption("--skip-aws", dest="skip_aws", action="store_true", help="skip the AWS resource checks (the only way to skip them)")
     aws.addoption("--region", dest="aws_region", help="AWS region (env AWS_REGION / AWS_DEFAULT_REGION; default aws_region in tfvars)")
@@ -218,6 +220,7 @@ class Verdict:
     def __init__(self, config: pytest.Config):
         self.config = config
         self.records: list = []
+        self.started = time.monotonic()  # lgtm_smoke_run_duration_seconds counts from here
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         area = getattr(report, "lgtm_area", None)
@@ -262,6 +265,16 @@ class Verdict:
             report.write(step_summary, md, append=True)
         if config.getoption("report_json"):
             report.write(config.getoption("report_json"), report.json_report(self.records, meta))
+        if config.getoption("push_results") or (cfg.env("LGTM_PUSH_RESULTS") or "").lower() in ("1", "true", "yes"):
+            from .http import Client
+            from .results_push import push
+
+            client = Client(smoke.alb, smoke.tenant)
+            try:
+                terminalreporter.write_line(push(client, self.records, report.verdict(self.records)[0],
+                                                 time.monotonic() - self.started))
+            finally:
+                client.close()
 
 
 # --- fixtures -------------------------------------------------------------------------

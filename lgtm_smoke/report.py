@@ -78,17 +78,34 @@ def ordered(records: list[CheckRecord]) -> list[CheckRecord]:
 
 
 def terminal_lines(records: list[CheckRecord], meta: dict) -> list[str]:
+    """Verdict first, then per backend: push, read-back, push→visible latency, or the cause."""
     ok, headline = verdict(records)
     lines = [f"{headline} · {meta.get('target', '')}"]
-    width = max([len(r.name) for r in records] + [5])
-    current = None
-    for r in sorted(records, key=lambda r: (AREAS.index(r.backend) if r.backend in AREAS else 99, r.name)):
-        if r.backend != current:
-            current = r.backend
-            lines.append(f"  {current}")
-        mark = {"passed": "PASS", "failed": "FAIL", "error": "ERROR", "skipped": "SKIP"}[r.outcome]
-        lines.append(f"    {mark:5} {r.name:{width}}  push {_fmt_bool(r.push_ok):4}  read {_fmt_bool(r.read_ok):4}  "
-                     f"{_fmt_ms(r.latency_ms):>8}" + (f"  {r.cause}" if r.cause else ""))
+    width = max([len(r.name) for r in records if r.outcome != "skipped" and not (r.ok and "[" in r.name)] + [5])
+    areas = sorted({r.backend for r in records}, key=lambda a: AREAS.index(a) if a in AREAS else 99)
+    for area in areas:
+        mine = [r for r in records if r.backend == area]
+        skipped = [r for r in mine if r.outcome == "skipped"]
+        note = f" ({len(skipped)} skipped: {skipped[0].cause})" if skipped else ""
+        lines.append(f"  {area}{note}")
+        ran = [r for r in mine if r.outcome != "skipped"]
+        variants: dict[str, int] = {}
+        for r in ran:  # passing parametrized variants fold into one line
+            if r.ok and "[" in r.name:
+                variants[r.name.split("[")[0]] = variants.get(r.name.split("[")[0], 0) + 1
+        for r in sorted(ran, key=lambda r: (r.ok, r.name)):
+            base = r.name.split("[")[0]
+            if r.ok and base in variants:
+                if variants[base] is None:
+                    continue
+                name, variants[base] = f"{base} [{variants[base]} passed]", None
+            else:
+                name = r.name
+            mark = {"passed": "PASS", "failed": "FAIL", "error": "ERROR"}[r.outcome]
+            probe = (f"push {_fmt_bool(r.push_ok):4}  read {_fmt_bool(r.read_ok):4}  {_fmt_ms(r.latency_ms):>7}"
+                     if r.push_ok is not None else " " * 31)
+            tail = f"  {r.cause}" if r.cause else ""
+            lines.append(f"    {mark:5} {name:{width}}  {probe}{tail}".rstrip())
     return lines
 
 

@@ -118,8 +118,25 @@ class Nginx:
         """Swap the config and wait until every answer comes from the new one."""
         self.generation += 1
         self._write(render(table, upstreams, self.port, self.workdir, self.generation))
+        old_workers = self._workers()
         self.proc.send_signal(signal.SIGHUP)
         self._wait_generation(self.generation)
+        # Old workers may still accept a connection or two until they have shut down.
+        deadline = time.monotonic() + 5
+        while self._workers() & old_workers and time.monotonic() < deadline:
+            time.sleep(0.005)
+
+    def _workers(self) -> set[int]:
+        """PIDs of the master's worker processes (from /proc)."""
+        pids = set()
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == self.proc.pid:
+                pids.add(int(stat.parent.name))
+        return pids
 
     def _wait_generation(self, generation: int, timeout: float = 5.0) -> None:
         deadline = time.monotonic() + timeout

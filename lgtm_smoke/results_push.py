@@ -1,0 +1,69 @@
+"""`--push-results`: the run's outcome as a handful of fixed series, remote-written to
+Mimir through the ALB under the run's tenant, so smoke history shows in Grafana
+(infra/images/grafana/dashboards/lgtm-smoke.json).
+
+Bounded cardinality: labels are the check's test name and its area only — never the run
+id, ALB or time. A failed push is one warning line; it never changes the verdict.
+"""
+from __future__ import annotations
+
+import time
+
+from .encoding import remote_write
+
+JOB = "lgtm-smoke"
+CHECK_SUCCESS = "lgtm_smoke_check_success"  # {check, backend}: 1 passed, 0 failed/error
+READBACK_SECONDS = "lgtm_smoke_readback_seconds"  # {backend}: max push→visible latency of its probes
+RUN_SUCCESS = "lgtm_smoke_run_success"  # 1 the verdict is green, 0 otherwise
+RUN_DURATION = "lgtm_smoke_run_duration_seconds"  # session start → verdict
+METRICS = (CHECK_SUCCESS, READBACK_SECONDS, RUN_SUCCESS, RUN_DURATION)
+LABELS = ("job", "check", "backend")  # every label name a series may carry
+ATTEMPTS = 3
+
+
+def build_series(records, run_ok: bool, duration_s: float, timestamp_ms: int | None = None) -> list[remote_write.Series]:
+    """The series of one run. Skipped checks proved nothing and are not pushed; a check
+    name seen twice in one area (parametrized) is a success only if every instance passed."""
+    ts = int(time.time() * 1000) if timestamp_ms is None else timestamp_ms
+    checks: dict[tuple[str, str], float] = {}
+    readback: dict[str, float] = {}
+    for r in records:
+        if r.outcome == "skipped":
+            continue
+        key = (r.name, r.backend)
+        checks[key] = min(checks.get(key, 1.0), 1.0 if r.outcome == "passed" else 0.0)
+        if r.latency_ms is not None:
+            readback[r.backend] = max(readback.get(r.backend, 0.0), r.latency_ms / 1000)
+    out = [remote_write.Series({"__name__": CHECK_SUCCESS, "job": JOB, "check": name, "backend": backend}, v, ts)
+           for (name, backend), v in sorted(checks.items())]
+    out += [remote_write.Series({"__name__": READBACK_SECONDS, "job": JOB, "backend": b}, v, ts)
+            for b, v in sorted(readback.items())]
+    out.append(remote_write.Series({"__name__": RUN_SUCCESS, "job": JOB}, 1.0 if run_ok else 0.0, ts))
+    out.append(remote_write.Series({"__name__": RUN_DURATION, "job": JOB}, float(duration_s), ts))
+    return out
+
+
+def push(client, records, run_ok: bool, duration_s: float) -> str:
+    """Remote-write the run's series with `client` (an http.Client to the ALB, run's tenant).
+    Returns one line for the terminal; never raises."""
+    from .http import Unreachable
+
+    try:
+        ex = None
+        for attempt in range(ATTEMPTS):
+            if attempt:
+                time.sleep(0.1 * attempt)
+            series = build_series(records, run_ok, duration_s)  # a fresh timestamp per attempt
+            try:
+                ex = client.post("/api/v1/push", data=remote_write.encode(series), headers=remote_write.HEADERS,
+                                 timeout=(3.05, 10.0))
+            except Unreachable as e:
+                return f"WARNING: --push-results: {e} (the verdict above stands)"
+            if 200 <= ex.status < 300:
+                return (f"pushed {len(series)} result series to Mimir (tenant {client.tenant!r}, job={JOB!r}): "
+                        f"{RUN_SUCCESS}={1 if run_ok else 0}")
+            if not (ex.status == 429 or ex.status >= 500 or "out of order" in ex.text.lower()):
+                break
+        return f"WARNING: --push-results: {ex.summary()[:300]} (the verdict above stands)"
+    except Exception as e:  # reporting must never turn a verdict into a traceback
+        return f"WARNING: --push-results: {type(e).__name__}: {e} (the verdict above stands)"

@@ -23,6 +23,7 @@ from .hints import hint
 from .http import Client, Exchange, Unreachable
 
 PUSH_ATTEMPTS = 5  # 50+100+200+400 ms of backoff: absorbs a flaky target, never waits long on a dead one
+BAD_GATEWAY_ATTEMPTS = 3
 FIRST_WAIT, MAX_WAIT = 0.05, 0.5
 
 
@@ -122,10 +123,12 @@ class ProbeContext:
                 continue
             if last.status != 429 and last.status < 500:
                 break
+            if last.status == 502 and attempt >= BAD_GATEWAY_ATTEMPTS - 1:
+                break  # the ALB's own answer for a target that refused: a dead backend, not a blip
         self.push_ok = False
         if last is None:
             raise CheckFailed(f"push: {what}: no answer after {PUSH_ATTEMPTS} attempts")
-        tries = f" after {PUSH_ATTEMPTS} attempts" if last.status == 429 or last.status >= 500 else ""
+        tries = f" after {attempt + 1} attempts" if last.status == 429 or last.status >= 500 else ""
         raise CheckFailed(f"push: {last.method} {last.path} ({_who(last.tenant)}) → {last.status}{tries}, expected "
                           f"2xx: {last.preview(120)}{hint(last, 'push')}", f"response body: {last.preview()}")
 

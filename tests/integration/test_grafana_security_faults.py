@@ -4,14 +4,10 @@ cause; and the Grafana password never appears in any output or report file."""
 from __future__ import annotations
 
 import base64
-import os
 import secrets
-import subprocess
-import sys
-import xml.etree.ElementTree as ET
-from dataclasses import dataclass, field
 
 import pytest
+from harness import run_pytest
 
 from lgtm_smoke.devstack.faults import KNOWN
 from lgtm_smoke.devstack.pyroscope_emulator import PyroscopeEmulator
@@ -36,29 +32,6 @@ NO_TENANT = {"mimir": "test_mimir_rejects_writes_without_tenant", "loki": "test_
              "pyroscope": "test_pyroscope_rejects_profiles_without_tenant"}
 GARBAGE = {b: f"test_{b}_answers_garbage_with_4xx_and_keeps_serving" for b in ("mimir", "loki", "tempo", "pyroscope")}
 DEFAULT_PW, ANONYMOUS = "test_grafana_refuses_default_admin_password", "test_grafana_anonymous_access_is_off"
-
-
-@dataclass
-class SmokeRun:
-    returncode: int
-    output: str
-    passed: set = field(default_factory=set)
-    failed: dict = field(default_factory=dict)  # test name -> failure message
-    skipped: set = field(default_factory=set)
-    files: dict = field(default_factory=dict)  # every file the run wrote, by name
-
-
-def parse_junit(path) -> tuple[set, dict, set]:
-    passed, failed, skipped = set(), {}, set()
-    for case in ET.parse(path).getroot().iter("testcase"):
-        problem = case.find("failure") if case.find("failure") is not None else case.find("error")
-        if problem is not None:
-            failed[case.get("name")] = (problem.get("message") or "") + "\n" + (problem.text or "")
-        elif case.find("skipped") is not None:
-            skipped.add(case.get("name"))
-        else:
-            passed.add(case.get("name"))
-    return passed, failed, skipped
 
 
 def endpoint(path: str) -> str:
@@ -91,19 +64,11 @@ def sec_stack():
 def run(sec_stack, tmp_path):
     """run(faults, *extra, password=PASSWORD, env={}) -> SmokeRun, as a user runs it."""
 
-    def go(faults=(), *extra: str, password: str | None = PASSWORD, env: dict | None = None) -> SmokeRun:
+    def go(faults=(), *extra: str, password: str | None = PASSWORD, env: dict | None = None):
         sec_stack.set_faults(list(faults))
-        junit = tmp_path / "j.xml"
-        cmd = [sys.executable, "-m", "pytest", "-m", MARK, "--alb", sec_stack.url, "--tenant", TENANT,
-               *(["--grafana-password", password] if password else []), "--readback-timeout", "3", "-q",
-               "-p", "no:cacheprovider", "--junitxml", str(junit), *extra]
-        clean = {k: v for k, v in os.environ.items() if not k.startswith("LGTM_")}
-        proc = subprocess.run(cmd, cwd=tmp_path, capture_output=True, text=True, timeout=60, env={**clean, **(env or {})})
-        result = SmokeRun(proc.returncode, proc.stdout + proc.stderr)
-        if junit.exists():
-            result.passed, result.failed, result.skipped = parse_junit(junit)
-        result.files = {p.name: p.read_text(errors="replace") for p in tmp_path.iterdir() if p.is_file()}
-        return result
+        return run_pytest(["-m", MARK, "--alb", sec_stack.url, "--tenant", TENANT,
+                           *(["--grafana-password", password] if password else []), "--readback-timeout", "3", *extra],
+                          tmp_path, env=env)
 
     yield go
     sec_stack.set_faults([])
@@ -162,7 +127,7 @@ def test_the_password_appears_in_no_output_and_no_report_file(run):
     right = run(["grafana-datasource-no-tenant"], *reports)
     bad = run([], *reports, password=None, env={"LGTM_GRAFANA_PASSWORD": wrong})
     assert right.failed and "wrong --grafana-password" in bad.failed[DATASOURCE["mimir"]]
-    assert {"summary.md", "report.json", "j.xml"} <= set(bad.files)
+    assert {"summary.md", "report.json", "junit.xml"} <= set(bad.files)
     for secret in (PASSWORD, wrong):
         encoded = base64.b64encode(f"admin:{secret}".encode()).decode()
         for result in (right, bad):

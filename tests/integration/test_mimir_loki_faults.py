@@ -20,8 +20,8 @@ def test_healthy_stack_passes_every_metrics_and_logs_check(run_smoke):
 @pytest.mark.parametrize("fault, failing, cause", [
     ("mimir-route-404", {MIMIR}, "POST /api/v1/push (tenant 't-integration') → 404"),
     ("loki-route-404", {LOKI_JSON, LOKI_PROTO}, "POST /loki/api/v1/push (tenant 't-integration') → 404"),
-    ("mimir-down", {MIMIR}, "→ 502 after 5 attempts"),
-    ("loki-down", {LOKI_JSON, LOKI_PROTO}, "→ 502 after 5 attempts"),
+    ("mimir-down", {MIMIR}, "→ 502 after 3 attempts"),
+    ("loki-down", {LOKI_JSON, LOKI_PROTO}, "→ 502 after 3 attempts"),
     ("mimir-slow-ingest=5", {MIMIR}, "not visible after 1s; received"),
     ("loki-slow-ingest=5", {LOKI_JSON, LOKI_PROTO}, "not visible after 1s; received 0 matching line(s)"),
     ("flaky-5xx=50", ALL, "→ 503 after 5 attempts"),

@@ -72,13 +72,12 @@ def test_fault_run_pushes_zeros(run_smoke, stack):
     assert set(fresh(stack, sel(rp.READBACK_SECONDS), since)) == {(None, "mimir")}
 
 
-def test_env_var_turns_it_on_and_no_flag_pushes_nothing(run_smoke, stack, monkeypatch):
+def test_env_var_turns_it_on_and_no_flag_pushes_nothing(run_smoke, stack):
     since = time.time() - 0.001
     run = run_smoke("smoke and mimir", [])
     assert run.returncode == 0, run.output
     assert "result series" not in run.output and not fresh(stack, sel(rp.RUN_SUCCESS), since)
-    monkeypatch.setenv("LGTM_PUSH_RESULTS", "1")
-    run = run_smoke("smoke and mimir", [])
+    run = run_smoke("smoke and mimir", [], env={"LGTM_PUSH_RESULTS": "1"})
     assert run.returncode == 0, run.output
     assert fresh(stack, sel(rp.RUN_SUCCESS), since) == {(None, None): 1.0}
 

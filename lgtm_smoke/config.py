@@ -131,6 +131,7 @@ class SmokeConfig:
     tenant: str
     readback_timeout: float
     run_id: str
+    search_timeout: float = 60.0  # TraceQL search covers completed traces only: it lags by design
     other_tenant: str = "lgtm-smoke-isolation-probe"
     tfvars_path: Path | None = None
     tfvars: dict = field(default_factory=dict, repr=False)

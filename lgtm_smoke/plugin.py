@@ -39,6 +39,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--alb", help="ALB DNS name, host:port or URL (env LGTM_ALB)")
     group.addoption("--tenant", help="X-Scope-OrgID of the stack (env LGTM_TENANT; default: tenant_id in common.tfvars)")
     group.addoption("--readback-timeout", help="seconds to wait for pushed data to become readable (env LGTM_READBACK_TIMEOUT; default 30)")
+    group.addoption("--search-timeout", help="deadline of the TraceQL search check, which lags ingest by design (env LGTM_TEMPO_SEARCH_TIMEOUT; default 60 s)")
     group.addoption("--run-id", help="12 hex digits identifying this run's data (env LGTM_RUN_ID; default random)")
     group.addoption("--tfvars", help="the stack's common.tfvars for defaults (env LGTM_TFVARS; default infra/terraform/environments/prod/common.tfvars when present)")
     group.addoption("--devstack", action="store_true", help="start the local reference stack for this session and point --alb at it")
@@ -135,12 +136,15 @@ def resolve(config: pytest.Config) -> SmokeConfig:
     tenant = cfg.parse_tenant(tenant_raw, tenant_src)
     timeout_raw = opt("readback_timeout") or cfg.env("LGTM_READBACK_TIMEOUT") or 30
     timeout = cfg.parse_timeout(timeout_raw, "--readback-timeout" if opt("readback_timeout") else "LGTM_READBACK_TIMEOUT")
+    search_raw = opt("search_timeout") or cfg.env("LGTM_TEMPO_SEARCH_TIMEOUT")
+    search_timeout = (cfg.parse_timeout(search_raw, "--search-timeout" if opt("search_timeout") else "LGTM_TEMPO_SEARCH_TIMEOUT")
+                      if search_raw else max(60.0, timeout))
     run_raw = opt("run_id") or cfg.env("LGTM_RUN_ID")
     run_id = cfg.parse_run_id(run_raw) if run_raw else cfg.new_run_id()
     stack = config.stash.get(STACK_KEY, None)
     if stack is not None:
         stack.grafana_tenant = tenant  # the stack's Grafana sends the run's (unified) tenant
-    return SmokeConfig(alb=alb, tenant=tenant, readback_timeout=timeout, run_id=run_id,
+    return SmokeConfig(alb=alb, tenant=tenant, readback_timeout=timeout, search_timeout=search_timeout, run_id=run_id,
                        tfvars_path=tfvars_path, tfvars=tfvars, extra={"grafana": _grafana_credentials(config, stack)})
 
 

@@ -1,2 +1,2 @@
 """Probe implementations, one module per backend. Importing this package registers them."""
-from . import grafana, loki, mimir, security  # noqa: F401
+from . import grafana, loki, mimir, pyroscope, security, tempo  # noqa: F401

@@ -24,6 +24,14 @@ KNOWN: dict[str, tuple[bool, str]] = {
     "grafana-datasource-no-tenant": (False, "the Loki datasource lost its X-Scope-OrgID header: health fails, proxy reads get 401"),
     "admin-endpoint-exposed": (False, "the ALB's deny rules are gone and /flush, /config, /runtime_config reach Mimir"),
     "ingest-5xx-on-garbage": (False, "Mimir answers 500 (not 400) to a remote-write body that is not snappy protobuf"),
+    "tempo-down": (False, "Tempo is not running: the ALB answers 502 on both of its target groups"),
+    "tempo-no-auth": (False, "Tempo runs with multitenancy off: no X-Scope-OrgID accepted (tenant 'single-tenant')"),
+    "tempo-otlp-misrouted": (False, "the ALB's /v1/traces rule forwards to Tempo's API port (3200), which answers 404"),
+    "tempo-prefix-not-stripped": (False, "the ALB forwards /tempo/* without the url-rewrite: Tempo answers 404"),
+    "pyroscope-down": (False, "Pyroscope is not running: the ALB answers 502"),
+    "pyroscope-no-auth": (False, "Pyroscope accepts requests without X-Scope-OrgID (tenant 'anonymous')"),
+    "pyroscope-anonymous": (False, "Pyroscope runs with multitenancy off: every request, with or without a tenant, lands in 'anonymous'"),
+    "pyroscope-route-404": (False, "the ALB has no rule for Pyroscope's paths; they fall through to Grafana (404)"),
 }
 SCOPABLE = ("slow-ingest", "flaky-5xx", "tenant-leak")
 

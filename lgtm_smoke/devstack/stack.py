@@ -7,6 +7,7 @@ so a whole fault matrix runs on one stack.
 from __future__ import annotations
 
 import atexit
+import dataclasses
 import secrets
 import shutil
 import tempfile
@@ -36,11 +37,25 @@ def _expose_admin_endpoints(table: routes_mod.RouteTable) -> None:
     table.rules.sort(key=lambda r: r.priority)
 
 
+def _otlp_to_api_port(table: routes_mod.RouteTable) -> None:
+    """The seeds' bug: /v1/traces forwarded to Tempo's API target group (3200), which has no OTLP route."""
+    table.rules = [dataclasses.replace(r, target_group="tempo") if r.target_group == "tempo-otlp" else r
+                   for r in table.rules]
+
+
+def _tempo_prefix_kept(table: routes_mod.RouteTable) -> None:
+    """The /tempo/* rule without its url-rewrite transform: Tempo sees /tempo/api/... and answers 404."""
+    table.rules = [dataclasses.replace(r, rewrite=None) if r.target_group == "tempo" else r for r in table.rules]
+
+
 # fault name -> how it changes the ALB's route table (other faults act in the backends)
 ROUTE_FAULTS: dict[str, Callable[[routes_mod.RouteTable], None]] = {
     "mimir-route-404": _drop_target("mimir"),
     "loki-route-404": _drop_target("loki"),
     "admin-endpoint-exposed": _expose_admin_endpoints,
+    "tempo-otlp-misrouted": _otlp_to_api_port,
+    "tempo-prefix-not-stripped": _tempo_prefix_kept,
+    "pyroscope-route-404": _drop_target("pyroscope"),
 }
 
 

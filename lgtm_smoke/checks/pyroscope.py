@@ -1,0 +1,166 @@
+"""Pyroscope: a real pprof profile (built in code, gzip) pushed through the ALB two ways —
+legacy `/pyroscope/ingest?format=pprof` and Connect `/push.v1.PusherService/Push` — and read
+back exactly (`/pyroscope/render`, `/querier.v1.QuerierService/SelectMergeStacktraces`), plus
+the missing-tenant answer a multitenant Pyroscope must give (401 `no org id`).
+
+Cardinality stays bounded: fixed service name and function names; labels `check` (2 values)
+and `run_slot` (the run id's last hex digit: 16 values). The run itself is carried in the
+sample values (a run-derived multiplier), so the exact total proves these are this run's samples.
+"""
+from __future__ import annotations
+
+import time
+
+from ..encoding import pprof
+from ..hints import hint
+from ..http import Exchange
+from ..probes import PUSH_ATTEMPTS, CheckFailed, NotYetVisible, ProbeContext, expect_status, probe
+
+SERVICE = "lgtm-smoke"
+PROFILE_TYPE = pprof.CPU_PROFILE_TYPE  # process_cpu:cpu:nanoseconds:cpu:nanoseconds
+PERIOD_NS = 10_000_000  # 100 Hz
+# root-first stacks and their sample counts; leaves carry the fixed smoke names
+STACKS = (
+    (("lgtm_smoke_main", "lgtm_smoke_work", "lgtm_smoke_probe_leaf_a"), 3),
+    (("lgtm_smoke_main", "lgtm_smoke_work", "lgtm_smoke_probe_leaf_b"), 5),
+    (("lgtm_smoke_main", "lgtm_smoke_probe_leaf_c"), 7),
+)
+FUNCTIONS = sorted({f for frames, _ in STACKS for f in frames})
+
+
+def run_scale(run_id: str) -> int:
+    return 1 + int(run_id, 16) % 97
+
+
+def expected_stacks(run_id: str) -> dict[tuple[str, ...], int]:
+    """Each stack's value in nanoseconds for this run."""
+    return {frames: count * run_scale(run_id) * PERIOD_NS for frames, count in STACKS}
+
+
+def run_labels(ctx: ProbeContext, check: str) -> dict[str, str]:
+    return {"service_name": SERVICE, "check": check, "run_slot": ctx.run_id[-1]}
+
+
+def make_profile(run_id: str, time_ns: int):
+    """Laid out like a Go runtime CPU profile (samples/count + cpu/nanoseconds), the most common input."""
+    return pprof.build_profile([pprof.Stack(f, v) for f, v in expected_stacks(run_id).items()], time_ns=time_ns,
+                               period=PERIOD_NS, with_counts=True)
+
+
+def selector(labels: dict[str, str]) -> str:
+    return "{" + ",".join(f'{k}="{v}"' for k, v in labels.items()) + "}"
+
+
+def compare(ex: Exchange, names: list[str], levels: list, total: int, run_id: str) -> dict:
+    """Exact comparison of a flame graph with this run's profile; NotYetVisible while it differs."""
+    want = expected_stacks(run_id)
+    want_total = sum(want.values())
+    if total == 0:
+        raise NotYetVisible(ex, "an empty flame graph (total 0)")
+    got = pprof.flame_stacks(names, levels)
+    missing = [f for f in FUNCTIONS if f not in names]
+    if missing or total != want_total or got != want:
+        what = f"total {total} (expected {want_total})"
+        if missing:
+            what += f", functions missing: {missing}"
+        elif got != want:
+            what += f", stacks {sorted((';'.join(k), v) for k, v in got.items())[:4]}"
+        if total > want_total:
+            what += " — more than this run pushed: another writer in this tenant uses the same labels?"
+        raise NotYetVisible(ex, what)
+    return {"total": total, "functions": FUNCTIONS, "stacks": len(got)}
+
+
+def _json(ex: Exchange, what: str):
+    try:
+        return ex.json()
+    except ValueError:
+        raise CheckFailed(f"read: {ex.method} {ex.path} → {ex.status} is not Pyroscope's {what} JSON: "
+                          f"{ex.preview(120)}{hint(ex, 'read')}") from None
+
+
+def _window(t_ns: int) -> tuple[int, int]:
+    """A narrow query window (ms) around the profile's time: older runs stay out of the total."""
+    t_ms = t_ns // 10**6
+    return t_ms - 2000, t_ms + 2000
+
+
+@probe("pyroscope.ingest", backend="pyroscope")
+def ingest_round_trip(ctx: ProbeContext) -> dict:
+    labels = run_labels(ctx, "pyroscope-ingest")
+    t_ns = time.time_ns()
+    body = pprof.encode(make_profile(ctx.run_id, t_ns))
+    tags = ",".join(f"{k}={v}" for k, v in labels.items() if k != "service_name")
+    params = {"name": f"{SERVICE}{{{tags}}}", "format": "pprof", "from": str(t_ns // 10**9 - 10),
+              "until": str(t_ns // 10**9), "spyName": "lgtm-smoke", "sampleRate": "100"}
+    ctx.push(lambda: ctx.client.post("/pyroscope/ingest", params=params, data=body,
+                                     headers={"Content-Type": "application/octet-stream"}), what="pprof ingest")
+    start, end = _window(t_ns)
+    query = PROFILE_TYPE + selector(labels)
+
+    def fetch() -> dict:
+        ex = ctx.client.get("/pyroscope/render", params={"query": query, "from": str(start), "until": str(end)})
+        data = _json(expect_status(ex, "read"), "render (flamebearer)")
+        fb = data.get("flamebearer") if isinstance(data, dict) else None
+        if not isinstance(fb, dict):
+            raise CheckFailed(f"read: {ex.method} {ex.path} → {ex.status} has no flamebearer: {ex.preview(120)}")
+        return {"query": query, **compare(ex, fb.get("names") or [], fb.get("levels") or [], int(fb.get("numTicks") or 0),
+                                         ctx.run_id)}
+
+    return ctx.read_back(fetch, what=f"profile {query}")
+
+
+@probe("pyroscope.connect_push", backend="pyroscope")
+def connect_round_trip(ctx: ProbeContext) -> dict:
+    labels = run_labels(ctx, "pyroscope-connect")
+    t_ns = time.time_ns()
+    raw = pprof.encode(make_profile(ctx.run_id, t_ns))
+    body = pprof.push_request([({"__name__": "process_cpu", **labels}, [raw])]).SerializeToString()
+    ctx.push(lambda: ctx.client.post("/push.v1.PusherService/Push", data=body,
+                                     headers={"Content-Type": "application/proto", "Connect-Protocol-Version": "1"}),
+             what="Connect push")
+    start, end = _window(t_ns)
+    request = {"profileTypeID": PROFILE_TYPE, "labelSelector": selector(labels), "start": str(start), "end": str(end),
+               "format": 1}
+
+    def fetch() -> dict:
+        ex = ctx.client.post("/querier.v1.QuerierService/SelectMergeStacktraces", json=request,
+                             headers={"Connect-Protocol-Version": "1"})
+        data = _json(expect_status(ex, "read"), "SelectMergeStacktraces")
+        fg = (data or {}).get("flamegraph") or {}
+        levels = [lv.get("values") or [] for lv in fg.get("levels") or []]
+        return {"selector": request["labelSelector"], **compare(ex, fg.get("names") or [], levels,
+                                                                int(fg.get("total") or 0), ctx.run_id)}
+
+    return ctx.read_back(fetch, what=f"profile {PROFILE_TYPE}{request['labelSelector']}")
+
+
+@probe("pyroscope.no_tenant", backend="pyroscope")
+def no_tenant(ctx: ProbeContext) -> dict:
+    """A push without X-Scope-OrgID must get 401 {"code":"unauthenticated","message":"no org id"}."""
+    ctx.phase = "push"
+    t_ns = time.time_ns()
+    body = pprof.encode(make_profile(ctx.run_id, t_ns))
+    params = {"name": f"{SERVICE}{{check=no-tenant}}", "format": "pprof", "from": str(t_ns // 10**9 - 10),
+              "until": str(t_ns // 10**9)}
+
+    def send() -> Exchange:
+        return ctx.client.post("/pyroscope/ingest", params=params, data=body, tenant=None,
+                               headers={"Content-Type": "application/octet-stream"})
+
+    ex = send()
+    for attempt in range(1, PUSH_ATTEMPTS):
+        if ex.status != 429 and ex.status < 500:
+            break
+        time.sleep(0.05 * 2 ** (attempt - 1))
+        ex = send()
+    if ex.status == 401 and "no org id" in ex.text.lower():
+        return {"request": f"{ex.method} {ex.path}", "status": 401, "answer": ex.preview(80)}
+    if 200 <= ex.status < 300:
+        raise CheckFailed(f"no tenant: {ex.method} {ex.path} (no X-Scope-OrgID) → {ex.status}: Pyroscope accepted a "
+                          "profile without a tenant — multitenancy is off, so every profile (whatever X-Scope-OrgID "
+                          "it carries) lands in tenant 'anonymous' (anonymous/ in the bucket) and any tenant reads "
+                          "them all: set multitenancy_enabled: true", f"response body: {ex.preview()}")
+    tries = f" after {PUSH_ATTEMPTS} attempts" if ex.status == 429 or ex.status >= 500 else ""
+    raise CheckFailed(f"no tenant: {ex.method} {ex.path} (no X-Scope-OrgID) → {ex.status}{tries}, expected 401 "
+                      f"'no org id': {ex.preview(120)}{hint(ex, 'push')}", f"response body: {ex.preview()}")

@@ -35,6 +35,7 @@ class Exchange:
     content_type: str
     body: bytes
     elapsed: float
+    attempts: int = 1  # how many sends it took to get this answer
 
     @property
     def text(self) -> str:

@@ -87,10 +87,43 @@ class Outcome:
         return self.cause + (f"\n{self.detail}" if self.detail else "")
 
 
+class SettlingClient:
+    """A probe's view of the ALB. Answers that mean "try again" — 429, 5xx, a reset connection —
+    are retried a few times with backoff (a flaky target is not a failed check); the ALB's own
+    502 (the target refused) only twice more, and a refused or unresolvable ALB never: a dead
+    backend or ALB never waits. `settle=False` sends exactly once (a check that expects a 5xx)."""
+
+    def __init__(self, client: Client):
+        self.raw = client
+
+    def request(self, method: str, path: str, *, settle: bool = True, **kw) -> Exchange:
+        for attempt in range(PUSH_ATTEMPTS if settle else 1):
+            if attempt:
+                time.sleep(FIRST_WAIT * 2 ** (attempt - 1))
+            try:
+                ex = self.raw.request(method, path, **kw)
+            except Unreachable as e:
+                if e.kind != "connection" or attempt == PUSH_ATTEMPTS - 1 or not settle:
+                    raise
+                continue
+            ex.attempts = attempt + 1
+            if ex.status != 429 and ex.status < 500:
+                return ex
+            if ex.status == 502 and attempt >= BAD_GATEWAY_ATTEMPTS - 1:
+                return ex
+        return ex
+
+    def get(self, path: str, **kw) -> Exchange:
+        return self.request("GET", path, **kw)
+
+    def post(self, path: str, **kw) -> Exchange:
+        return self.request("POST", path, **kw)
+
+
 class ProbeContext:
     def __init__(self, config: SmokeConfig, client: Client, check: str):
         self.config = config
-        self.client = client
+        self.client = SettlingClient(client)
         self.check = check
         self.run_id = config.run_id
         self.phase: str | None = None
@@ -102,33 +135,22 @@ class ProbeContext:
     # --- push --------------------------------------------------------------------
     def push(self, send: Callable[[], Exchange], ok=(200, 204), retry_on: Callable[[Exchange], bool] | None = None,
              what: str = "push") -> Exchange:
-        """Send once; retry only 429/5xx/connection resets (and `retry_on`), a few times."""
+        """Send; `ctx.client` already rode out 429/5xx. `retry_on` marks other answers worth a fresh send."""
         self.phase = "push"
         self.pushed_at = time.monotonic()
-        last: Exchange | None = None
-        for attempt in range(PUSH_ATTEMPTS):
-            if attempt:
-                time.sleep(FIRST_WAIT * 2 ** (attempt - 1))
+        for _ in range(PUSH_ATTEMPTS):
             try:
                 last = send()
             except Unreachable as e:
-                if e.kind in ("refused", "dns", "tls", "timeout"):  # a dead ALB never waits
-                    self.push_ok = False
-                    raise CheckFailed(f"push: {what}: {e}") from None
-                continue
+                self.push_ok = False
+                raise CheckFailed(f"push: {what}: {e}") from None
             if last.status in ok:
                 self.push_ok = True
                 return last
-            if retry_on and retry_on(last):
-                continue
-            if last.status != 429 and last.status < 500:
+            if not (retry_on and retry_on(last)):
                 break
-            if last.status == 502 and attempt >= BAD_GATEWAY_ATTEMPTS - 1:
-                break  # the ALB's own answer for a target that refused: a dead backend, not a blip
         self.push_ok = False
-        if last is None:
-            raise CheckFailed(f"push: {what}: no answer after {PUSH_ATTEMPTS} attempts")
-        tries = f" after {attempt + 1} attempts" if last.status == 429 or last.status >= 500 else ""
+        tries = f" after {last.attempts} attempts" if last.attempts > 1 else ""
         raise CheckFailed(f"push: {last.method} {last.path} ({_who(last.tenant)}) → {last.status}{tries}, expected "
                           f"2xx: {last.preview(120)}{hint(last, 'push')}", f"response body: {last.preview()}")
 

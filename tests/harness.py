@@ -2,7 +2,9 @@
 and read its verdict back from the JUnit XML it writes."""
 from __future__ import annotations
 
+import itertools
 import os
+import secrets
 import subprocess
 import sys
 import time
@@ -37,9 +39,14 @@ def parse_junit(path: Path) -> tuple[set[str], dict[str, str], dict[str, str]]:
     return passed, failed, skipped
 
 
+_RUNS = itertools.count(secrets.randbelow(256))
+
+
 def run_pytest(args: list[str], cwd: Path, env: dict | None = None, timeout: float = 120,
                drop: tuple[str, ...] = ("LGTM_",)) -> SmokeRun:
     """`python -m pytest ARGS` in `cwd`; variables starting with `drop` do not leak in from this shell."""
+    if not any(a.startswith("--run-id") for a in args):  # consecutive runs never share a Pyroscope run_slot
+        args = [*args, "--run-id", secrets.token_hex(5) + f"{next(_RUNS) % 256:02x}"]
     junit = Path(cwd) / "junit.xml"
     junit.unlink(missing_ok=True)
     cmd = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",

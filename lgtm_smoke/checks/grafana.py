@@ -8,6 +8,7 @@ which signs requests and never shows it: not in reprs, evidence or failure messa
 from __future__ import annotations
 
 import base64
+import re
 import time
 
 import requests
@@ -15,8 +16,11 @@ import requests
 from ..encoding import loki_push, remote_write
 from ..http import Exchange
 from ..hints import hint
-from ..probes import CheckFailed, NotYetVisible, ProbeContext, Transient, expect_status, probe
+from ..probes import FIRST_WAIT, PUSH_ATTEMPTS, CheckFailed, NotYetVisible, ProbeContext, Transient, expect_status, probe
 from . import mimir as mimir_checks
+from . import pyroscope as pyroscope_checks
+
+BACKEND_BUSY = re.compile(r"\b(429|5\d\d)\b")  # a backend status inside Grafana's health message
 
 TENANT_HEADER = "X-Scope-OrgID"
 # backend -> the Grafana datasource type that reads it
@@ -145,8 +149,13 @@ def _datasource(ctx: ProbeContext, backend: str) -> dict:
         raise CheckFailed(f"datasource {full.get('name')!r} (uid {uid}, {full.get('type')}) sends no {TENANT_HEADER}: "
                           f"jsonData.httpHeaderName1={name!r}, secureJsonData.httpHeaderValue1 "
                           f"{'set' if secure else 'missing'} — its queries reach {backend} without a tenant (401 no org id)")
-    ex = ctx.client.get(f"/api/datasources/uid/{uid}/health", tenant=None, auth=credentials(ctx))
-    body = get_json(ex, "health") if ex.content_type.startswith("application/json") else {}
+    for attempt in range(PUSH_ATTEMPTS):
+        ex = ctx.client.get(f"/api/datasources/uid/{uid}/health", tenant=None, auth=credentials(ctx))
+        body = get_json(ex, "health") if ex.content_type.startswith("application/json") else {}
+        # Grafana relays the backend's own 429/5xx in its message: as transient as if we got it.
+        if ex.status == 200 and body.get("status") == "OK" or not BACKEND_BUSY.search(str(body.get("message"))):
+            break
+        time.sleep(FIRST_WAIT * 2 ** attempt)
     if ex.status != 200 or body.get("status") != "OK":
         raise CheckFailed(f"health: datasource {full.get('name')!r} (uid {uid}) → {ex.status} "
                           f"{body.get('status', '')}: {body.get('message') or ex.preview(160)}")
@@ -197,9 +206,13 @@ def _via(ds: dict, read):
                           e.detail) from None
 
 
+def _proxy(ctx: ProbeContext, method: str, uid: str, path: str, **kw) -> Exchange:
+    return ctx.client.request(method, f"/api/datasources/proxy/uid/{uid}{path}", tenant=None, auth=credentials(ctx),
+                              **kw)
+
+
 def _proxy_get(ctx: ProbeContext, uid: str, path: str, params: dict) -> Exchange:
-    return ctx.client.get(f"/api/datasources/proxy/uid/{uid}{path}", tenant=None, params=params,
-                          auth=credentials(ctx))
+    return _proxy(ctx, "GET", uid, path, params=params)
 
 
 @probe("grafana.proxy_mimir", backend="grafana")
@@ -266,3 +279,19 @@ def proxy_tempo(ctx: ProbeContext) -> dict:
         return {"datasource": ds["name"], "uid": ds["uid"], "trace_id": trace_id}
 
     return _via(ds, lambda: ctx.read_back(fetch, what=f"trace {trace_id} via Grafana"))
+
+
+@probe("grafana.proxy_pyroscope", backend="grafana")
+def proxy_pyroscope(ctx: ProbeContext) -> dict:
+    ds = find_datasource(ctx, "pyroscope")
+    labels = pyroscope_checks.run_labels(ctx, PROXY_CHECK)
+    request = pyroscope_checks.merge_request(labels, pyroscope_checks.push_connect(ctx, labels))
+
+    def fetch() -> dict:  # the Connect querier call Grafana's Pyroscope datasource makes for a flame graph
+        ex = _proxy(ctx, "POST", ds["uid"], pyroscope_checks.MERGE_STACKTRACES, json=request,
+                    headers={"Connect-Protocol-Version": "1"})
+        return {"datasource": ds["name"], "uid": ds["uid"], "selector": request["labelSelector"],
+                **pyroscope_checks.compare(ex, *pyroscope_checks.flamegraph(ex), ctx.run_id)}
+
+    return _via(ds, lambda: ctx.read_back(fetch, what=f"profile {pyroscope_checks.PROFILE_TYPE}"
+                                                       f"{request['labelSelector']} via Grafana"))

@@ -3,9 +3,11 @@ legacy `/pyroscope/ingest?format=pprof` and Connect `/push.v1.PusherService/Push
 back exactly (`/pyroscope/render`, `/querier.v1.QuerierService/SelectMergeStacktraces`), plus
 the missing-tenant answer a multitenant Pyroscope must give (401 `no org id`).
 
-Cardinality stays bounded: fixed service name and function names; labels `check` (2 values)
-and `run_slot` (the run id's last hex digit: 16 values). The run itself is carried in the
-sample values (a run-derived multiplier), so the exact total proves these are this run's samples.
+Cardinality stays bounded: fixed service name and function names; labels `check` (4 values:
+the two round trips, the security isolation check and the Grafana proxy read)
+and `run_slot` (the run id's last two hex digits: 256 values). The run itself is carried in the
+sample values (a run-derived multiplier), so the exact total proves these are this run's samples;
+two runs collide only if they share the slot *and* push in the same second.
 """
 from __future__ import annotations
 
@@ -38,7 +40,7 @@ def expected_stacks(run_id: str) -> dict[tuple[str, ...], int]:
 
 
 def run_labels(ctx: ProbeContext, check: str) -> dict[str, str]:
-    return {"service_name": SERVICE, "check": check, "run_slot": ctx.run_id[-1]}
+    return {"service_name": SERVICE, "check": check, "run_slot": ctx.run_id[-2:]}
 
 
 def make_profile(run_id: str, time_ns: int):
@@ -79,58 +81,95 @@ def _json(ex: Exchange, what: str):
                           f"{ex.preview(120)}{hint(ex, 'read')}") from None
 
 
+def profile_time_ns() -> int:
+    """Now, on a whole second: the legacy ingest's `from` (seconds) and the profile's own time then
+    agree, whichever one Pyroscope stamps the samples with."""
+    return time.time_ns() // 10**9 * 10**9
+
+
 def _window(t_ns: int) -> tuple[int, int]:
-    """A narrow query window (ms) around the profile's time: older runs stay out of the total."""
+    """The query window (ms): exactly the profile's second, so another run's samples (pushed in
+    another second) stay out of the exact total."""
     t_ms = t_ns // 10**6
-    return t_ms - 2000, t_ms + 2000
+    return t_ms, t_ms + 999
 
 
-@probe("pyroscope.ingest", backend="pyroscope")
-def ingest_round_trip(ctx: ProbeContext) -> dict:
-    labels = run_labels(ctx, "pyroscope-ingest")
-    t_ns = time.time_ns()
+def push_ingest(ctx: ProbeContext, labels: dict[str, str]) -> int:
+    """This run's profile via legacy `/pyroscope/ingest?format=pprof` as the run's tenant; its time (ns)."""
+    t_ns = profile_time_ns()
     body = pprof.encode(make_profile(ctx.run_id, t_ns))
     tags = ",".join(f"{k}={v}" for k, v in labels.items() if k != "service_name")
-    params = {"name": f"{SERVICE}{{{tags}}}", "format": "pprof", "from": str(t_ns // 10**9 - 10),
-              "until": str(t_ns // 10**9), "spyName": "lgtm-smoke", "sampleRate": "100"}
+    params = {"name": f"{SERVICE}{{{tags}}}", "format": "pprof", "from": str(t_ns // 10**9),
+              "until": str(t_ns // 10**9 + 1), "spyName": "lgtm-smoke", "sampleRate": "100"}
     ctx.push(lambda: ctx.client.post("/pyroscope/ingest", params=params, data=body,
                                      headers={"Content-Type": "application/octet-stream"}), what="pprof ingest")
-    start, end = _window(t_ns)
-    query = PROFILE_TYPE + selector(labels)
-
-    def fetch() -> dict:
-        ex = ctx.client.get("/pyroscope/render", params={"query": query, "from": str(start), "until": str(end)})
-        data = _json(expect_status(ex, "read"), "render (flamebearer)")
-        fb = data.get("flamebearer") if isinstance(data, dict) else None
-        if not isinstance(fb, dict):
-            raise CheckFailed(f"read: {ex.method} {ex.path} → {ex.status} has no flamebearer: {ex.preview(120)}")
-        return {"query": query, **compare(ex, fb.get("names") or [], fb.get("levels") or [], int(fb.get("numTicks") or 0),
-                                         ctx.run_id)}
-
-    return ctx.read_back(fetch, what=f"profile {query}")
+    return t_ns
 
 
-@probe("pyroscope.connect_push", backend="pyroscope")
-def connect_round_trip(ctx: ProbeContext) -> dict:
-    labels = run_labels(ctx, "pyroscope-connect")
-    t_ns = time.time_ns()
+def push_connect(ctx: ProbeContext, labels: dict[str, str]) -> int:
+    """This run's profile via Connect `/push.v1.PusherService/Push` as the run's tenant; its time (ns)."""
+    t_ns = profile_time_ns()
     raw = pprof.encode(make_profile(ctx.run_id, t_ns))
     body = pprof.push_request([({"__name__": "process_cpu", **labels}, [raw])]).SerializeToString()
     ctx.push(lambda: ctx.client.post("/push.v1.PusherService/Push", data=body,
                                      headers={"Content-Type": "application/proto", "Connect-Protocol-Version": "1"}),
              what="Connect push")
+    return t_ns
+
+
+def render_params(labels: dict[str, str], t_ns: int) -> dict[str, str]:
+    """GET /pyroscope/render parameters for the profile pushed at t_ns with `labels`."""
     start, end = _window(t_ns)
-    request = {"profileTypeID": PROFILE_TYPE, "labelSelector": selector(labels), "start": str(start), "end": str(end),
-               "format": 1}
+    return {"query": PROFILE_TYPE + selector(labels), "from": str(start), "until": str(end)}
+
+
+def flamebearer(ex: Exchange) -> tuple[list[str], list, int]:
+    """(names, levels, total) of a /pyroscope/render answer."""
+    data = _json(expect_status(ex, "read"), "render (flamebearer)")
+    fb = data.get("flamebearer") if isinstance(data, dict) else None
+    if not isinstance(fb, dict):
+        raise CheckFailed(f"read: {ex.method} {ex.path} → {ex.status} has no flamebearer: {ex.preview(120)}")
+    return fb.get("names") or [], fb.get("levels") or [], int(fb.get("numTicks") or 0)
+
+
+MERGE_STACKTRACES = "/querier.v1.QuerierService/SelectMergeStacktraces"
+
+
+def merge_request(labels: dict[str, str], t_ns: int) -> dict:
+    """SelectMergeStacktraces (protojson) for the profile pushed at t_ns with `labels`: what Grafana's
+    Pyroscope datasource sends for a flame graph."""
+    start, end = _window(t_ns)
+    return {"profileTypeID": PROFILE_TYPE, "labelSelector": selector(labels), "start": str(start), "end": str(end),
+            "format": 1}
+
+
+def flamegraph(ex: Exchange) -> tuple[list[str], list, int]:
+    """(names, levels, total) of a SelectMergeStacktraces answer."""
+    data = _json(expect_status(ex, "read"), "SelectMergeStacktraces")
+    fg = (data or {}).get("flamegraph") or {}
+    return fg.get("names") or [], [lv.get("values") or [] for lv in fg.get("levels") or []], int(fg.get("total") or 0)
+
+
+@probe("pyroscope.ingest", backend="pyroscope")
+def ingest_round_trip(ctx: ProbeContext) -> dict:
+    labels = run_labels(ctx, "pyroscope-ingest")
+    params = render_params(labels, push_ingest(ctx, labels))
 
     def fetch() -> dict:
-        ex = ctx.client.post("/querier.v1.QuerierService/SelectMergeStacktraces", json=request,
-                             headers={"Connect-Protocol-Version": "1"})
-        data = _json(expect_status(ex, "read"), "SelectMergeStacktraces")
-        fg = (data or {}).get("flamegraph") or {}
-        levels = [lv.get("values") or [] for lv in fg.get("levels") or []]
-        return {"selector": request["labelSelector"], **compare(ex, fg.get("names") or [], levels,
-                                                                int(fg.get("total") or 0), ctx.run_id)}
+        ex = ctx.client.get("/pyroscope/render", params=params)
+        return {"query": params["query"], **compare(ex, *flamebearer(ex), ctx.run_id)}
+
+    return ctx.read_back(fetch, what=f"profile {params['query']}")
+
+
+@probe("pyroscope.connect_push", backend="pyroscope")
+def connect_round_trip(ctx: ProbeContext) -> dict:
+    labels = run_labels(ctx, "pyroscope-connect")
+    request = merge_request(labels, push_connect(ctx, labels))
+
+    def fetch() -> dict:
+        ex = ctx.client.post(MERGE_STACKTRACES, json=request, headers={"Connect-Protocol-Version": "1"})
+        return {"selector": request["labelSelector"], **compare(ex, *flamegraph(ex), ctx.run_id)}
 
     return ctx.read_back(fetch, what=f"profile {PROFILE_TYPE}{request['labelSelector']}")
 

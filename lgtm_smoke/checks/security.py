@@ -16,6 +16,8 @@ from ..probes import CheckFailed, NotYetVisible, ProbeContext, Transient, expect
 from .grafana import expect_now
 from . import grafana as grafana_checks
 from . import mimir as mimir_checks
+from . import pyroscope as pyroscope_checks
+from . import tempo as tempo_checks
 
 ISOLATION_CHECK = "isolation"
 NO_TENANT_CHECK = "no-tenant"
@@ -111,15 +113,6 @@ def isolation_loki(ctx: ProbeContext) -> dict:
 
 
 # --- missing tenant ------------------------------------------------------------------------------
-def _send_once(send) -> Exchange:
-    """One request; a 502/504 (not the backend's own answer) gets one more try."""
-    ex = send()
-    if ex.status in (502, 504, 429):
-        time.sleep(0.2)
-        ex = send()
-    return ex
-
-
 def _expect_no_org_id(ex: Exchange, backend: str, what: str, status: int = 401) -> dict:
     if ex.status == status and "no org id" in ex.text.lower():
         return {"request": f"{ex.method} {ex.path}", "status": ex.status, "answer": ex.preview(80)}
@@ -145,7 +138,7 @@ def no_tenant_mimir(ctx: ProbeContext) -> dict:
         body = remote_write.encode([remote_write.Series(labels, 1.0, int(time.time() * 1000))])
         return ctx.client.post("/api/v1/push", data=body, headers=remote_write.HEADERS, tenant=None)
 
-    return _expect_no_org_id(_send_once(send), "mimir", "a remote write")
+    return _expect_no_org_id(send(), "mimir", "a remote write")
 
 
 @probe("security.no_tenant_loki", backend="loki")
@@ -157,7 +150,7 @@ def no_tenant_loki(ctx: ProbeContext) -> dict:
                                                        [(time.time_ns(), line)])])
         return ctx.client.post("/loki/api/v1/push", data=body, headers=loki_push.JSON_HEADERS, tenant=None)
 
-    return _expect_no_org_id(_send_once(send), "loki", "a log push")
+    return _expect_no_org_id(send(), "loki", "a log push")
 
 
 def otlp_json_trace(run_id: str, trace_id: str | None = None, check: str = NO_TENANT_CHECK) -> bytes:
@@ -214,19 +207,49 @@ def isolation_tempo(ctx: ProbeContext) -> dict:
     return {"trace_id": trace_id, "own_tenant": ctx.config.tenant, "other_tenant": other, "other_sees": 0}
 
 
+@probe("security.isolation_pyroscope", backend="pyroscope")
+def isolation_pyroscope(ctx: ProbeContext) -> dict:
+    labels = pyroscope_checks.run_labels(ctx, ISOLATION_CHECK)
+    params = pyroscope_checks.render_params(labels, pyroscope_checks.push_ingest(ctx, labels))
+
+    def query_as(tenant: str):
+        ex = ctx.client.get("/pyroscope/render", tenant=tenant, params=params)
+        return ex, pyroscope_checks.flamebearer(ex)
+
+    def own() -> dict:
+        ex, flame = query_as(ctx.config.tenant)
+        return pyroscope_checks.compare(ex, *flame, ctx.run_id)
+
+    ctx.read_back(own, what=f"profile {params['query']} as its own tenant (before the isolation test)")
+    other = ctx.config.other_tenant
+    try:
+        ex, (names, _, total) = query_as(other)
+    except Transient as e:
+        expect_now(e.exchange, "isolation")
+    if total:
+        raise CheckFailed(f"isolation: GET /pyroscope/render (tenant {other!r}) → {ex.status} returned tenant "
+                          f"{ctx.config.tenant!r}'s profile (total {total}, functions "
+                          f"{[n for n in names if n in pyroscope_checks.FUNCTIONS]}): Pyroscope ignores X-Scope-OrgID "
+                          "on queries — anyone who sets any tenant id reads every tenant's profiles (with "
+                          "multitenancy off every profile sits under anonymous/ in the S3 bucket)",
+                          f"response body: {ex.preview()}")
+    return {"query": params["query"], "own_tenant": ctx.config.tenant, "other_tenant": other, "other_sees": 0}
+
+
 @probe("security.no_tenant_tempo_otlp", backend="tempo")
 def no_tenant_tempo_otlp(ctx: ProbeContext) -> dict:
-    ex = ctx.client.post("/v1/traces", data=otlp_json_trace(ctx.run_id), tenant=None,
-                         headers={"Content-Type": "application/json"})
+    # 503 is the answer we expect, so only other 5xx count as blips here.
+    ex = tempo_checks.once_past_blips(lambda: ctx.client.post(
+        "/v1/traces", data=otlp_json_trace(ctx.run_id), tenant=None, settle=False,
+        headers={"Content-Type": "application/json"}))
     return _expect_no_org_id(ex, "tempo", "an OTLP trace", status=503)
 
 
 @probe("security.no_tenant_tempo_query", backend="tempo")
 def no_tenant_tempo_query(ctx: ProbeContext) -> dict:
     now = int(time.time())
-    ex = _send_once(lambda: ctx.client.get("/tempo/api/search", tenant=None,
-                                           params={"tags": "service.name=lgtm-smoke", "start": str(now - 3600),
-                                                   "end": str(now)}))
+    ex = ctx.client.get("/tempo/api/search", tenant=None,
+                        params={"tags": "service.name=lgtm-smoke", "start": str(now - 3600), "end": str(now)})
     return _expect_no_org_id(ex, "tempo", "a trace search")
 
 
@@ -239,7 +262,7 @@ def no_tenant_pyroscope(ctx: ProbeContext) -> dict:
                                params={"name": "lgtm-smoke-security.cpu", "from": str(now - 10), "until": str(now)},
                                headers={"Content-Type": "text/plain"})
 
-    return _expect_no_org_id(_send_once(send), "pyroscope", "a profile")
+    return _expect_no_org_id(send(), "pyroscope", "a profile")
 
 
 # --- garbage to every ingest path ----------------------------------------------------------------

@@ -19,7 +19,8 @@ from ..probes import PUSH_ATTEMPTS, CheckFailed, NotYetVisible, ProbeContext, Tr
 SERVICE = "lgtm-smoke"
 SPAN_NAMES = ("lgtm-smoke root", "lgtm-smoke child", "lgtm-smoke grandchild")
 RUN_ATTR, CHECK_ATTR = "lgtm_smoke.run", "lgtm_smoke.check"
-EXPORT_TIMEOUT = 4.0  # the exporter's own deadline: 3 tries (now, ~1 s, ~3 s) on 429/5xx, as real apps do
+EXPORT_TIMEOUT = 2.0  # the exporter's own deadline: 2 tries (now, ~1 s) on 429/5xx, as real apps do; a dead
+# Tempo then costs ~1 s, not the read-back deadline
 # Search covers completed traces only: trace_idle_period (5 s) + flush_check_period (10 s) and a
 # block flush; on a real stack that is ~15-30 s. Its own deadline, never --readback-timeout.
 MISROUTED = (" — /v1/traces reached a Tempo port without an OTLP receiver: does the ALB rule forward it to the API "
@@ -209,7 +210,7 @@ def search_round_trip(ctx: ProbeContext) -> dict:
     return ctx.read_back(fetch, what=f"trace {tid} in TraceQL search", timeout=ctx.config.search_timeout)
 
 
-def _once_past_blips(send) -> Exchange:
+def once_past_blips(send) -> Exchange:
     """One request, repeated only while the answer is 429/5xx other than the one we expect (503
     for OTLP is the expected answer, so only 502/504/429 are retried here)."""
     ex = send()
@@ -250,8 +251,8 @@ def no_tenant(ctx: ProbeContext) -> dict:
 
     ctx.phase = "push"
     body = one_span_request(ctx.run_id, "no-tenant")
-    otlp = _once_past_blips(lambda: ctx.client.post("/v1/traces", data=body, tenant=None,
-                                                    headers={"Content-Type": "application/x-protobuf"}))
+    otlp = once_past_blips(lambda: ctx.client.post("/v1/traces", data=body, tenant=None, settle=False,
+                                                   headers={"Content-Type": "application/x-protobuf"}))
     evidence = {}
     try:
         evidence["otlp"] = expect_rejected(otlp, 503, "an OTLP trace", "single-tenant/")
@@ -261,7 +262,7 @@ def no_tenant(ctx: ProbeContext) -> dict:
                           f"{hint(otlp, 'push')}") from e
     ctx.phase = "read"
     now = int(time.time())
-    query = _once_past_blips(lambda: ctx.client.get("/tempo/api/search", tenant=None, params={
+    query = once_past_blips(lambda: ctx.client.get("/tempo/api/search", tenant=None, params={
         "q": f'{{ resource.service.name = "{SERVICE}" }}', "start": str(now - 300), "end": str(now)}))
     _tempo_404(query)
     try:

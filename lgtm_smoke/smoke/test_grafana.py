@@ -66,5 +66,13 @@ def test_loki_data_reads_back_through_grafana_proxy(grafana_proxy_loki):
 def test_tempo_data_reads_back_through_grafana_proxy(grafana_proxy_tempo):
     """A span pushed to /v1/traces through the ALB is returned by
     /api/datasources/proxy/uid/<tempo uid>/api/traces/<id> (Grafana talks to Tempo's API port,
-    no /tempo prefix). Pyroscope's proxy read follows once the pprof encoder exists."""
+    no /tempo prefix)."""
     assert len(grafana_proxy_tempo.verify()["trace_id"]) == 32
+
+
+def test_pyroscope_data_reads_back_through_grafana_proxy(grafana_proxy_pyroscope):
+    """A profile pushed to /push.v1.PusherService/Push through the ALB is returned exactly
+    (this run's stacks and total) by POST /api/datasources/proxy/uid/<pyroscope uid>
+    /querier.v1.QuerierService/SelectMergeStacktraces — the Connect call Grafana's Pyroscope
+    datasource makes for a flame graph — sent without any tenant header. A 401 `no org id` here means the datasource lost its X-Scope-OrgID header."""
+    assert grafana_proxy_pyroscope.verify()["total"] > 0

@@ -23,8 +23,16 @@ def test_loki_tenant_cannot_read_another_tenants_logs(security_isolation_loki):
 def test_tempo_tenant_cannot_read_another_tenants_traces(security_isolation_tempo):
     """A span written as the run's tenant is found by id as that tenant and is a 404 for
     another tenant. If not: any tenant id reads every tenant's traces (URLs, SQL, user ids in
-    span attributes). Pyroscope's isolation check follows once the pprof encoder exists."""
+    span attributes)."""
     assert security_isolation_tempo.verify()["other_sees"] == 0
+
+
+def test_pyroscope_tenant_cannot_read_another_tenants_profiles(security_isolation_pyroscope):
+    """A pprof profile ingested as the run's tenant renders exactly (this run's stacks and
+    values) as that tenant, and /pyroscope/render of the same selector is empty for another
+    tenant. If not: any tenant id reads every tenant's profiles (function names, code paths,
+    where the CPU and memory go); with multitenancy off they all sit under anonymous/."""
+    assert security_isolation_pyroscope.verify()["other_sees"] == 0
 
 
 # --- missing tenant --------------------------------------------------------------------------------

@@ -22,10 +22,11 @@ MARK = "smoke and (grafana or security)"
 
 HEALTH, LOGIN = "test_health_reports_database_ok", "test_api_requires_login"
 DATASOURCE = {b: f"test_{b}_datasource_has_tenant_header_and_is_healthy" for b in ("mimir", "loki", "tempo", "pyroscope")}
-PROXY = {b: f"test_{b}_data_reads_back_through_grafana_proxy" for b in ("mimir", "loki", "tempo")}
+PROXY = {b: f"test_{b}_data_reads_back_through_grafana_proxy" for b in ("mimir", "loki", "tempo", "pyroscope")}
 ISOLATION = {"mimir": "test_mimir_tenant_cannot_read_another_tenants_metrics",
              "loki": "test_loki_tenant_cannot_read_another_tenants_logs",
-             "tempo": "test_tempo_tenant_cannot_read_another_tenants_traces"}
+             "tempo": "test_tempo_tenant_cannot_read_another_tenants_traces",
+             "pyroscope": "test_pyroscope_tenant_cannot_read_another_tenants_profiles"}
 NO_TENANT = {"mimir": "test_mimir_rejects_writes_without_tenant", "loki": "test_loki_rejects_pushes_without_tenant",
              "tempo-otlp": "test_tempo_otlp_rejects_traces_without_tenant",
              "tempo": "test_tempo_query_rejects_requests_without_tenant",
@@ -50,7 +51,8 @@ if not (_serves(_tempo["tempo"], "/api/search") and _serves(_tempo["tempo-otlp"]
     PENDING |= {DATASOURCE["tempo"], PROXY["tempo"], ISOLATION["tempo"], NO_TENANT["tempo"], NO_TENANT["tempo-otlp"],
                 GARBAGE["tempo"]}
 if not _serves(PyroscopeEmulator(), "/pyroscope/ingest"):
-    PENDING |= {DATASOURCE["pyroscope"], NO_TENANT["pyroscope"], GARBAGE["pyroscope"]}
+    PENDING |= {DATASOURCE["pyroscope"], PROXY["pyroscope"], ISOLATION["pyroscope"], NO_TENANT["pyroscope"],
+                GARBAGE["pyroscope"]}
 GRAFANA_ALL = {HEALTH, LOGIN, *DATASOURCE.values(), *PROXY.values(), DEFAULT_PW, ANONYMOUS}
 
 
@@ -96,7 +98,8 @@ def test_healthy_stack_passes_every_grafana_and_security_check(run):
     # issue 4's faults, as soon as its stand-ins define them
     *[pytest.param(f, names, cause) for f, names, cause in (
         ("tempo-no-auth", {NO_TENANT["tempo"], NO_TENANT["tempo-otlp"]}, "single-tenant/ in the S3 bucket"),
-        ("pyroscope-anonymous", {NO_TENANT["pyroscope"]}, "anonymous/ in the S3 bucket"),
+        # multitenancy off: every tenant is 'anonymous', so another tenant reads this run's profile too
+        ("pyroscope-anonymous", {NO_TENANT["pyroscope"], ISOLATION["pyroscope"]}, "anonymous/ in the S3 bucket"),
     ) if f in KNOWN],
 ])
 def test_each_fault_fails_exactly_its_checks(run, fault, failing, cause):

@@ -68,7 +68,7 @@ PREFIX_404 = "→ 404: 404 page not found — Tempo got the /tempo prefix: is th
         PYRO_NO_TENANT: "POST /pyroscope/ingest?",
     }, id="prefix-not-stripped+pyroscope-route-404"),
     pytest.param(["tempo-down", "pyroscope-down"], {
-        TRACE: "→ 502 after 3 attempts", SEARCH: "→ 502 after 3 attempts", TEMPO_NO_TENANT: "→ 502 after",
+        TRACE: "→ 502 after", SEARCH: "→ 502 after", TEMPO_NO_TENANT: "→ 502 after",
         INGEST: "→ 502 after", CONNECT: "→ 502 after", PYRO_NO_TENANT: "→ 502 after",
     }, id="tempo-down+pyroscope-down"),
     pytest.param(["tempo-no-auth", "pyroscope-slow-ingest=5"], {

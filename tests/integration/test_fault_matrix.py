@@ -1,0 +1,131 @@
+"""The fault matrix: the proof that every check can fail, and fails for the right reason.
+
+For every fault the reference stack knows, the whole smoke suite (all but the AWS checks,
+which tests/aws/test_aws_faults.py proves the same way against moto) runs once; the set of
+failing checks must be exactly the one written here — a miss or an extra failure fails the
+matrix. The expected sets are spelled out from what each check touches, so a reader can
+check them against the stack's design, not against a recording.
+"""
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from lgtm_smoke.devstack.faults import KNOWN
+
+MARK = "smoke and not aws"
+BACKENDS = ("mimir", "loki", "tempo", "pyroscope")
+
+# --- what each check touches --------------------------------------------------------------
+# The checks that reach a backend through the ALB, per backend (its routes).
+VIA_ALB = {
+    "mimir": {"test_remote_write_sample_reads_back_exactly", "test_mimir_tenant_cannot_read_another_tenants_metrics",
+              "test_mimir_rejects_writes_without_tenant", "test_mimir_answers_garbage_with_4xx_and_keeps_serving",
+              "test_mimir_data_reads_back_through_grafana_proxy"},
+    "loki": {"test_json_push_reads_back_exactly", "test_protobuf_push_reads_back_exactly",
+             "test_loki_tenant_cannot_read_another_tenants_logs", "test_loki_rejects_pushes_without_tenant",
+             "test_loki_answers_garbage_with_4xx_and_keeps_serving", "test_loki_data_reads_back_through_grafana_proxy"},
+    "pyroscope": {"test_pprof_ingest_reads_back_exactly", "test_connect_push_reads_back_exactly",
+                  "test_pyroscope_requires_tenant", "test_pyroscope_tenant_cannot_read_another_tenants_profiles",
+                  "test_pyroscope_rejects_profiles_without_tenant",
+                  "test_pyroscope_answers_garbage_with_4xx_and_keeps_serving",
+                  "test_pyroscope_data_reads_back_through_grafana_proxy"},
+}
+# Tempo has two routes: OTLP in (/v1/traces → 4318) and its API out (/tempo/* → 3200, rewritten).
+TEMPO_OTLP = {"test_trace_is_readable_by_id", "test_trace_is_found_by_traceql_search", "test_tempo_requires_tenant",
+              "test_tempo_tenant_cannot_read_another_tenants_traces", "test_tempo_otlp_rejects_traces_without_tenant",
+              "test_tempo_answers_garbage_with_4xx_and_keeps_serving", "test_tempo_data_reads_back_through_grafana_proxy"}
+TEMPO_API = {"test_trace_is_readable_by_id", "test_trace_is_found_by_traceql_search", "test_tempo_requires_tenant",
+             "test_tempo_tenant_cannot_read_another_tenants_traces", "test_tempo_query_rejects_requests_without_tenant",
+             "test_tempo_answers_garbage_with_4xx_and_keeps_serving"}
+VIA_ALB["tempo"] = TEMPO_OTLP | TEMPO_API
+# Grafana reaches each backend directly (Cloud Map), not through the ALB.
+DATASOURCE = {b: f"test_{b}_datasource_has_tenant_header_and_is_healthy" for b in BACKENDS}
+PROXY_READ = {b: f"test_{b}_data_reads_back_through_grafana_proxy" for b in BACKENDS}
+GRAFANA = {"test_health_reports_database_ok", "test_api_requires_login", "test_grafana_refuses_default_admin_password",
+           "test_grafana_anonymous_access_is_off", *DATASOURCE.values(), *PROXY_READ.values()}
+ISOLATION = {"mimir": "test_mimir_tenant_cannot_read_another_tenants_metrics",
+             "loki": "test_loki_tenant_cannot_read_another_tenants_logs",
+             "tempo": "test_tempo_tenant_cannot_read_another_tenants_traces",
+             "pyroscope": "test_pyroscope_tenant_cannot_read_another_tenants_profiles"}
+NO_TENANT = {"mimir": {"test_mimir_rejects_writes_without_tenant"},
+             "loki": {"test_loki_rejects_pushes_without_tenant"},
+             "tempo": {"test_tempo_requires_tenant", "test_tempo_otlp_rejects_traces_without_tenant",
+                       "test_tempo_query_rejects_requests_without_tenant"},
+             "pyroscope": {"test_pyroscope_requires_tenant", "test_pyroscope_rejects_profiles_without_tenant"}}
+# Checks whose verdict waits for pushed data to become readable.
+READ_BACK = {"test_remote_write_sample_reads_back_exactly", "test_json_push_reads_back_exactly",
+             "test_protobuf_push_reads_back_exactly", "test_trace_is_readable_by_id",
+             "test_trace_is_found_by_traceql_search", "test_pprof_ingest_reads_back_exactly",
+             "test_connect_push_reads_back_exactly", *ISOLATION.values(), *PROXY_READ.values()}
+ADMIN = {f"test_internal_endpoint_is_blocked_at_the_alb[{p}]" for p in ("/config", "/flush", "/metrics", "/runtime_config")}
+
+MATRIX: dict[str, set[str]] = {
+    **{f"{b}-route-404": VIA_ALB[b] for b in ("mimir", "loki", "pyroscope")},
+    **{f"{b}-down": VIA_ALB[b] | {DATASOURCE[b]} for b in BACKENDS},
+    **{f"{b}-no-auth": NO_TENANT[b] for b in BACKENDS},
+    "pyroscope-anonymous": NO_TENANT["pyroscope"] | {ISOLATION["pyroscope"]},  # with a tenant too: all in anonymous
+    "tempo-otlp-misrouted": TEMPO_OTLP,
+    "tempo-prefix-not-stripped": TEMPO_API,
+    "tenant-leak": set(ISOLATION.values()),
+    "grafana-down": GRAFANA,
+    "grafana-default-password": {"test_grafana_refuses_default_admin_password"},
+    "grafana-anonymous": {"test_api_requires_login", "test_grafana_anonymous_access_is_off"},
+    "grafana-datasource-no-tenant": {DATASOURCE["loki"], PROXY_READ["loki"]},
+    "admin-endpoint-exposed": ADMIN,
+    "ingest-5xx-on-garbage": {"test_mimir_answers_garbage_with_4xx_and_keeps_serving"},
+    "slow-ingest=0.3": set(),  # late data within the deadline is not a failure
+    "slow-ingest=5": READ_BACK,
+    "flaky-5xx=2": set(),  # a few 503s are ridden out by the retry discipline
+    # Every check that needs an answer from a backend; only the ALB's own deny rules still hold.
+    "flaky-5xx=100": VIA_ALB["mimir"] | VIA_ALB["loki"] | VIA_ALB["tempo"] | VIA_ALB["pyroscope"] | GRAFANA,
+}
+
+
+def test_the_matrix_covers_every_fault_the_stack_knows():
+    named = {spec.split("=")[0] for spec in MATRIX}
+    assert named == set(KNOWN), f"faults without a matrix entry: {sorted(set(KNOWN) - named)}"
+
+
+def test_the_matrix_with_the_moto_faults_proves_at_least_25_faults(repo_root):
+    import ast
+
+    tree = ast.parse((repo_root / "tests/aws/test_aws_faults.py").read_text())
+    [moto] = [n.value for n in tree.body if isinstance(n, ast.Assign) and getattr(n.targets[0], "id", "") == "FAULTS"]
+    assert len(moto.keys) >= 14, "the moto fault table shrank"
+    assert len(MATRIX) + len(moto.keys) >= 25
+
+
+@pytest.mark.parametrize("fault", sorted(MATRIX))
+def test_fault_fails_exactly_its_checks(run_smoke, fault):
+    run = run_smoke(MARK, [fault], "--search-timeout", "2", timeout=1)
+    expected = MATRIX[fault]
+    assert run.passed, run.output  # the suite ran
+    assert set(run.failed) == expected, (
+        f"{fault}: unexpected failures {sorted(set(run.failed) - expected)}, "
+        f"missed {sorted(expected - set(run.failed))}\n{run.output[-3000:]}")
+    assert run.returncode == (1 if expected else 0)
+    for name in expected:  # each failure is our one-line cause, never a crash of the check itself
+        message = run.failed[name]
+        first = message.splitlines()[0]
+        assert len(first) > 30 and "internal error" not in first, f"{name}: {first}"
+        assert "Traceback" not in message and "AssertionError" not in message, f"{name}: {message[:500]}"
+
+
+HEALTHY_REPEATS = int(os.environ.get("LGTM_HEALTHY_REPEATS", "20"))
+
+
+@pytest.mark.parametrize("n", range(HEALTHY_REPEATS))
+def test_healthy_stack_is_green_every_time(run_smoke, n):
+    """Zero flakes: the whole suite, back to back on one stack, passes every time."""
+    run = run_smoke(MARK, [], "--search-timeout", "5", timeout=5)
+    assert run.returncode == 0 and not run.failed, run.output[-3000:]
+    assert len(run.passed) >= 50
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("n", range(50))
+def test_healthy_stack_is_green_fifty_times(run_smoke, n):
+    run = run_smoke(MARK, [], "--search-timeout", "5", timeout=5)
+    assert run.returncode == 0 and not run.failed, run.output[-3000:]

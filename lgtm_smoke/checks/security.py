@@ -37,6 +37,28 @@ def _who(ex: Exchange) -> str:
 
 
 # --- tenant isolation --------------------------------------------------------------------------
+def _assert_isolated(ctx: ProbeContext, query_as, unseen: str, what: str, leak: str) -> dict:
+    """Read this run's data as its own tenant until visible, then once as another tenant, which
+    must see none of it. `query_as(tenant) -> (exchange, this run's items found)`."""
+
+    def own() -> dict:
+        ex, mine = query_as(ctx.config.tenant)
+        if not mine:
+            raise NotYetVisible(ex, unseen)
+        return {}
+
+    ctx.read_back(own, what=f"{what} as its own tenant (before the isolation test)")
+    other = ctx.config.other_tenant
+    try:
+        ex, leaked = query_as(other)
+    except Transient as e:
+        expect_now(e.exchange, "isolation")
+    if leaked:
+        raise CheckFailed(f"isolation: {ex.method} {ex.path} (tenant {other!r}) → {ex.status} returned tenant "
+                          f"{ctx.config.tenant!r}'s {leak}", f"response body: {ex.preview()}")
+    return {"own_tenant": ctx.config.tenant, "other_tenant": other, "other_sees": 0}
+
+
 @probe("security.isolation_mimir", backend="mimir")
 def isolation_mimir(ctx: ProbeContext) -> dict:
     labels = {**mimir_checks.LABELS, "check": ISOLATION_CHECK}
@@ -57,23 +79,10 @@ def isolation_mimir(ctx: ProbeContext) -> dict:
         result = mimir_checks.parse_prom_json(expect_status(ex, "read"), "read")["result"]
         return ex, [r for r in result if float(r["value"][1]) == value]
 
-    def own() -> dict:
-        ex, mine = query_as(ctx.config.tenant)
-        if not mine:
-            raise NotYetVisible(ex, "no series with this run's value")
-        return {}
-
-    ctx.read_back(own, what=f"sample {query} = {value:.0f} as its own tenant (before the isolation test)")
-    other = ctx.config.other_tenant
-    try:
-        ex, leaked = query_as(other)
-    except Transient as e:
-        expect_now(e.exchange, "isolation")
-    if leaked:
-        raise CheckFailed(f"isolation: {ex.method} {ex.path} (tenant {other!r}) → {ex.status} returned tenant "
-                          f"{ctx.config.tenant!r}'s sample (value {value:.0f}): Mimir ignores X-Scope-OrgID on queries — "
-                          "anyone who sets any tenant id reads every tenant's metrics", f"response body: {ex.preview()}")
-    return {"query": query, "own_tenant": ctx.config.tenant, "other_tenant": other, "other_sees": 0}
+    return {"query": query, **_assert_isolated(
+        ctx, query_as, "no series with this run's value", f"sample {query} = {value:.0f}",
+        f"sample (value {value:.0f}): Mimir ignores X-Scope-OrgID on queries — anyone who sets any tenant id "
+        "reads every tenant's metrics")}
 
 
 @probe("security.isolation_loki", backend="loki")
@@ -93,23 +102,9 @@ def isolation_loki(ctx: ProbeContext) -> dict:
         except (ValueError, KeyError, TypeError):
             raise CheckFailed(f"read: {ex.method} {ex.path} → {ex.status} is not Loki's streams JSON: {ex.preview(120)}")
 
-    def own() -> dict:
-        ex, mine = query_as(ctx.config.tenant)
-        if not mine:
-            raise NotYetVisible(ex, "0 matching line(s)")
-        return {}
-
-    ctx.read_back(own, what=f"line {line!r} as its own tenant (before the isolation test)")
-    other = ctx.config.other_tenant
-    try:
-        ex, leaked = query_as(other)
-    except Transient as e:
-        expect_now(e.exchange, "isolation")
-    if leaked:
-        raise CheckFailed(f"isolation: GET /loki/api/v1/query_range (tenant {other!r}) → {ex.status} returned tenant "
-                          f"{ctx.config.tenant!r}'s line: Loki ignores X-Scope-OrgID on queries — anyone who sets "
-                          "any tenant id reads every tenant's logs", f"response body: {ex.preview()}")
-    return {"query": query, "own_tenant": ctx.config.tenant, "other_tenant": other, "other_sees": 0}
+    return {"query": query, **_assert_isolated(
+        ctx, query_as, "0 matching line(s)", f"line {line!r}",
+        "line: Loki ignores X-Scope-OrgID on queries — anyone who sets any tenant id reads every tenant's logs")}
 
 
 # --- missing tenant ------------------------------------------------------------------------------

@@ -27,7 +27,7 @@ from .httpbase import Backend, HTTPError, Request, Response, route
 
 # Real Tempo: ~15 s (trace_idle_period + flush). Short here so a local verdict stays fast; still
 # long enough that a search right after the push is empty, as the contract shows.
-SEARCH_DELAY = 0.5
+SEARCH_DELAY = 0.3
 
 
 @dataclass

@@ -173,11 +173,14 @@ def _start_devstack(config: pytest.Config) -> str:
     from .devstack.faults import FaultError
     from .devstack.stack import ReferenceStack
 
+    from .devstack.nginx import ServiceStartError
+
     try:
-        stack = ReferenceStack(config.getoption("fault"))
+        stack = ReferenceStack(config.getoption("fault")).start()
     except FaultError as e:
         raise UsageError(f"--fault: {e}") from None
-    stack.start()
+    except ServiceStartError as e:
+        raise UsageError(f"--devstack: the reference stack did not start: {e}") from None
     config.stash[STACK_KEY] = stack
     return stack.url
 

@@ -106,6 +106,7 @@ def terminal_lines(records: list[CheckRecord], meta: dict) -> list[str]:
                      if r.push_ok is not None else " " * 31)
             tail = f"  {r.cause}" if r.cause else ""
             lines.append(f"    {mark:5} {name:{width}}  {probe}{tail}".rstrip())
+    lines.append(f"verdict: {headline}")  # again at the bottom, where the eye lands
     return lines
 
 

@@ -13,7 +13,7 @@ import time
 
 import requests
 
-from ..encoding import loki_push, remote_write
+from ..encoding import loki_push
 from ..http import Exchange
 from ..hints import hint
 from ..probes import FIRST_WAIT, PUSH_ATTEMPTS, CheckFailed, NotYetVisible, ProbeContext, Transient, expect_status, probe
@@ -218,20 +218,10 @@ def _proxy_get(ctx: ProbeContext, uid: str, path: str, params: dict) -> Exchange
 @probe("grafana.proxy_mimir", backend="grafana")
 def proxy_mimir(ctx: ProbeContext) -> dict:
     ds = find_datasource(ctx, "mimir")
-    labels = {**mimir_checks.LABELS, "check": PROXY_CHECK}
-    query = f'{mimir_checks.METRIC}{{job="lgtm-smoke",check="{PROXY_CHECK}"}}'
-    value = mimir_checks.run_value(ctx.run_id)
-    sent = {}
-
-    def send():
-        sent["ts"] = int(time.time() * 1000)
-        body = remote_write.encode([remote_write.Series(labels, value, sent["ts"])])
-        return ctx.client.post("/api/v1/push", data=body, headers=remote_write.HEADERS)
-
-    ctx.push(send, retry_on=mimir_checks._out_of_order, what="remote write (for the proxy read)")
+    query, value, ts = mimir_checks.push_sample(ctx, PROXY_CHECK, "remote write (for the proxy read)")
 
     def fetch() -> dict:
-        ex = _proxy_get(ctx, ds["uid"], "/api/v1/query", {"query": query, "time": f"{sent['ts'] / 1000:.3f}"})
+        ex = _proxy_get(ctx, ds["uid"], "/api/v1/query", {"query": query, "time": f"{ts / 1000:.3f}"})
         result = mimir_checks.parse_prom_json(expect_status(ex, "read"), "read")["result"]
         if not result or float(result[0]["value"][1]) != value:
             raise NotYetVisible(ex, f"{len(result)} series without this run's value {value:.0f}")

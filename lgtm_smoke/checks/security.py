@@ -61,21 +61,11 @@ def _assert_isolated(ctx: ProbeContext, query_as, unseen: str, what: str, leak: 
 
 @probe("security.isolation_mimir", backend="mimir")
 def isolation_mimir(ctx: ProbeContext) -> dict:
-    labels = {**mimir_checks.LABELS, "check": ISOLATION_CHECK}
-    query = f'{mimir_checks.METRIC}{{job="lgtm-smoke",check="{ISOLATION_CHECK}"}}'
-    value = mimir_checks.run_value(ctx.run_id)
-    sent = {}
-
-    def send():
-        sent["ts"] = int(time.time() * 1000)
-        return ctx.client.post("/api/v1/push", data=remote_write.encode([remote_write.Series(labels, value, sent["ts"])]),
-                               headers=remote_write.HEADERS)
-
-    ctx.push(send, retry_on=mimir_checks._out_of_order, what="remote write as tenant A")
+    query, value, ts = mimir_checks.push_sample(ctx, ISOLATION_CHECK, "remote write as tenant A")
 
     def query_as(tenant: str):
         ex = ctx.client.get("/prometheus/api/v1/query", tenant=tenant,
-                            params={"query": query, "time": f"{sent['ts'] / 1000:.3f}"})
+                            params={"query": query, "time": f"{ts / 1000:.3f}"})
         result = mimir_checks.parse_prom_json(expect_status(ex, "read"), "read")["result"]
         return ex, [r for r in result if float(r["value"][1]) == value]
 

@@ -15,7 +15,6 @@ import threading
 from pathlib import Path
 
 USAGE_ERROR = 4
-SMOKE_DIR = Path(__file__).resolve().parent / "smoke"
 DEMO_TENANT = "lgtm-smoke-demo"
 DEV_TENANT = "lgtm-smoke-dev"
 
@@ -44,8 +43,10 @@ def _rest(args: list[str]) -> list[str]:
 def _pytest(args: list[str]) -> int:
     import pytest
 
+    from .plugin import SUITE
+
     # -rfE: the verdict table already lists skipped areas; the summary keeps only failures
-    return int(pytest.main([str(SMOKE_DIR), "-m", "smoke", "-p", "no:cacheprovider", "-rfE", *args]))
+    return int(pytest.main([*map(str, SUITE), "-m", "smoke", "-p", "no:cacheprovider", "-rfE", *args]))
 
 
 def _start_stack(faults: list[str], tenants=()):

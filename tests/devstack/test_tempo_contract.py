@@ -29,7 +29,7 @@ from google.rpc import status_pb2
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 from opentelemetry.proto.trace.v1.trace_pb2 import TracesData
 
-from lgtm_smoke.checks.tempo import spans_of
+from lgtm_smoke.backends.tempo.client import spans_of
 from lgtm_smoke.devstack.faults import Faults
 from lgtm_smoke.devstack.httpbase import BackendServer
 from lgtm_smoke.devstack.tempo_emulator import tempo_backends

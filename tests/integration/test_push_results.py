@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from lgtm_smoke import results_push as rp
+from lgtm_smoke.verdict import push as rp
 
 MARK = "smoke and (mimir or loki)"
 MIMIR = "test_remote_write_sample_reads_back_exactly"

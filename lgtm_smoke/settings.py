@@ -1,0 +1,436 @@
+"""Every setting of a run, resolved once by one resolver: option > environment > the
+stack's own tfvars > built-in default (pytest-base-url style). Bad input becomes a
+`UsageError` with one line that says what to fix (pytest exits 4).
+
+The option dests are a contract other rooms code against: `alb`, `tenant`, `grafana_user`,
+`grafana_password`, `ca_bundle`, `insecure`, `edge_secret`, `listener_rules`, `skip_aws`,
+`aws_endpoint_url` and the `aws_*` dests. A plugin that brings its own stack (the
+reference stack's `--devstack`) sets `config.option.<dest>`; an option beats the
+environment, so the stack's own values always win.
+
+Secrets (Grafana password, edge secret) are `Secret`s: no repr, str, pickle or report shows
+them, and `lgtm_smoke.http.redact` removes them from any text the suite prints.
+"""
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+from urllib.parse import urlsplit
+
+import pytest
+
+TFVARS_RELATIVE = Path("infra/terraform/environments/prod/common.tfvars")
+
+
+class UsageError(pytest.UsageError):
+    """Bad user input; the message is one line that says what to fix (pytest: exit 4)."""
+
+
+@dataclass(frozen=True)
+class Alb:
+    """Where the ALB is: scheme, host, port and an optional path prefix."""
+
+    scheme: str
+    host: str
+    port: int | None
+    prefix: str  # "" or "/something", never a trailing slash
+
+    @property
+    def base_url(self) -> str:
+        port = f":{self.port}" if self.port else ""
+        return f"{self.scheme}://{self.host}{port}{self.prefix}"
+
+    def url(self, path: str) -> str:
+        return self.base_url + path
+
+
+def parse_alb(value: str | None, source: str = "--alb") -> Alb:
+    example = "e.g. --alb lgtm-prod-alb-123.ap-northeast-2.elb.amazonaws.com or --alb http://127.0.0.1:8080"
+    raw = (value or "").strip()
+    if not raw:
+        raise UsageError(f"{source} is empty: pass the ALB DNS name, {example}")
+    if "://" not in raw:
+        raw = "http://" + raw
+    if "@" in raw.split("://", 1)[1].split("/", 1)[0]:  # user:password@host: never echo it back
+        raise UsageError(f"{source} must not carry credentials (user:password@): remove them, {example}")
+    try:
+        parts = urlsplit(raw)
+        port = parts.port
+    except ValueError as e:
+        raise UsageError(f"{source} {value!r} is not a valid address ({e}): {example}") from None
+    if parts.scheme not in ("http", "https"):
+        raise UsageError(f"{source} {value!r}: scheme must be http or https, {example}")
+    host = parts.hostname or ""
+    if not host or any(c in host for c in " /\\@"):
+        raise UsageError(f"{source} {value!r} has no valid host name, {example}")
+    if parts.query or parts.fragment:
+        raise UsageError(f"{source} {value!r} must not carry a query or fragment, {example}")
+    return Alb(parts.scheme, host, port, parts.path.rstrip("/"))
+
+
+def parse_timeout(value, source: str = "--readback-timeout") -> float:
+    try:
+        seconds = float(value)
+    except (TypeError, ValueError):
+        raise UsageError(f"{source} {value!r} is not a number of seconds, e.g. {source} 30") from None
+    if not seconds > 0 or seconds > 3600:
+        raise UsageError(f"{source} {value!r} must be between 0 and 3600 seconds, e.g. {source} 30")
+    return seconds
+
+
+def parse_tenant(value: str | None, source: str) -> str:
+    tenant = (value or "").strip()
+    # Mimir/Loki/Tempo reject tenant ids that are too long or hold path-unsafe characters.
+    if not tenant:
+        raise UsageError("no tenant: pass --tenant (or set LGTM_TENANT) with the X-Scope-OrgID your stack uses, "
+                         "e.g. --tenant jsj-lgtm-header")
+    if len(tenant) > 150 or tenant in (".", "..") or any(c in tenant for c in "/\\|\n\r\t ") or not tenant.isprintable():
+        raise UsageError(f"tenant {tenant!r} from {source} is not a valid X-Scope-OrgID (≤150 chars, no '/', '|' or spaces)")
+    return tenant
+
+
+def new_run_id() -> str:
+    """12 hex digits: 48 bits, so the id also fits exactly into a float64 sample value."""
+    return secrets.token_hex(6)
+
+
+def parse_run_id(value: str) -> str:
+    rid = value.strip().lower()
+    if len(rid) != 12 or any(c not in "0123456789abcdef" for c in rid):
+        raise UsageError(f"--run-id {value!r} must be 12 hex digits, e.g. --run-id {new_run_id()}")
+    return rid
+
+
+def find_tfvars(explicit: str | None, start: Path | None = None) -> Path | None:
+    """--tfvars / LGTM_TFVARS, else infra/.../common.tfvars in this directory or a parent."""
+    if explicit:
+        path = Path(explicit)
+        if not path.is_file():
+            raise UsageError(f"--tfvars {explicit}: no such file; pass the stack's common.tfvars or leave it out")
+        return path
+    here = (start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        candidate = folder / TFVARS_RELATIVE
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def load_tfvars(path: Path | None) -> dict:
+    if path is None:
+        return {}
+    import hcl2  # lazy: a second or so on the very first parse (grammar cache)
+
+    try:
+        with open(path) as f:
+            return hcl2.load(f, serialization_options=hcl2.SerializationOptions(
+                strip_string_quotes=True, explicit_blocks=False, with_comments=False))
+    except OSError as e:
+        raise UsageError(f"cannot read tfvars {path}: {e.strerror}; fix its permissions or pass --tfvars") from None
+    except Exception as e:
+        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        raise UsageError(f"tfvars {path} is not valid HCL ({first}); fix it or pass --tfvars") from None
+
+
+def env(name: str) -> str | None:
+    value = os.environ.get(name)
+    return value if value not in (None, "") else None
+
+
+# --- secrets ------------------------------------------------------------------------------
+_KNOWN_SECRETS: set[str] = set()
+
+
+class Secret:
+    """A value that is never shown: not in repr/str, not pickled, not copied; every text the
+    suite prints passes through `redact`, which knows every Secret made in this process."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str):
+        self._value = value
+        if len(value) >= 4:  # shorter values would redact ordinary words
+            _KNOWN_SECRETS.add(value)
+
+    def reveal(self) -> str:
+        return self._value
+
+    def __bool__(self) -> bool:
+        return bool(self._value)
+
+    def __repr__(self) -> str:
+        return "Secret('***')"
+
+    __str__ = __repr__
+
+    def __reduce__(self):  # no pickling the secret into caches or reports
+        raise TypeError("a Secret cannot be pickled")
+
+    def __copy__(self) -> "Secret":
+        return self
+
+    def __deepcopy__(self, memo: dict) -> "Secret":
+        return self
+
+
+def redact(text: str) -> str:
+    """`text` with every known secret replaced by ***."""
+    for value in sorted(_KNOWN_SECRETS, key=len, reverse=True):
+        if value in text:
+            text = text.replace(value, "***")
+    return text
+
+
+# --- the options --------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Option:
+    flag: str
+    dest: str
+    help: str
+    env: str | None = None
+    tfvars: str | None = None  # key in common.tfvars
+    default: Any = None
+    flag_only: bool = False  # store_true
+    metavar: str | None = None
+    group: str = "lgtm-smoke"
+
+
+OPTIONS = (
+    Option("--alb", "alb", "ALB DNS name, host:port or URL", env="LGTM_ALB"),
+    Option("--tenant", "tenant", "X-Scope-OrgID of the stack", env="LGTM_TENANT", tfvars="tenant_id"),
+    Option("--readback-timeout", "readback_timeout", "seconds to wait for pushed data to become readable",
+           env="LGTM_READBACK_TIMEOUT", default=30),
+    Option("--search-timeout", "search_timeout", "deadline of the TraceQL search check, which lags ingest by design "
+           "(default: 60 s or --readback-timeout if longer)", env="LGTM_TEMPO_SEARCH_TIMEOUT"),
+    Option("--run-id", "run_id", "12 hex digits identifying this run's data (default random)", env="LGTM_RUN_ID"),
+    Option("--tfvars", "tfvars", "the stack's common.tfvars for defaults (default "
+           "infra/terraform/environments/prod/common.tfvars in this directory or a parent)", env="LGTM_TFVARS"),
+    Option("--grafana-user", "grafana_user", "Grafana login for the grafana checks", env="LGTM_GRAFANA_USER",
+           default="admin"),
+    Option("--grafana-password", "grafana_password", "Grafana password (the env variable is preferred: command "
+           "lines show in ps). Never printed", env="LGTM_GRAFANA_PASSWORD"),
+    Option("--ca-bundle", "ca_bundle", "PEM file of the CA that signed the ALB's certificate (default: the "
+           "system trust store)", env="LGTM_CA_BUNDLE", metavar="PATH"),
+    Option("--insecure", "insecure", "do not verify the ALB's TLS certificate (the verdict says so)",
+           env="LGTM_INSECURE", flag_only=True),
+    Option("--edge-secret", "edge_secret", "the ALB's edge secret, sent as X-LGTM-Edge-Secret on every request "
+           "(the env variable is preferred). Never printed", env="LGTM_EDGE_SECRET"),
+    Option("--listener-rules", "listener_rules", "JSON file shaped like ELBv2 DescribeRules `Rules` (default on "
+           "AWS: the rules from the AWS snapshot)", env="LGTM_LISTENER_RULES", metavar="PATH"),
+    Option("--summary-md", "summary_md", "write the verdict as Markdown (also appended to $GITHUB_STEP_SUMMARY "
+           "when set)", metavar="PATH"),
+    Option("--report-json", "report_json", "write the verdict as JSON", metavar="PATH"),
+    Option("--push-results", "push_results", "remote-write the run's outcome (lgtm_smoke_* series) to Mimir "
+           "through the ALB with the run's tenant", env="LGTM_PUSH_RESULTS", flag_only=True),
+    # AWS: resolved by lgtm_smoke.aws (these dests are the contract)
+    Option("--skip-aws", "skip_aws", "skip the AWS resource checks (the only way to skip them)", flag_only=True,
+           group="lgtm-smoke-aws"),
+    Option("--region", "aws_region", "AWS region (env AWS_REGION / AWS_DEFAULT_REGION; default aws_region in "
+           "tfvars)", group="lgtm-smoke-aws"),
+    Option("--aws-endpoint-url", "aws_endpoint_url", "send AWS API calls here, e.g. a moto server (env "
+           "LGTM_AWS_ENDPOINT_URL)", group="lgtm-smoke-aws"),
+    Option("--alb-name", "aws_alb_name", "the ALB's name when --alb is not its ELB DNS name (env LGTM_ALB_NAME; "
+           "default <project_name>-<environment>-alb)", group="lgtm-smoke-aws"),
+    Option("--cluster", "aws_cluster", "ECS cluster (env LGTM_ECS_CLUSTER; default ecs_cluster_name in tfvars)",
+           group="lgtm-smoke-aws"),
+    Option("--data-bucket", "aws_data_bucket", "S3 data bucket (env LGTM_DATA_BUCKET; default data_bucket in "
+           "tfvars)", group="lgtm-smoke-aws"),
+    Option("--state-bucket", "aws_state_bucket", "Terraform state bucket (env LGTM_STATE_BUCKET; default "
+           "state_bucket in tfvars)", group="lgtm-smoke-aws"),
+    Option("--services", "aws_services", "comma list of ECS services to check (env LGTM_SERVICES; default "
+           "grafana,mimir,loki,tempo,pyroscope,alloy)", group="lgtm-smoke-aws"),
+    Option("--cloudmap-namespace", "aws_cloudmap_namespace", "Cloud Map namespace (env LGTM_CLOUDMAP_NAMESPACE; "
+           "default cloudmap_namespace in tfvars)", group="lgtm-smoke-aws"),
+    Option("--memcached-cluster", "aws_memcached_cluster", "ElastiCache memcached cluster id (env "
+           "LGTM_MEMCACHED_CLUSTER; default memcached_cluster_id in tfvars)", group="lgtm-smoke-aws"),
+    Option("--expect-image-tag", "aws_expect_image_tag", "running images must have this tag (env "
+           "LGTM_EXPECT_IMAGE_TAG)", metavar="TAG|SVC=TAG,...", group="lgtm-smoke-aws"),
+    Option("--expect-image-digest", "aws_expect_image_digest", "running images must have this digest (env "
+           "LGTM_EXPECT_IMAGE_DIGEST)", metavar="DIGEST|SVC=DIGEST,...", group="lgtm-smoke-aws"),
+    Option("--stopped-window-minutes", "aws_stopped_window", "report tasks stopped for health checks / container "
+           "exits this recently (env LGTM_STOPPED_WINDOW_MINUTES; default 30)", group="lgtm-smoke-aws"),
+)
+BY_DEST = {o.dest: o for o in OPTIONS}
+TRUE = ("1", "true", "yes", "on")
+
+
+def add_options(parser: pytest.Parser) -> None:
+    groups = {"lgtm-smoke": parser.getgroup("lgtm-smoke", "LGTM stack smoke tests"),
+              "lgtm-smoke-aws": parser.getgroup("lgtm-smoke-aws", "LGTM stack AWS checks (marker aws; defaults "
+                                                                  "from common.tfvars)")}
+    for o in OPTIONS:
+        where = [f"env {o.env}"] if o.env and o.group == "lgtm-smoke" else []
+        where += [f"default {o.tfvars} in tfvars"] if o.tfvars else []
+        where += [f"default {o.default}"] if o.default not in (None, False) else []
+        text = o.help + (f" ({'; '.join(where)})" if where else "")
+        if o.flag_only:
+            groups[o.group].addoption(o.flag, dest=o.dest, action="store_true", default=False, help=text)
+        else:
+            groups[o.group].addoption(o.flag, dest=o.dest, metavar=o.metavar, help=text)
+
+
+def pick(config: pytest.Config, dest: str, tfvars: dict | None = None, tfvars_path: Path | None = None
+         ) -> tuple[Any, str | None]:
+    """The one resolver: (value, where it came from) — option > environment > tfvars > default."""
+    o = BY_DEST[dest]
+    value = config.getoption(dest, None)
+    if value not in (None, "", False):
+        return value, o.flag
+    if o.env and env(o.env) is not None:
+        raw = env(o.env)
+        return (raw.lower() in TRUE if o.flag_only else raw), o.env
+    if o.tfvars and tfvars and tfvars.get(o.tfvars) not in (None, ""):
+        return str(tfvars[o.tfvars]), f"{o.tfvars} in {tfvars_path}"
+    return o.default, None
+
+
+# --- the resolved settings ----------------------------------------------------------------
+@dataclass(frozen=True)
+class Settings:
+    alb: Alb
+    tenant: str
+    readback_timeout: float
+    run_id: str
+    search_timeout: float = 60.0  # TraceQL search covers completed traces only: it lags by design
+    other_tenant: str = "lgtm-smoke-isolation-probe"
+    tfvars_path: Path | None = None
+    tfvars: dict = field(default_factory=dict, repr=False)
+    grafana_user: str = "admin"
+    grafana_password: Secret | None = field(default=None, repr=False)
+    grafana_password_source: str | None = None  # the option or env name, never the value
+    ca_bundle: str | None = None
+    insecure: bool = False
+    edge_secret: Secret | None = field(default=None, repr=False)
+    listener_rules: Path | None = None
+    summary_md: str | None = None
+    report_json: str | None = None
+    push_results: bool = False
+    sources: dict = field(default_factory=dict, repr=False)  # setting -> where its value came from
+
+    @property
+    def verify(self) -> bool | str:
+        """What requests' `verify` gets: the CA bundle, the system store, or False (--insecure)."""
+        return False if self.insecure else (self.ca_bundle or True)
+
+    def describe(self) -> str:
+        tls = ""
+        if self.alb.scheme == "https":
+            tls = " · TLS NOT VERIFIED (--insecure)" if self.insecure else \
+                f" · TLS verified ({'--ca-bundle ' + self.ca_bundle if self.ca_bundle else 'system CAs'})"
+        return f"ALB {self.alb.base_url} · tenant {self.tenant} · run {self.run_id}{tls}"
+
+
+SmokeConfig = Settings  # the name the AWS room's fixtures still use
+SETTINGS_KEY = pytest.StashKey[Settings]()
+
+
+def get(config: pytest.Config) -> Settings:
+    """The run's settings, resolved once (UsageError on bad input)."""
+    if SETTINGS_KEY not in config.stash:
+        config.stash[SETTINGS_KEY] = resolve(config)
+    return config.stash[SETTINGS_KEY]
+
+
+def resolve(config: pytest.Config) -> Settings:
+    """Options > environment > tfvars > defaults; UsageError (exit 4) on bad input."""
+    tfvars_raw, _ = pick(config, "tfvars")
+    tfvars_path = find_tfvars(tfvars_raw, Path(str(config.invocation_params.dir)))
+    tfvars = load_tfvars(tfvars_path)
+    sources: dict[str, str | None] = {}
+
+    def value(dest: str) -> Any:
+        v, sources[dest] = pick(config, dest, tfvars, tfvars_path)
+        return v
+
+    alb_raw = value("alb")
+    if not alb_raw:
+        raise UsageError("smoke tests need the ALB: pass --alb <ALB DNS name> (or set LGTM_ALB), "
+                         "or --devstack for the local reference stack")
+    alb = parse_alb(alb_raw, sources["alb"] or "--alb")
+    check_resolves(alb)
+    tenant_raw = value("tenant")
+    if not tenant_raw and config.getoption("devstack", False):
+        tenant_raw, sources["tenant"] = "lgtm-smoke-dev", "--devstack default"
+    tenant = parse_tenant(tenant_raw, sources["tenant"] or "--tenant")
+    timeout = parse_timeout(value("readback_timeout"), sources["readback_timeout"] or "--readback-timeout")
+    search_raw = value("search_timeout")
+    search_timeout = parse_timeout(search_raw, sources["search_timeout"] or "") if search_raw else max(60.0, timeout)
+    run_raw = value("run_id")
+    run_id = parse_run_id(run_raw) if run_raw else new_run_id()
+    ca_bundle = value("ca_bundle")
+    if ca_bundle and not Path(ca_bundle).is_file():
+        raise UsageError(f"{sources['ca_bundle']} {ca_bundle}: no such file; pass the PEM of the CA that signed "
+                         "the ALB's certificate, or --insecure")
+    listener_rules = value("listener_rules")
+    if listener_rules and not Path(listener_rules).is_file():
+        raise UsageError(f"{sources['listener_rules']} {listener_rules}: no such file; pass a JSON file shaped "
+                         "like ELBv2 DescribeRules `Rules`, or leave it out")
+    password, edge = value("grafana_password"), value("edge_secret")
+    return Settings(
+        alb=alb, tenant=tenant, readback_timeout=timeout, search_timeout=search_timeout, run_id=run_id,
+        tfvars_path=tfvars_path, tfvars=tfvars, grafana_user=value("grafana_user"),
+        grafana_password=Secret(password) if password else None, grafana_password_source=sources["grafana_password"],
+        ca_bundle=ca_bundle, insecure=bool(value("insecure")), edge_secret=Secret(edge) if edge else None,
+        listener_rules=Path(listener_rules) if listener_rules else None, summary_md=value("summary_md"),
+        report_json=value("report_json"), push_results=bool(value("push_results")),
+        sources={k: v for k, v in sources.items() if v})
+
+
+def check_resolves(alb: Alb) -> None:
+    """A typo in --alb is a usage error, found once, not in every check."""
+    import socket
+
+    try:
+        socket.getaddrinfo(alb.host, alb.port or 80, proto=socket.IPPROTO_TCP)
+    except socket.gaierror:
+        raise UsageError(f"cannot resolve ALB host {alb.host!r}: check --alb (the ALB's DNS name from "
+                         "`terraform output alb_dns_name`)") from None
+
+
+# --- does this run want the shipped suite? ---------------------------------------------------
+def wants_smoke(config: pytest.Config) -> bool:
+    """True when the run selects smoke checks: a -m expression that needs `smoke`, or, with an
+    expression neutral about it (or none), an ALB or a stack to check. `-m "not smoke"` never."""
+    expr = (config.getoption("markexpr", "") or "").strip()
+    if expr:
+        needs = _marker_needs(expr, "smoke")
+        if needs is not None:
+            return needs
+    return bool(config.getoption("alb", None) or env("LGTM_ALB") or config.getoption("devstack", False))
+
+
+def _marker_needs(expr: str, marker: str) -> bool | None:
+    """True: every item the expression selects carries `marker`; False: none does; None: either."""
+    import itertools
+    import re
+
+    from _pytest.mark.expression import Expression
+
+    try:
+        compiled = Expression.compile(expr)
+    except Exception:
+        return None  # pytest reports the bad expression itself
+    names = sorted(set(re.findall(r"[\w.\-\[\]:]+", expr)) - {"and", "or", "not", marker})[:10]
+    results = {True: False, False: False}  # marker value -> the expression can be true
+    for has in (True, False):
+        for combo in itertools.product((True, False), repeat=len(names)):
+            present = {n for n, v in zip(names, combo) if v} | ({marker} if has else set())
+            if compiled.evaluate(lambda name, *a, **kw: name in present):
+                results[has] = True
+                break
+    if results[True] and not results[False]:
+        return True
+    if results[False] and not results[True]:
+        return False
+    return None
+
+
+def report_header(config: pytest.Config) -> list[str]:
+    s = config.stash.get(SETTINGS_KEY, None)
+    if s is None:
+        return []
+    secret = " · edge secret set (never printed)" if s.edge_secret else ""
+    return [f"lgtm-smoke: {s.describe()}{secret}"]

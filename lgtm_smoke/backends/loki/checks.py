@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from ...encoding import loki_push
+from ...protocol import loki_push
 from ...outcome import Check
 from ...probe import NotYetVisible, ProbeContext
 from .. import security

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from typing import Callable
 
-from ...encoding import loki_push
+from ...protocol import loki_push
 from ...http import Exchange
 from ...outcome import CheckFailed
 from ...probe import ProbeContext, expect_status

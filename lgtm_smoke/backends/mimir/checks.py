@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from ...encoding import remote_write
+from ...protocol import remote_write
 from ...outcome import Check
 from ...probe import NotYetVisible, ProbeContext, expect_status
 from .. import security

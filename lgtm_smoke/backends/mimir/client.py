@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import time
 
-from ...encoding import remote_write
+from ...protocol import remote_write
 from ...http import Exchange
 from ...outcome import CheckFailed
 from ...probe import ProbeContext, expect_status, json_of

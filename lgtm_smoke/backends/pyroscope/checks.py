@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import time
 
-from ...encoding import pprof
+from ...protocol import pprof
 from ...outcome import Check, CheckFailed
 from ...probe import ProbeContext, Transient, expect_now
 from .. import security

@@ -13,7 +13,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from ...encoding import pprof
+from ...protocol import pprof
 from ...http import Exchange
 from ...outcome import CheckFailed
 from ...probe import NotYetVisible, ProbeContext, expect_status, json_of

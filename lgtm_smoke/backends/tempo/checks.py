@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import time
 
-from ...encoding.otlp import one_span_request
+from ...protocol.otlp import one_span_request
 from ...outcome import CheckFailed, Check
 from ...probe import NotYetVisible, ProbeContext, expect_now, expect_status, failed, route_miss
 from .. import security

@@ -14,7 +14,7 @@ import secrets
 import time
 
 from ... import retry
-from ...encoding.otlp import attrs
+from ...protocol.otlp import attrs
 from ...http import Exchange, classify, recording_session
 from ...outcome import CheckFailed
 from ...probe import NotYetVisible, ProbeContext, expect_status, hint, json_of

@@ -114,8 +114,8 @@ class Client:
         self.tenant = tenant
         self.timeout = timeout
         self.edge_secret = edge_secret
+        self.verify = verify  # passed on every request: requests lets REQUESTS_CA_BUNDLE beat session.verify
         self.session = requests.Session()
-        self.session.verify = verify
         adapter = HTTPAdapter(pool_connections=8, pool_maxsize=32, max_retries=0)
         self.session.mount("http://", adapter)
         self.session.mount("https://", adapter)
@@ -140,7 +140,8 @@ class Client:
         t0 = time.monotonic()
         try:
             r = self.session.request(method, self.alb.url(path), headers=hdrs, params=params, data=data,
-                                     json=json, auth=auth, timeout=timeout or self.timeout, allow_redirects=False)
+                                     json=json, auth=auth, timeout=timeout or self.timeout, allow_redirects=False,
+                                     verify=self.verify)
         except requests.RequestException as e:
             raise classify(e, self.alb) from None
         shown = path
@@ -182,17 +183,17 @@ class Client:
 def recording_session(client: Client, path: str, tenant: str | None) -> "RecordingSession":
     """A requests session for a third-party exporter (the OTel SDK) that sends like `client`
     (TLS, edge secret) and keeps every answer as an Exchange."""
-    s = RecordingSession(path, tenant, client.headers(None))
-    s.verify = client.session.verify
-    return s
+    return RecordingSession(path, tenant, client.headers(None), client.verify)
 
 
 class RecordingSession(requests.Session):
     """Every answer the session gets is kept as an Exchange, because an exporter itself only
     logs failures."""
 
-    def __init__(self, path: str, tenant: str | None, extra_headers: dict[str, str] | None = None):
+    def __init__(self, path: str, tenant: str | None, extra_headers: dict[str, str] | None = None,
+                 verify: bool | str = True):
         super().__init__()
+        self.tls_verify = verify
         self.path, self.tenant = path, tenant
         self.exchanges: list[Exchange] = []
         self.errors: list[Exception] = []
@@ -201,6 +202,7 @@ class RecordingSession(requests.Session):
 
     def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> requests.Response:
         t0 = time.monotonic()
+        kwargs.setdefault("verify", self.tls_verify)
         try:
             r = super().request(method, url, *args, **kwargs)
         except requests.RequestException as e:

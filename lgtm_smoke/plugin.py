@@ -132,57 +132,27 @@ def _settings(config: pytest.Config) -> st.Settings:
         pytest.fail(str(e), pytrace=False)
 
 
-@pytest.fixture(scope="session")
-def lgtm_alb(pytestconfig: pytest.Config) -> st.Alb:
-    """Where the ALB is (--alb / LGTM_ALB). Override to return an Alb or a URL string."""
-    return _settings(pytestconfig).alb
+def _setting(name: str, attribute: str, doc: str) -> Any:
+    """A session fixture `name` holding one resolved setting; a conftest overrides it by name."""
+
+    def fixture(pytestconfig: pytest.Config) -> Any:
+        return getattr(_settings(pytestconfig), attribute)
+
+    fixture.__doc__ = doc
+    return pytest.fixture(scope="session", name=name)(fixture)
 
 
-@pytest.fixture(scope="session")
-def lgtm_tenant(pytestconfig: pytest.Config) -> str:
-    """The X-Scope-OrgID the checks write and read with (--tenant / LGTM_TENANT / tenant_id in tfvars)."""
-    return _settings(pytestconfig).tenant
-
-
-@pytest.fixture(scope="session")
-def lgtm_run_id(pytestconfig: pytest.Config) -> str:
-    """The 12 hex digits that mark this run's data (--run-id / LGTM_RUN_ID; default random)."""
-    return _settings(pytestconfig).run_id
-
-
-@pytest.fixture(scope="session")
-def lgtm_readback_timeout(pytestconfig: pytest.Config) -> float:
-    """Seconds pushed data has to become readable (--readback-timeout)."""
-    return _settings(pytestconfig).readback_timeout
-
-
-@pytest.fixture(scope="session")
-def lgtm_search_timeout(pytestconfig: pytest.Config) -> float:
-    """Seconds a trace has to become searchable (--search-timeout)."""
-    return _settings(pytestconfig).search_timeout
-
-
-@pytest.fixture(scope="session")
-def lgtm_grafana_user(pytestconfig: pytest.Config) -> str:
-    return _settings(pytestconfig).grafana_user
-
-
-@pytest.fixture(scope="session")
-def lgtm_grafana_password(pytestconfig: pytest.Config) -> st.Secret | None:
-    """The Grafana password as a Secret (never printed). Override to return a str or Secret."""
-    return _settings(pytestconfig).grafana_password
-
-
-@pytest.fixture(scope="session")
-def lgtm_edge_secret(pytestconfig: pytest.Config) -> st.Secret | None:
-    """The ALB edge secret sent as X-LGTM-Edge-Secret (--edge-secret / LGTM_EDGE_SECRET)."""
-    return _settings(pytestconfig).edge_secret
-
-
-@pytest.fixture(scope="session")
-def lgtm_tls_verify(pytestconfig: pytest.Config) -> bool | str:
-    """requests' `verify`: the --ca-bundle path, True (system CAs) or False (--insecure)."""
-    return _settings(pytestconfig).verify
+lgtm_alb = _setting("lgtm_alb", "alb", "Where the ALB is (--alb / LGTM_ALB): an Alb; an override may return a URL.")
+lgtm_tenant = _setting("lgtm_tenant", "tenant", "The X-Scope-OrgID the checks write and read with (--tenant).")
+lgtm_run_id = _setting("lgtm_run_id", "run_id", "The 12 hex digits that mark this run's data (--run-id).")
+lgtm_readback_timeout = _setting("lgtm_readback_timeout", "readback_timeout", "Seconds data has to become readable.")
+lgtm_search_timeout = _setting("lgtm_search_timeout", "search_timeout", "Seconds a trace has to become searchable.")
+lgtm_grafana_user = _setting("lgtm_grafana_user", "grafana_user", "The Grafana login (--grafana-user).")
+lgtm_grafana_password = _setting("lgtm_grafana_password", "grafana_password",
+                                 "The Grafana password as a Secret (never printed); an override may return a str.")
+lgtm_edge_secret = _setting("lgtm_edge_secret", "edge_secret", "The edge secret sent as X-LGTM-Edge-Secret (a Secret).")
+lgtm_tls_verify = _setting("lgtm_tls_verify", "verify", "requests' verify: the --ca-bundle path, True, or False "
+                                                        "(--insecure).")
 
 
 @pytest.fixture(scope="session")

@@ -13,8 +13,8 @@ them, and `lgtm_smoke.http.redact` removes them from any text the suite prints.
 """
 from __future__ import annotations
 
+import functools
 import os
-import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
@@ -94,6 +94,8 @@ def parse_tenant(value: str | None, source: str) -> str:
 
 def new_run_id() -> str:
     """12 hex digits: 48 bits, so the id also fits exactly into a float64 sample value."""
+    import secrets
+
     return secrets.token_hex(6)
 
 
@@ -198,62 +200,19 @@ class Option:
     group: str = "lgtm-smoke"
 
 
-OPTIONS = (
-    Option("--alb", "alb", "ALB DNS name, host:port or URL", env="LGTM_ALB"),
-    Option("--tenant", "tenant", "X-Scope-OrgID of the stack", env="LGTM_TENANT", tfvars="tenant_id"),
-    Option("--readback-timeout", "readback_timeout", "seconds to wait for pushed data to become readable",
-           env="LGTM_READBACK_TIMEOUT", default=30),
-    Option("--search-timeout", "search_timeout", "deadline of the TraceQL search check, which lags ingest by design "
-           "(default: 60 s or --readback-timeout if longer)", env="LGTM_TEMPO_SEARCH_TIMEOUT"),
-    Option("--run-id", "run_id", "12 hex digits identifying this run's data (default random)", env="LGTM_RUN_ID"),
-    Option("--tfvars", "tfvars", "the stack's common.tfvars for defaults (default "
-           "infra/terraform/environments/prod/common.tfvars in this directory or a parent)", env="LGTM_TFVARS"),
-    Option("--grafana-user", "grafana_user", "Grafana login for the grafana checks", env="LGTM_GRAFANA_USER",
-           default="admin"),
-    Option("--grafana-password", "grafana_password", "Grafana password (the env variable is preferred: command "
-           "lines show in ps). Never printed", env="LGTM_GRAFANA_PASSWORD"),
-    Option("--ca-bundle", "ca_bundle", "PEM file of the CA that signed the ALB's certificate (default: the "
-           "system trust store)", env="LGTM_CA_BUNDLE", metavar="PATH"),
-    Option("--insecure", "insecure", "do not verify the ALB's TLS certificate (the verdict says so)",
-           env="LGTM_INSECURE", flag_only=True),
-    Option("--edge-secret", "edge_secret", "the ALB's edge secret, sent as X-LGTM-Edge-Secret on every request "
-           "(the env variable is preferred). Never printed", env="LGTM_EDGE_SECRET"),
-    Option("--listener-rules", "listener_rules", "JSON file shaped like ELBv2 DescribeRules `Rules` (default on "
-           "AWS: the rules from the AWS snapshot)", env="LGTM_LISTENER_RULES", metavar="PATH"),
-    Option("--summary-md", "summary_md", "write the verdict as Markdown (also appended to $GITHUB_STEP_SUMMARY "
-           "when set)", metavar="PATH"),
-    Option("--report-json", "report_json", "write the verdict as JSON", metavar="PATH"),
-    Option("--push-results", "push_results", "remote-write the run's outcome (lgtm_smoke_* series) to Mimir "
-           "through the ALB with the run's tenant", env="LGTM_PUSH_RESULTS", flag_only=True),
-    # AWS: resolved by lgtm_smoke.aws (these dests are the contract)
-    Option("--skip-aws", "skip_aws", "skip the AWS resource checks (the only way to skip them)", flag_only=True,
-           group="lgtm-smoke-aws"),
-    Option("--region", "aws_region", "AWS region (env AWS_REGION / AWS_DEFAULT_REGION; default aws_region in "
-           "tfvars)", group="lgtm-smoke-aws"),
-    Option("--aws-endpoint-url", "aws_endpoint_url", "send AWS API calls here, e.g. a moto server (env "
-           "LGTM_AWS_ENDPOINT_URL)", group="lgtm-smoke-aws"),
-    Option("--alb-name", "aws_alb_name", "the ALB's name when --alb is not its ELB DNS name (env LGTM_ALB_NAME; "
-           "default <project_name>-<environment>-alb)", group="lgtm-smoke-aws"),
-    Option("--cluster", "aws_cluster", "ECS cluster (env LGTM_ECS_CLUSTER; default ecs_cluster_name in tfvars)",
-           group="lgtm-smoke-aws"),
-    Option("--data-bucket", "aws_data_bucket", "S3 data bucket (env LGTM_DATA_BUCKET; default data_bucket in "
-           "tfvars)", group="lgtm-smoke-aws"),
-    Option("--state-bucket", "aws_state_bucket", "Terraform state bucket (env LGTM_STATE_BUCKET; default "
-           "state_bucket in tfvars)", group="lgtm-smoke-aws"),
-    Option("--services", "aws_services", "comma list of ECS services to check (env LGTM_SERVICES; default "
-           "grafana,mimir,loki,tempo,pyroscope,alloy)", group="lgtm-smoke-aws"),
-    Option("--cloudmap-namespace", "aws_cloudmap_namespace", "Cloud Map namespace (env LGTM_CLOUDMAP_NAMESPACE; "
-           "default cloudmap_namespace in tfvars)", group="lgtm-smoke-aws"),
-    Option("--memcached-cluster", "aws_memcached_cluster", "ElastiCache memcached cluster id (env "
-           "LGTM_MEMCACHED_CLUSTER; default memcached_cluster_id in tfvars)", group="lgtm-smoke-aws"),
-    Option("--expect-image-tag", "aws_expect_image_tag", "running images must have this tag (env "
-           "LGTM_EXPECT_IMAGE_TAG)", metavar="TAG|SVC=TAG,...", group="lgtm-smoke-aws"),
-    Option("--expect-image-digest", "aws_expect_image_digest", "running images must have this digest (env "
-           "LGTM_EXPECT_IMAGE_DIGEST)", metavar="DIGEST|SVC=DIGEST,...", group="lgtm-smoke-aws"),
-    Option("--stopped-window-minutes", "aws_stopped_window", "report tasks stopped for health checks / container "
-           "exits this recently (env LGTM_STOPPED_WINDOW_MINUTES; default 30)", group="lgtm-smoke-aws"),
-)
-BY_DEST = {o.dest: o for o in OPTIONS}
+@functools.cache
+def options() -> dict[str, Option]:
+    """lgtm_smoke/data/options.json by dest: every flag, dest, env variable and tfvars key
+    (read on first use: a pytest run that never asks pays nothing)."""
+    import json
+    from importlib import resources
+
+    data = json.loads((resources.files("lgtm_smoke") / "data" / "options.json").read_text())
+    made = (Option(**{**o, "group": "lgtm-smoke-aws" if o.get("group") == "aws" else "lgtm-smoke"})
+            for o in data["options"])
+    return {o.dest: o for o in made}
+
+
 TRUE = ("1", "true", "yes", "on")
 
 
@@ -261,8 +220,8 @@ def add_options(parser: pytest.Parser) -> None:
     groups = {"lgtm-smoke": parser.getgroup("lgtm-smoke", "LGTM stack smoke tests"),
               "lgtm-smoke-aws": parser.getgroup("lgtm-smoke-aws", "LGTM stack AWS checks (marker aws; defaults "
                                                                   "from common.tfvars)")}
-    for o in OPTIONS:
-        where = [f"env {o.env}"] if o.env and o.group == "lgtm-smoke" else []
+    for o in options().values():
+        where = [f"env {o.env}"] if o.env else []
         where += [f"default {o.tfvars} in tfvars"] if o.tfvars else []
         where += [f"default {o.default}"] if o.default not in (None, False) else []
         text = o.help + (f" ({'; '.join(where)})" if where else "")
@@ -275,7 +234,7 @@ def add_options(parser: pytest.Parser) -> None:
 def pick(config: pytest.Config, dest: str, tfvars: dict | None = None, tfvars_path: Path | None = None
          ) -> tuple[Any, str | None]:
     """The one resolver: (value, where it came from) — option > environment > tfvars > default."""
-    o = BY_DEST[dest]
+    o = options()[dest]
     value = config.getoption(dest, None)
     if value not in (None, "", False):
         return value, o.flag

@@ -3,14 +3,16 @@ anonymous access), the default admin password refused. The checks that read a ba
 through Grafana (datasource, proxy read) belong to that backend's folder."""
 from __future__ import annotations
 
-from ...outcome import Check, CheckFailed
+from ...outcome import CheckFailed, check
 from ...probe import ProbeContext, expect_now
 from . import client as grafana
 
 AREA = "grafana"
+NEEDS = ("alb", "target_group.grafana")
 
 
-def _health(ctx: ProbeContext) -> dict:
+@check("grafana.health", needs=NEEDS)
+def health(ctx: ProbeContext) -> dict:
     ex = expect_now(ctx.client.get("/api/health", tenant=None), "health")
     body = grafana.grafana_json(ex, "health")
     if not isinstance(body, dict) or body.get("database") != "ok":
@@ -20,7 +22,8 @@ def _health(ctx: ProbeContext) -> dict:
     return {"version": body.get("version"), "commit": body.get("commit"), "database": body["database"]}
 
 
-def _anonymous(ctx: ProbeContext) -> dict:
+@check("grafana.anonymous", needs=NEEDS)
+def anonymous(ctx: ProbeContext) -> dict:
     """Without credentials the API and (when we can find a datasource) the data path answer 401."""
     paths = ["/api/datasources", "/api/search"]
     if grafana.credentials(ctx).present:  # also try the data path an anonymous Viewer would use
@@ -39,7 +42,8 @@ def _anonymous(ctx: ProbeContext) -> dict:
     return {"unauthenticated": seen}
 
 
-def _default_password(ctx: ProbeContext) -> dict:
+@check("grafana.default_password", needs=NEEDS)
+def default_password(ctx: ProbeContext) -> dict:
     ex = ctx.client.get("/api/user", tenant=None, auth=grafana.DEFAULT_ADMIN)
     if ex.status == 401:
         return {"request": "GET /api/user as admin/admin", "status": 401, "answer": ex.preview(80)}
@@ -48,8 +52,3 @@ def _default_password(ctx: ProbeContext) -> dict:
                           "password — anyone reaching the ALB is Grafana admin (reads every datasource, edits "
                           "datasources and users); set GF_SECURITY_ADMIN_PASSWORD")
     raise CheckFailed(f"grafana: GET /api/user with admin/admin → {ex.status}, expected 401: {ex.preview(120)}")
-
-
-health = Check("grafana.health", AREA, _health, needs=("alb", "target_group.grafana"))
-anonymous = Check("grafana.anonymous", AREA, _anonymous, needs=("alb", "target_group.grafana"))
-default_password = Check("grafana.default_password", AREA, _default_password, needs=("alb", "target_group.grafana"))

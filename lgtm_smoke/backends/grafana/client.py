@@ -16,7 +16,7 @@ import requests
 
 from ... import retry
 from ...http import Exchange
-from ...outcome import CheckFailed
+from ...outcome import Check, CheckFailed
 from ...probe import ProbeContext, expect_now
 from ...settings import Secret
 
@@ -160,6 +160,12 @@ def datasource_check(ctx: ProbeContext, backend: str) -> dict:
                           f"{body.get('status', '')}: {body.get('message') or ex.preview(160)}")
     return {"uid": uid, "name": full.get("name"), "type": full.get("type"), "url": full.get("url"),
             "header": name, "health": body.get("message")}
+
+
+def datasource_check_for(backend: str) -> Check:
+    """`<backend>.grafana_datasource`: the check each backend's folder provides (marker grafana)."""
+    return Check(f"{backend}.grafana_datasource", backend, lambda ctx: datasource_check(ctx, backend),
+                 needs=("alb", "grafana.login"), doc=datasource_check.__doc__ or "")
 
 
 def proxy(ctx: ProbeContext, method: str, uid: str, path: str, **kw: Any) -> Exchange:

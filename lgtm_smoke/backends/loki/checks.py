@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 
 from ...protocol import loki_push
-from ...outcome import Check
+from ...outcome import check
 from ...probe import NotYetVisible, ProbeContext
 from .. import security
 from ..grafana import client as grafana
@@ -30,7 +30,8 @@ def _round_trip(ctx: ProbeContext, check: str, encode, headers: dict) -> dict:
     return ctx.read_back(fetch, what=f"line {line!r}")
 
 
-def _isolation(ctx: ProbeContext) -> dict:
+@check("loki.isolation", needs=NEEDS)
+def isolation(ctx: ProbeContext) -> dict:
     line, ts = loki.push_line(ctx, security.ISOLATION_CHECK, "loki push as tenant A")
     params = loki.query_params(security.ISOLATION_CHECK, ctx.run_id, ts)
 
@@ -43,14 +44,16 @@ def _isolation(ctx: ProbeContext) -> dict:
         "line: Loki ignores X-Scope-OrgID on queries — anyone who sets any tenant id reads every tenant's logs")}
 
 
-def _no_tenant(ctx: ProbeContext) -> dict:
+@check("loki.no_tenant", needs=NEEDS)
+def no_tenant(ctx: ProbeContext) -> dict:
     body = loki.stream_body(security.NO_TENANT_CHECK, loki.probe_line(ctx.run_id, security.NO_TENANT_CHECK),
                             time.time_ns())
     ex = ctx.client.post(loki.PUSH, data=body, headers=loki_push.JSON_HEADERS, tenant=None)
     return security.expect_no_org_id(ex, "loki", "a log push", NO_AUTH_FOLDER)
 
 
-def _garbage(ctx: ProbeContext) -> dict:
+@check("loki.garbage", needs=NEEDS)
+def garbage(ctx: ProbeContext) -> dict:
     return security.garbage("loki", [
         ("truncated JSON", lambda: ctx.client.post(loki.PUSH, data=b'{"streams": [{"stream": {"job"',
                                                    headers=loki_push.JSON_HEADERS)),
@@ -59,7 +62,8 @@ def _garbage(ctx: ProbeContext) -> dict:
     ], lambda: ctx.client.get(loki.LABELS_PATH))
 
 
-def _grafana_proxy(ctx: ProbeContext) -> dict:
+@check("loki.grafana_proxy", needs=(*NEEDS, "grafana.login"))
+def grafana_proxy(ctx: ProbeContext) -> dict:
     ds = grafana.find_datasource(ctx, "loki")
     line, ts = loki.push_line(ctx, grafana.PROXY_CHECK, "loki push (for the proxy read)")
     params = loki.query_params(grafana.PROXY_CHECK, ctx.run_id, ts)
@@ -74,13 +78,14 @@ def _grafana_proxy(ctx: ProbeContext) -> dict:
     return grafana.via(ds, lambda: ctx.read_back(fetch, what=f"line {line!r} via Grafana"))
 
 
-push_json = Check("loki.push_json", AREA, lambda ctx: _round_trip(ctx, "loki-json", loki_push.encode_json,
-                                                                   loki_push.JSON_HEADERS), needs=NEEDS)
-push_protobuf = Check("loki.push_protobuf", AREA, lambda ctx: _round_trip(ctx, "loki-proto", loki_push.encode_protobuf,
-                                                                          loki_push.PROTOBUF_HEADERS), needs=NEEDS)
-isolation = Check("loki.isolation", AREA, _isolation, needs=NEEDS)
-no_tenant = Check("loki.no_tenant", AREA, _no_tenant, needs=NEEDS)
-garbage = Check("loki.garbage", AREA, _garbage, needs=NEEDS)
-grafana_datasource = Check("loki.grafana_datasource", AREA, lambda ctx: grafana.datasource_check(ctx, "loki"),
-                           needs=("alb", "grafana.login"))
-grafana_proxy = Check("loki.grafana_proxy", AREA, _grafana_proxy, needs=(*NEEDS, "grafana.login"))
+@check("loki.push_json", needs=NEEDS)
+def push_json(ctx: ProbeContext) -> dict:
+    return _round_trip(ctx, "loki-json", loki_push.encode_json, loki_push.JSON_HEADERS)
+
+
+@check("loki.push_protobuf", needs=NEEDS)
+def push_protobuf(ctx: ProbeContext) -> dict:
+    return _round_trip(ctx, "loki-proto", loki_push.encode_protobuf, loki_push.PROTOBUF_HEADERS)
+
+
+grafana_datasource = grafana.datasource_check_for(AREA)

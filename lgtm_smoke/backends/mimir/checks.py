@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 
 from ...protocol import remote_write
-from ...outcome import Check
+from ...outcome import check
 from ...probe import NotYetVisible, ProbeContext, expect_status
 from .. import security
 from ..grafana import client as grafana
@@ -13,9 +13,11 @@ from . import client as mimir
 
 AREA = "mimir"
 NO_AUTH_FOLDER = "anonymous/"
+NEEDS = ("alb", "target_group.mimir")
 
 
-def _remote_write(ctx: ProbeContext) -> dict:
+@check("mimir.remote_write", needs=NEEDS)
+def remote_write_round_trip(ctx: ProbeContext) -> dict:
     promql, value, ts = mimir.push_sample(ctx, "mimir", "remote write")
 
     def fetch() -> dict:
@@ -30,7 +32,8 @@ def _remote_write(ctx: ProbeContext) -> dict:
     return ctx.read_back(fetch, what=f"sample {promql} = {value:.0f}")
 
 
-def _isolation(ctx: ProbeContext) -> dict:
+@check("mimir.isolation", needs=NEEDS)
+def isolation(ctx: ProbeContext) -> dict:
     promql, value, ts = mimir.push_sample(ctx, security.ISOLATION_CHECK, "remote write as tenant A")
 
     def query_as(tenant: str):
@@ -43,21 +46,24 @@ def _isolation(ctx: ProbeContext) -> dict:
         "reads every tenant's metrics")}
 
 
-def _no_tenant(ctx: ProbeContext) -> dict:
+@check("mimir.no_tenant", needs=NEEDS)
+def no_tenant(ctx: ProbeContext) -> dict:
     labels = {**mimir.LABELS, "check": security.NO_TENANT_CHECK}
     ex = ctx.client.post(mimir.PUSH, data=mimir.encode_sample(labels, 1.0, int(time.time() * 1000)),
                          headers=remote_write.HEADERS, tenant=None)
     return security.expect_no_org_id(ex, "mimir", "a remote write", NO_AUTH_FOLDER)
 
 
-def _garbage(ctx: ProbeContext) -> dict:
+@check("mimir.garbage", needs=NEEDS)
+def garbage(ctx: ProbeContext) -> dict:
     return security.garbage("mimir", [
         ("a body that is not snappy protobuf",
          lambda: ctx.client.post(mimir.PUSH, data=security.GARBAGE, headers=remote_write.HEADERS)),
     ], lambda: ctx.client.get(mimir.QUERY, params={"query": "vector(1)"}))
 
 
-def _grafana_proxy(ctx: ProbeContext) -> dict:
+@check("mimir.grafana_proxy", needs=(*NEEDS, "grafana.login"))
+def grafana_proxy(ctx: ProbeContext) -> dict:
     ds = grafana.find_datasource(ctx, "mimir")
     promql, value, ts = mimir.push_sample(ctx, grafana.PROXY_CHECK, "remote write (for the proxy read)")
 
@@ -71,10 +77,4 @@ def _grafana_proxy(ctx: ProbeContext) -> dict:
     return grafana.via(ds, lambda: ctx.read_back(fetch, what=f"sample {promql} = {value:.0f} via Grafana"))
 
 
-remote_write_round_trip = Check("mimir.remote_write", AREA, _remote_write, needs=("alb", "target_group.mimir"))
-isolation = Check("mimir.isolation", AREA, _isolation, needs=("alb", "target_group.mimir"))
-no_tenant = Check("mimir.no_tenant", AREA, _no_tenant, needs=("alb", "target_group.mimir"))
-garbage = Check("mimir.garbage", AREA, _garbage, needs=("alb", "target_group.mimir"))
-grafana_datasource = Check("mimir.grafana_datasource", AREA, lambda ctx: grafana.datasource_check(ctx, "mimir"),
-                           needs=("alb", "grafana.login"))
-grafana_proxy = Check("mimir.grafana_proxy", AREA, _grafana_proxy, needs=("alb", "target_group.mimir", "grafana.login"))
+grafana_datasource = grafana.datasource_check_for(AREA)

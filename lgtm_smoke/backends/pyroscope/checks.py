@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 
 from ...protocol import pprof
-from ...outcome import Check, CheckFailed
+from ...outcome import CheckFailed, check
 from ...probe import ProbeContext, Transient, expect_now
 from .. import security
 from ..grafana import client as grafana
@@ -17,7 +17,8 @@ NO_AUTH_FOLDER = "anonymous/"
 NEEDS = ("alb", "target_group.pyroscope")
 
 
-def _ingest(ctx: ProbeContext) -> dict:
+@check("pyroscope.ingest", needs=NEEDS)
+def ingest(ctx: ProbeContext) -> dict:
     labels = pyro.run_labels(ctx, "pyroscope-ingest")
     params = pyro.render_params(labels, pyro.push_ingest(ctx, labels))
 
@@ -28,7 +29,8 @@ def _ingest(ctx: ProbeContext) -> dict:
     return ctx.read_back(fetch, what=f"profile {params['query']}")
 
 
-def _connect(ctx: ProbeContext) -> dict:
+@check("pyroscope.connect_push", needs=NEEDS)
+def connect_push(ctx: ProbeContext) -> dict:
     labels = pyro.run_labels(ctx, "pyroscope-connect")
     request = pyro.merge_request(labels, pyro.push_connect(ctx, labels))
 
@@ -39,7 +41,8 @@ def _connect(ctx: ProbeContext) -> dict:
     return ctx.read_back(fetch, what=f"profile {pyro.PROFILE_TYPE}{request['labelSelector']}")
 
 
-def _isolation(ctx: ProbeContext) -> dict:
+@check("pyroscope.isolation", needs=NEEDS)
+def isolation(ctx: ProbeContext) -> dict:
     labels = pyro.run_labels(ctx, security.ISOLATION_CHECK)
     params = pyro.render_params(labels, pyro.push_ingest(ctx, labels))
 
@@ -68,7 +71,8 @@ def _isolation(ctx: ProbeContext) -> dict:
     return {"query": params["query"], "own_tenant": ctx.tenant, "other_tenant": other, "other_sees": 0}
 
 
-def _no_tenant(ctx: ProbeContext) -> dict:
+@check("pyroscope.no_tenant", needs=NEEDS)
+def no_tenant(ctx: ProbeContext) -> dict:
     """A push without X-Scope-OrgID must get 401 {"code":"unauthenticated","message":"no org id"}."""
     t_ns = time.time_ns()
     body = pprof.encode(pyro.make_profile(ctx.run_id, t_ns))
@@ -81,7 +85,8 @@ def _no_tenant(ctx: ProbeContext) -> dict:
         "reads them all: set multitenancy_enabled: true"))
 
 
-def _garbage(ctx: ProbeContext) -> dict:
+@check("pyroscope.garbage", needs=NEEDS)
+def garbage(ctx: ProbeContext) -> dict:
     now = time.time_ns()
     return security.garbage("pyroscope", [
         ("a body that is not pprof (ingest, format=pprof)",
@@ -92,7 +97,8 @@ def _garbage(ctx: ProbeContext) -> dict:
     ], lambda: ctx.client.post(pyro.PROFILE_TYPES, data=b"{}", headers={"Content-Type": "application/json"}))
 
 
-def _grafana_proxy(ctx: ProbeContext) -> dict:
+@check("pyroscope.grafana_proxy", needs=(*NEEDS, "grafana.login"))
+def grafana_proxy(ctx: ProbeContext) -> dict:
     ds = grafana.find_datasource(ctx, "pyroscope")
     labels = pyro.run_labels(ctx, grafana.PROXY_CHECK)
     request = pyro.merge_request(labels, pyro.push_connect(ctx, labels))
@@ -107,11 +113,4 @@ def _grafana_proxy(ctx: ProbeContext) -> dict:
                                                             f"{request['labelSelector']} via Grafana"))
 
 
-ingest = Check("pyroscope.ingest", AREA, _ingest, needs=NEEDS)
-connect_push = Check("pyroscope.connect_push", AREA, _connect, needs=NEEDS)
-isolation = Check("pyroscope.isolation", AREA, _isolation, needs=NEEDS)
-no_tenant = Check("pyroscope.no_tenant", AREA, _no_tenant, needs=NEEDS)
-garbage = Check("pyroscope.garbage", AREA, _garbage, needs=NEEDS)
-grafana_datasource = Check("pyroscope.grafana_datasource", AREA,
-                           lambda ctx: grafana.datasource_check(ctx, "pyroscope"), needs=("alb", "grafana.login"))
-grafana_proxy = Check("pyroscope.grafana_proxy", AREA, _grafana_proxy, needs=(*NEEDS, "grafana.login"))
+grafana_datasource = grafana.datasource_check_for(AREA)

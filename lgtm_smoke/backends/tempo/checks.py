@@ -7,7 +7,7 @@ from __future__ import annotations
 import time
 
 from ...protocol.otlp import one_span_request
-from ...outcome import CheckFailed, Check
+from ...outcome import CheckFailed, check
 from ...probe import NotYetVisible, ProbeContext, expect_now, expect_status, failed, route_miss
 from .. import security
 from ..grafana import client as grafana
@@ -20,7 +20,8 @@ API_NEEDS = ("alb", "target_group.tempo")
 BOTH = ("alb", "target_group.tempo-otlp", "target_group.tempo")
 
 
-def _trace(ctx: ProbeContext) -> dict:
+@check("tempo.trace", needs=BOTH)
+def trace(ctx: ProbeContext) -> dict:
     sent = tempo.send_trace(ctx, "trace")
     tid = sent["trace_id"]
 
@@ -40,7 +41,8 @@ def _trace(ctx: ProbeContext) -> dict:
     return ctx.read_back(fetch, what=f"trace {tid} (3 spans)")
 
 
-def _search(ctx: ProbeContext) -> dict:
+@check("tempo.search", needs=BOTH)
+def search(ctx: ProbeContext) -> dict:
     tid = tempo.send_trace(ctx, "search")["trace_id"]
     q = (f'{{ resource.service.name = "{tempo.SERVICE}" && span.{tempo.RUN_ATTR} = "{ctx.run_id}" '
          f'&& span.{tempo.CHECK_ATTR} = "search" }}')
@@ -63,7 +65,8 @@ def _search(ctx: ProbeContext) -> dict:
     return ctx.read_back(fetch, what=f"trace {tid} in TraceQL search", timeout=ctx.settings.search_timeout)
 
 
-def _isolation(ctx: ProbeContext) -> dict:
+@check("tempo.isolation", needs=BOTH)
+def isolation(ctx: ProbeContext) -> dict:
     trace_id = tempo.push_span(ctx, security.ISOLATION_CHECK)
     path = f"/tempo/api/traces/{trace_id}"
 
@@ -85,7 +88,8 @@ def _isolation(ctx: ProbeContext) -> dict:
     return {"trace_id": trace_id, "own_tenant": ctx.tenant, "other_tenant": other, "other_sees": 0}
 
 
-def _no_tenant_otlp(ctx: ProbeContext) -> dict:
+@check("tempo.no_tenant_otlp", needs=OTLP_NEEDS)
+def no_tenant_otlp(ctx: ProbeContext) -> dict:
     body = one_span_request(ctx.run_id, security.NO_TENANT_CHECK)
     ex = tempo.past_blips(lambda: ctx.client.post(tempo.OTLP, data=body, tenant=None, settle=False,
                                                   headers={"Content-Type": "application/x-protobuf"}))
@@ -94,7 +98,8 @@ def _no_tenant_otlp(ctx: ProbeContext) -> dict:
         "the S3 bucket, readable by anyone without a tenant"))
 
 
-def _no_tenant_query(ctx: ProbeContext) -> dict:
+@check("tempo.no_tenant_query", needs=API_NEEDS)
+def no_tenant_query(ctx: ProbeContext) -> dict:
     now = int(time.time())
     ex = ctx.client.get("/tempo/api/search", tenant=None, params={
         "q": f'{{ resource.service.name = "{tempo.SERVICE}" }}', "start": str(now - 300), "end": str(now)})
@@ -103,14 +108,16 @@ def _no_tenant_query(ctx: ProbeContext) -> dict:
     return security.expect_no_org_id(ex, "tempo", "a trace search", NO_AUTH_FOLDER)
 
 
-def _garbage(ctx: ProbeContext) -> dict:
+@check("tempo.garbage", needs=BOTH)
+def garbage(ctx: ProbeContext) -> dict:
     return security.garbage("tempo", [
         ("a body that is not OTLP protobuf", lambda: ctx.client.post(
             tempo.OTLP, data=security.GARBAGE, headers={"Content-Type": "application/x-protobuf"})),
     ], lambda: ctx.client.get("/tempo/api/echo"))
 
 
-def _grafana_proxy(ctx: ProbeContext) -> dict:
+@check("tempo.grafana_proxy", needs=(*OTLP_NEEDS, "grafana.login"))
+def grafana_proxy(ctx: ProbeContext) -> dict:
     ds = grafana.find_datasource(ctx, "tempo")
     trace_id = tempo.push_span(ctx, grafana.PROXY_CHECK)
 
@@ -123,12 +130,4 @@ def _grafana_proxy(ctx: ProbeContext) -> dict:
     return grafana.via(ds, lambda: ctx.read_back(fetch, what=f"trace {trace_id} via Grafana"))
 
 
-trace = Check("tempo.trace", AREA, _trace, needs=BOTH)
-search = Check("tempo.search", AREA, _search, needs=BOTH)
-isolation = Check("tempo.isolation", AREA, _isolation, needs=BOTH)
-no_tenant_otlp = Check("tempo.no_tenant_otlp", AREA, _no_tenant_otlp, needs=OTLP_NEEDS)
-no_tenant_query = Check("tempo.no_tenant_query", AREA, _no_tenant_query, needs=API_NEEDS)
-garbage = Check("tempo.garbage", AREA, _garbage, needs=BOTH)
-grafana_datasource = Check("tempo.grafana_datasource", AREA, lambda ctx: grafana.datasource_check(ctx, "tempo"),
-                           needs=("alb", "grafana.login"))
-grafana_proxy = Check("tempo.grafana_proxy", AREA, _grafana_proxy, needs=(*OTLP_NEEDS, "grafana.login"))
+grafana_datasource = grafana.datasource_check_for(AREA)

@@ -64,7 +64,7 @@ def test_tempo_query_rejects_requests_without_tenant(outcome):
 @pytest.mark.check(checks.garbage)
 def test_tempo_answers_garbage_with_4xx_and_keeps_serving(outcome):
     """Non-OTLP bytes to /v1/traces get 4xx; /tempo/api/echo still answers."""
-    assert outcome["answers"]
+    assert list(outcome["answers"]) == ["a body that is not OTLP protobuf"]
 
 
 @pytest.mark.grafana
@@ -72,7 +72,7 @@ def test_tempo_answers_garbage_with_4xx_and_keeps_serving(outcome):
 def test_tempo_datasource_has_tenant_header_and_is_healthy(outcome):
     """The Tempo datasource exists with X-Scope-OrgID (a secure value set) and its health is OK
     (Grafana reaches Tempo's API port directly, no /tempo prefix)."""
-    assert outcome["header"] == "X-Scope-OrgID"
+    assert (outcome["type"], outcome["header"]) == ("tempo", "X-Scope-OrgID")
 
 
 @pytest.mark.grafana

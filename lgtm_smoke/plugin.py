@@ -22,7 +22,7 @@ import pytest
 from . import settings as st
 
 if TYPE_CHECKING:
-    from .outcome import Check, Outcome
+    from .outcome import Check
     from .runner import Runner
 
 PACKAGE = Path(__file__).resolve().parent

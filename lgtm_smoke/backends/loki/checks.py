@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import time
 
-from ...protocol import loki_push
 from ...outcome import check
 from ...probe import NotYetVisible, ProbeContext
+from ...protocol import loki_push
 from .. import security
 from ..grafana import client as grafana
 from . import client as loki

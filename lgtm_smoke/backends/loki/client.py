@@ -5,10 +5,10 @@ from __future__ import annotations
 import time
 from typing import Callable
 
-from ...protocol import loki_push
 from ...http import Exchange
 from ...outcome import CheckFailed
 from ...probe import ProbeContext, expect_status
+from ...protocol import loki_push
 
 PUSH = "/loki/api/v1/push"
 QUERY_RANGE = "/loki/api/v1/query_range"

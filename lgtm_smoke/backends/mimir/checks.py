@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import time
 
-from ...protocol import remote_write
 from ...outcome import check
 from ...probe import NotYetVisible, ProbeContext, expect_status
+from ...protocol import remote_write
 from .. import security
 from ..grafana import client as grafana
 from . import client as mimir

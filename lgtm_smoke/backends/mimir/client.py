@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import time
 
-from ...protocol import remote_write
 from ...http import Exchange
 from ...outcome import CheckFailed
 from ...probe import ProbeContext, expect_status, json_of
+from ...protocol import remote_write
 
 PUSH = "/api/v1/push"
 QUERY = "/prometheus/api/v1/query"

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import time
 
-from ...protocol import pprof
 from ...outcome import CheckFailed, check
 from ...probe import ProbeContext, Transient, expect_now
+from ...protocol import pprof
 from .. import security
 from ..grafana import client as grafana
 from . import client as pyro

@@ -13,10 +13,10 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from ...protocol import pprof
 from ...http import Exchange
 from ...outcome import CheckFailed
 from ...probe import NotYetVisible, ProbeContext, expect_status, json_of
+from ...protocol import pprof
 
 INGEST = "/pyroscope/ingest"
 RENDER = "/pyroscope/render"

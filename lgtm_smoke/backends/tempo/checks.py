@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import time
 
-from ...protocol.otlp import one_span_request
 from ...outcome import CheckFailed, check
 from ...probe import NotYetVisible, ProbeContext, expect_now, expect_status, failed, route_miss
+from ...protocol.otlp import one_span_request
 from .. import security
 from ..grafana import client as grafana
 from . import client as tempo

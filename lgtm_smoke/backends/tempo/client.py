@@ -14,10 +14,10 @@ import secrets
 import time
 
 from ... import retry
-from ...protocol.otlp import attrs
 from ...http import Exchange, classify, recording_session
 from ...outcome import CheckFailed
 from ...probe import NotYetVisible, ProbeContext, expect_status, hint, json_of
+from ...protocol.otlp import attrs
 
 OTLP = "/v1/traces"
 SERVICE = "lgtm-smoke"

@@ -29,7 +29,7 @@ from urllib.parse import parse_qs
 
 from werkzeug.exceptions import HTTPException
 
-from lgtm_smoke.encoding.loki_push import decode_protobuf
+from lgtm_smoke.protocol.loki_push import decode_protobuf
 
 from . import logql
 from .web import Backend, Request, Response, answer, json_response, plain, route

@@ -12,7 +12,7 @@ import threading
 
 import requests
 
-from lgtm_smoke.encoding import remote_write
+from lgtm_smoke.protocol import remote_write
 
 from .prometheus import PrometheusPool
 from .web import Backend, Request, Response, plain, route

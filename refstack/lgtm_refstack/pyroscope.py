@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from google.protobuf import json_format
 from werkzeug.exceptions import HTTPException
 
-from lgtm_smoke.encoding import pprof
+from lgtm_smoke.protocol import pprof
 
 from .web import JSON, Backend, Request, Response, answer, json_response, plain, route
 

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 
 from opentelemetry.proto.trace.v1.trace_pb2 import ResourceSpans, TracesData
 
-from lgtm_smoke.encoding import otlp
+from lgtm_smoke.protocol import otlp
 
 from .web import Backend, Request, Response, abort, json_response, plain, route
 

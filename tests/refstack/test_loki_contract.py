@@ -28,7 +28,7 @@ from lgtm_refstack.faults import Faults
 from lgtm_refstack.loki import LokiEmulator, rfc3339
 from lgtm_refstack.web import BackendServer
 
-from lgtm_smoke.encoding.loki_push import (
+from lgtm_smoke.protocol.loki_push import (
     PushRequest,
     Stream,
     encode_protobuf,

@@ -14,7 +14,7 @@ from lgtm_refstack.mimir import MimirGate
 from lgtm_refstack.prometheus import PrometheusPool
 from lgtm_refstack.web import BackendServer
 
-from lgtm_smoke.encoding import remote_write
+from lgtm_smoke.protocol import remote_write
 
 TENANT = "smoke-tenant"
 LABELS = {"__name__": "lgtm_smoke_probe", "job": "lgtm-smoke", "check": "mimir"}

@@ -20,7 +20,7 @@ from lgtm_refstack.faults import Faults
 from lgtm_refstack.pyroscope import PyroscopeEmulator, parse_attime
 from lgtm_refstack.web import BackendServer
 
-from lgtm_smoke.encoding import pprof
+from lgtm_smoke.protocol import pprof
 
 T = "t-pyro"
 CPU = pprof.CPU_PROFILE_TYPE

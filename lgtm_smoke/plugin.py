@@ -44,7 +44,6 @@ MARKERS = {
 }
 OUTCOME_KEY = pytest.StashKey["Outcome"]()
 RUNNER_KEY = pytest.StashKey["Runner"]()
-STACK_KEY = pytest.StashKey[Any]()
 # The names the AWS room's fixtures module still imports from here (until it uses settings).
 CONFIG_KEY = st.SETTINGS_KEY
 resolve = st.get
@@ -52,13 +51,7 @@ _wants_smoke = st.wants_smoke
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    st.add_options(parser)
-    if importlib.util.find_spec("lgtm_smoke.devstack") is not None:  # the reference stack's own plugin takes these over
-        group = parser.getgroup("lgtm-smoke")
-        group.addoption("--devstack", action="store_true", help="start the local reference stack for this session "
-                                                                 "and point --alb at it")
-        group.addoption("--fault", action="append", default=[], metavar="NAME[=VALUE]",
-                        help="with --devstack: inject a named fault (repeatable)")
+    st.add_options(parser)  # --devstack / --fault: the reference stack's own plugin (lgtm_refstack)
 
 
 @pytest.hookimpl(tryfirst=True)  # before the terminal reporter reads the verbosity
@@ -66,8 +59,6 @@ def pytest_configure(config: pytest.Config) -> None:
     for name, text in MARKERS.items():
         config.addinivalue_line("markers", f"{name}: {text}")
     config.pluginmanager.register(Verdict(config), "lgtm_smoke_verdict")
-    if config.getoption("devstack", False):
-        _start_devstack(config)
     if not st.wants_smoke(config):
         return
     if config.option.verbose == 0:
@@ -83,10 +74,7 @@ def pytest_configure(config: pytest.Config) -> None:
 
 def pytest_sessionstart(session: pytest.Session) -> None:
     if st.wants_smoke(session.config):
-        settings = st.get(session.config)  # bad input: one line, exit 4, before anything runs
-        stack = session.config.stash.get(STACK_KEY, None)
-        if stack is not None:
-            stack.grafana_tenant = settings.tenant  # the stack's Grafana sends the run's (unified) tenant
+        st.get(session.config)  # bad input: one line, exit 4, before anything runs
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
@@ -238,28 +226,6 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     runner = config.stash.get(RUNNER_KEY, None)
     if runner is not None:
         runner.close()
-    stack = config.stash.get(STACK_KEY, None)
-    if stack is not None:
-        stack.stop()
-
-
-# --- the reference stack (the refstack room's own plugin takes this over) ----------------
-def _start_devstack(config: pytest.Config) -> None:
-    from .devstack.faults import FaultError
-    from .devstack.nginx import ServiceStartError
-    from .devstack.stack import ReferenceStack
-
-    try:
-        stack = ReferenceStack(config.getoption("fault")).start()
-    except FaultError as e:
-        raise pytest.UsageError(f"--fault: {e}") from None
-    except ServiceStartError as e:
-        raise pytest.UsageError(f"--devstack: the reference stack did not start: {e}") from None
-    config.stash[STACK_KEY] = stack
-    config.option.alb = stack.url
-    config.option.grafana_password = stack.grafana_password  # an option beats LGTM_GRAFANA_PASSWORD
-    if not (config.getoption("aws_endpoint_url") or st.env("LGTM_AWS_ENDPOINT_URL")):
-        config.option.skip_aws = True  # the reference stack has no AWS account behind it
 
 
 # --- the verdict -----------------------------------------------------------------------

@@ -50,7 +50,7 @@ def test_devstack_runs_until_ctrl_c_and_leaves_no_process(tmp_path):
                 break
         alb = next(x for x in lines if x.startswith("ALB: ")).split("ALB: ", 1)[1].strip()
         # this stack's own workdir (other stacks may run on the machine at the same time)
-        workdir = re.search(r"(/\S*lgtm-devstack-[^/\s]+)", lines[-1]).group(1)
+        workdir = re.search(r"(/\S*lgtm-refstack-[^/\s]+)", lines[-1]).group(1)
         import requests
 
         assert requests.get(alb + "/api/health", timeout=5).status_code == 200

@@ -12,7 +12,9 @@ it imports only pytest and lgtm_smoke.settings; everything else is imported when
 from __future__ import annotations
 
 import dataclasses
+import importlib
 import importlib.util
+import re
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -166,7 +168,9 @@ smoke_config = smoke_settings  # the fixture's old name
 @pytest.fixture(scope="session")
 def smoke_runner(request: pytest.FixtureRequest, smoke_settings: st.Settings) -> "Runner":
     """Every check of the selected tests, started at once on first use (right after collection)."""
+    from .backends.grafana.client import login
     from .http import Client
+    from .preconditions import providers
     from .probe import ProbeContext
     from .runner import Preconditions, Runner
 
@@ -174,7 +178,7 @@ def smoke_runner(request: pytest.FixtureRequest, smoke_settings: st.Settings) ->
     client = Client(smoke_settings.alb, smoke_settings.tenant, verify=smoke_settings.verify,
                     edge_secret=smoke_settings.edge_secret)
     contexts = {"http": lambda check: ProbeContext(smoke_settings, client, check.id), "aws": _aws_context(config)}
-    runner = Runner(contexts, Preconditions())
+    runner = Runner(contexts, Preconditions(providers(smoke_settings, client, login)))
     config.stash[RUNNER_KEY] = runner
     runner.start(_selected_checks(request.session))
     return runner
@@ -250,6 +254,31 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
             report.user_properties.append(("push_to_visible_ms", f"{result.latency * 1000:.0f}"))
 
 
+BLOCKED_LINE = re.compile(r"^\(blocked by ([\w.\-]+)\)$", re.M)
+AWS_SIDE = ("mimir", "loki", "tempo", "pyroscope", "grafana", "alloy")  # areas with an ECS service behind them
+
+
+def _add_aws_evidence(config: pytest.Config, records: list[Any]) -> None:
+    """Beside each failing or blocked check of a backend: that backend's AWS side (target health,
+    service events, last stopped task, log tail) when the run fetched AWS (lgtm_smoke.aws.fixtures
+    .evidence_for). The verdict never fails because the evidence could not be had."""
+    if importlib.util.find_spec("lgtm_smoke.aws.fixtures") is None:
+        return
+    evidence_for = getattr(importlib.import_module("lgtm_smoke.aws.fixtures"), "evidence_for", None)
+    if evidence_for is None:
+        return
+    lines: dict[str, list[str]] = {}
+    for r in records:
+        if r.ok or r.backend not in AWS_SIDE:
+            continue
+        if r.backend not in lines:
+            try:
+                lines[r.backend] = [f"AWS: {st.redact(line)}" for line in evidence_for(config, r.backend)]
+            except Exception as e:  # evidence is a courtesy: one line, never a traceback
+                lines[r.backend] = [f"AWS: evidence unavailable ({type(e).__name__}: {str(e)[:120]})"]
+        r.evidence.extend(lines[r.backend])
+
+
 class Verdict:
     """Collects one record per smoke check and renders the verdict at the end."""
 
@@ -266,16 +295,23 @@ class Verdict:
 
         probe = getattr(report, "lgtm_outcome", None)
         outcome = report.outcome if report.when == "call" else ("skipped" if report.skipped else "error")
-        cause = ""
-        if report.failed:
+        cause, blocked_by, evidence = "", None, []
+        if probe is not None and probe.status.value == "blocked":
+            outcome, cause, blocked_by = "blocked", probe.cause, probe.blocked_by
+        elif report.failed:
             cause = probe.cause if probe is not None and not probe.ok else first_line(report.longreprtext)
+            evidence = list(probe.evidence) if probe is not None and not probe.ok else []
+            interim = BLOCKED_LINE.search(report.longreprtext)  # the AWS room's aws_check fixture says it so
+            if interim:
+                outcome, blocked_by = "blocked", interim.group(1)
         elif report.skipped and isinstance(report.longrepr, tuple):
             cause = report.longrepr[2].removeprefix("Skipped: ")
         self.records.append(CheckRecord(
             check=report.nodeid.split("/")[-1], name=report.nodeid.split("::")[-1], backend=area, outcome=outcome,
             cause=st.redact(cause), push_ok=probe.push_ok if probe else None, read_ok=probe.read_ok if probe else None,
             latency_ms=probe.latency * 1000 if probe and probe.latency is not None else None,
-            duration_ms=report.duration * 1000, probe=probe.check if probe else None))
+            duration_ms=report.duration * 1000, probe=probe.check if probe else None, blocked_by=blocked_by,
+            evidence=[st.redact(e) for e in evidence]))
 
     def pytest_report_teststatus(self, report: pytest.TestReport, config: pytest.Config) -> Any:
         probe = getattr(report, "lgtm_outcome", None)
@@ -289,6 +325,7 @@ class Verdict:
             return
         from .verdict import report
 
+        _add_aws_evidence(config, self.records)
         meta = {"target": smoke.describe(), "run_id": smoke.run_id, "tenant": smoke.tenant, "alb": smoke.alb.base_url}
         terminalreporter.section("lgtm-smoke verdict")
         for line in report.terminal_lines(self.records, meta):

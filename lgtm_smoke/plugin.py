@@ -24,7 +24,7 @@ import pytest
 from . import settings as st
 
 if TYPE_CHECKING:
-    from .outcome import Check
+    from .outcome import Check, Outcome  # noqa: F401 - Outcome: a type argument in a string below
     from .runner import Runner
 
 PACKAGE = Path(__file__).resolve().parent
@@ -102,7 +102,8 @@ def check_of(item: pytest.Item) -> "Check | None":
         return None
     if len(marker.args) != 1:
         raise pytest.UsageError(f"{item.nodeid}: @pytest.mark.check takes exactly one Check, got {marker.args!r}")
-    return marker.args[0]
+    check: Check = marker.args[0]
+    return check
 
 
 def _selected_checks(session: pytest.Session) -> list["Check"]:
@@ -203,7 +204,7 @@ def _aws_context(config: pytest.Config) -> Any:
 
 
 @pytest.fixture
-def outcome(request: pytest.FixtureRequest, smoke_runner: "Runner") -> dict:
+def outcome(request: pytest.FixtureRequest, smoke_runner: "Runner") -> dict[str, Any]:
     """The evidence of the check this test names (`@pytest.mark.check(checks.x)`). A blocked
     check errors here (JUnit error, naming the precondition); a failed one fails the test
     with the check's own one-line cause before the test body runs."""
@@ -239,12 +240,19 @@ def _area(item: pytest.Item) -> str:
     return next((a for a in AREAS if item.get_closest_marker(a)), "other")
 
 
+SUITE_VERDICTS = (pytest.fail.Exception, pytest.skip.Exception, pytest.xfail.Exception)  # what the suite says itself
+
+
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
     made = yield
     report = made.get_result()
     if not item.get_closest_marker("smoke"):
         return
+    if report.failed and call.excinfo is not None and not isinstance(call.excinfo.value, SUITE_VERDICTS):
+        from .runner import bug_line  # a crash in a shipped test: one line and a trace file, no traceback
+
+        report.longrepr = bug_line(item.name, call.excinfo.value, str(report.longrepr))
     result = item.stash.get(OUTCOME_KEY, None)
     report.lgtm_area = result.area if result is not None else _area(item)
     report.lgtm_outcome = result
@@ -294,7 +302,7 @@ class Verdict:
         from .verdict.report import CheckRecord, first_line
 
         probe = getattr(report, "lgtm_outcome", None)
-        outcome = report.outcome if report.when == "call" else ("skipped" if report.skipped else "error")
+        outcome: str = report.outcome if report.when == "call" else ("skipped" if report.skipped else "error")
         cause, blocked_by, evidence = "", None, []
         if probe is not None and probe.status.value == "blocked":
             outcome, cause, blocked_by = "blocked", probe.cause, probe.blocked_by

@@ -11,6 +11,7 @@ import json
 import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
 AREAS = ("mimir", "loki", "tempo", "pyroscope", "grafana", "alloy", "alb", "security", "aws", "preflight")
 RUNBOOK = "docs/runbook.md"
@@ -128,13 +129,13 @@ def _rows(records: list[CheckRecord]) -> list[tuple[str, CheckRecord]]:
     """(shown name, record) per table row, failures first: parametrized variants that passed, or
     were blocked by the same precondition, fold into one row ("test_x [17 passed]")."""
     rows: list[tuple[str, CheckRecord]] = []
-    folded: dict[tuple, int] = {}
+    folded: dict[tuple[Any, ...], int] = {}
     ran = [r for r in records if r.outcome != "skipped"]
     for r in ran:
         if "[" in r.name and r.outcome in ("passed", "blocked"):
             key = (r.backend, r.name.split("[")[0], r.outcome, r.blocked_by)
             folded[key] = folded.get(key, 0) + 1
-    done: set[tuple] = set()
+    done: set[tuple[Any, ...]] = set()
     for r in sorted(ran, key=lambda r: (r.ok, r.outcome != "blocked", r.name)):
         key = (r.backend, r.name.split("[")[0], r.outcome, r.blocked_by)
         if key in folded:
@@ -147,7 +148,7 @@ def _rows(records: list[CheckRecord]) -> list[tuple[str, CheckRecord]]:
     return rows
 
 
-def terminal_lines(records: list[CheckRecord], meta: dict) -> list[str]:
+def terminal_lines(records: list[CheckRecord], meta: dict[str, Any]) -> list[str]:
     """Verdict first, then the root causes, then per area: push, read-back, push→visible
     latency, or the cause (a blocked check: one line naming its precondition)."""
     ok, headline = verdict(records)
@@ -180,7 +181,7 @@ def _cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
 
-def markdown(records: list[CheckRecord], meta: dict) -> str:
+def markdown(records: list[CheckRecord], meta: dict[str, Any]) -> str:
     """Root causes with their runbook entries first, then each failing check with its
     evidence, then the passing table folded."""
     ok, headline = verdict(records)
@@ -214,7 +215,7 @@ def markdown(records: list[CheckRecord], meta: dict) -> str:
     return "\n".join(out) + "\n"
 
 
-def json_report(records: list[CheckRecord], meta: dict) -> str:
+def json_report(records: list[CheckRecord], meta: dict[str, Any]) -> str:
     ok, headline = verdict(records)
     roots = [{"precondition": rc.precondition, "cause": rc.cause, "blocked": len(rc.blocked)}
              for rc in root_causes(records)]

@@ -28,3 +28,30 @@ def test_a_prefix_that_is_not_stripped_is_red_at_once_not_at_the_deadline(run_sm
     assert run.returncode == 1
     assert "RED: target group tempo: GET /tempo/api/echo → 404: 404 page not found — 5 checks blocked" in run.output
     assert "not visible after" not in run.output
+
+
+def test_devstack_uses_its_own_grafana_password_whatever_the_environment_says(tmp_path):
+    from harness import run_pytest
+
+    run = run_pytest(["-m", "smoke and grafana", "--devstack", "--readback-timeout", "5"], tmp_path,
+                     env={"LGTM_GRAFANA_PASSWORD": "the-prod-password"})
+    assert run.returncode == 0 and not run.failed, run.output[-3000:]
+    assert len(run.passed) >= 11  # Grafana's own and each backend's datasource and proxy read
+
+
+def test_a_bug_in_a_shipped_test_is_one_line_and_a_trace_file(tmp_path, stack):
+    """A test body that crashes (here: it reads evidence its check never returns) is reported as a
+    bug in the suite, in one line naming the file with the trace — never as a traceback."""
+    from harness import run_pytest
+
+    (tmp_path / "test_buggy.py").write_text(
+        "import pytest\nfrom lgtm_smoke.backends.grafana import checks\n\n"
+        "@pytest.mark.smoke\n@pytest.mark.check(checks.health)\n"
+        "def test_reads_what_is_not_there(outcome):\n    assert outcome['no-such-key']\n")
+    run = run_pytest([str(tmp_path / "test_buggy.py"), "--alb", stack.url, "--tenant", "t", *stack.suite_args()],
+                     tmp_path)
+    assert run.returncode == 1
+    [message] = run.failed.values()
+    first = message.splitlines()[0]
+    assert first.startswith("bug in the suite: test_reads_what_is_not_there raised KeyError: 'no-such-key' (trace in ")
+    assert "Traceback" not in run.output and "def test_reads_what_is_not_there" not in run.output

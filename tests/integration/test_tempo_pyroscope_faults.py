@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import pytest
 from harness import run_pytest
-
 from lgtm_refstack.stack import ReferenceStack
 
 TENANT = "t-int"
@@ -41,7 +40,8 @@ def smoke(tp_stack, tmp_path):
 
     def run(faults, timeout: float = 3):
         tp_stack.set_faults(list(faults))
-        result = run_pytest(["-m", MARK, "-k", ONLY, "--alb", tp_stack.url, "--tenant", TENANT, "--readback-timeout", str(timeout),
+        result = run_pytest(["-m", MARK, "-k", ONLY, "--alb", tp_stack.url, "--tenant", TENANT,
+                             "--readback-timeout", str(timeout),
                              "--search-timeout", str(timeout)],  # > the stack's 0.5 s search lag
                             tmp_path)
         return result.returncode, result.output, result.passed, result.failed

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import requests
 
-from ..routes import RouteTable, alb_pattern_regex
+from ..backends.alb.routes import RouteTable, alb_pattern_regex
 
 DENY_BODY = "403 Forbidden: blocked at the load balancer\\n"
 

@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 from typing import Callable
 
-from .. import routes as routes_mod
+from ..backends.alb import routes as routes_mod
 from .faults import Faults
 from .httpbase import Backend, BackendServer
 from .nginx import Nginx

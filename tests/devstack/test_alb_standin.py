@@ -3,7 +3,7 @@ ALB) would: same first-match-by-priority, same deny rules, same /tempo rewrite."
 import pytest
 import requests
 
-from lgtm_smoke import routes
+from lgtm_smoke.backends.alb import routes
 from lgtm_smoke.devstack.httpbase import Backend, BackendServer, Request, Response, route
 from lgtm_smoke.devstack.nginx import Nginx
 from lgtm_smoke.devstack.ports import free_port

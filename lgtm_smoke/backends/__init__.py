@@ -1,0 +1,1 @@
+"""Everything the suite knows about one backend, one folder each (client, checks, shipped test)."""

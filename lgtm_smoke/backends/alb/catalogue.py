@@ -111,8 +111,13 @@ def exposures(rules: list[dict], backend: str, target_groups: dict[str, dict], e
                     break
                 if (public, route["path"]) in found:
                     break
-    # anonymous first, state-changing first: the line a person must act on leads
-    return sorted(found.values(), key=lambda e: (e.authenticated, not acting_methods(e.route), e.public_path))
+    # anonymous first, then what acts on every method, then what acts on some: the worst leads
+    def severity(e: Exposure) -> int:
+        worst = ("shutdown", "delete", "flush")  # stops ingestion > loses data > load spike
+        rank = worst.index(e.route["kind"]) if e.route["kind"] in worst else len(worst)
+        return (0 if e.route["changes_state"] is True else 1 if e.route["changes_state"] else 2) * 10 + rank
+
+    return sorted(found.values(), key=lambda e: (e.authenticated, severity(e), e.public_path))
 
 
 def _candidates(path: str, prefixes: list[str]) -> set[str]:

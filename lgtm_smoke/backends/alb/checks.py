@@ -69,19 +69,24 @@ def listener_rules(ctx: Any) -> tuple[list[dict], str]:
     path = getattr(ctx.settings, "listener_rules", None)
     if path:
         return _load_rules(path), f"--listener-rules {path}"
-    snapshot = getattr(ctx, "aws", None)
+    snapshot = getattr(ctx, "aws", None)  # lgtm_smoke.aws Snapshot, when the run has AWS
     if snapshot is not None:
         table = _table()
-        listeners = snapshot.get("alb.listeners") or []
         port = table.listener_port
-        listener = next((x for x in listeners if int(x.get("Port", 0)) == port), None)
-        if listener is None:
-            raise CheckFailed(f"the ALB has no listener on port {port} (routes.json rules_listener "
-                              f"{table.rules_listener!r}); listeners: {sorted(int(x.get('Port', 0)) for x in listeners)}")
-        rules = (snapshot.get("alb.rules") or {}).get(listener["ListenerArn"])
+        try:
+            listeners = snapshot.need("alb.listeners") or []
+            listener = next((x for x in listeners if int(x.get("Port", 0)) == port), None)
+            if listener is None:
+                raise CheckFailed(f"the ALB has no listener on port {port} (routes.json rules_listener "
+                                  f"{table.rules_listener!r}); listeners: {sorted(int(x.get('Port', 0)) for x in listeners)}")
+            rules = (snapshot.need("alb.rules") or {}).get(listener["ListenerArn"])
+        except (Blocked, CheckFailed):
+            raise
+        except Exception as e:  # noqa: BLE001 — the snapshot's Missing: that fact could not be fetched
+            raise CheckFailed(f"cannot evaluate the listener rules: {e}") from None
         if isinstance(rules, list):
             return rules, f"DescribeRules on the port-{port} listener"
-        raise Blocked("aws.credentials", f"no DescribeRules of the port-{port} listener: {rules}")
+        raise CheckFailed(f"cannot evaluate the listener rules: DescribeRules of the port-{port} listener: {rules}")
     raise Blocked("aws.credentials", "no listener rules to evaluate: pass --listener-rules FILE (DescribeRules "
                                      "`Rules`) or run with AWS credentials")
 

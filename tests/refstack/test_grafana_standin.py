@@ -8,11 +8,17 @@ import json
 
 import pytest
 import requests
-
-from lgtm_smoke.devstack.faults import Faults
-from lgtm_smoke.devstack.grafana import Grafana
-from lgtm_smoke.devstack.httpbase import Backend, BackendServer, Request, Response, route
-from lgtm_smoke.devstack.stack import ReferenceStack
+from lgtm_refstack.faults import Faults
+from lgtm_refstack.grafana import Grafana
+from lgtm_refstack.stack import ReferenceStack
+from lgtm_refstack.web import (
+    Backend,
+    BackendServer,
+    Request,
+    Response,
+    json_response,
+    route,
+)
 
 PASSWORD = "pw-standin-7c1d"
 TENANT = "t-standin"
@@ -23,11 +29,12 @@ class Echo(Backend):
 
     name = "echo"
 
-    @route("*", r"/.*")
-    def echo(self, req: Request) -> Response:
+    @route("/", "/<path:rest>")
+    def echo(self, req: Request, rest: str = "") -> Response:
         tenant = self.tenant(req)
-        return Response.json({"method": req.method, "path": req.path, "query": req.query, "tenant": tenant,
-                              "authorization": req.header("authorization"), "body": req.body.decode()})
+        return json_response({"method": req.method, "path": req.path, "query": req.args.to_dict(flat=False),
+                              "tenant": tenant, "authorization": req.headers.get("authorization"),
+                              "body": req.get_data().decode()})
 
 
 @pytest.fixture(scope="module")

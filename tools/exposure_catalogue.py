@@ -18,6 +18,7 @@ and says which mirror to pass. Every kept route must match a classification rule
 (what it does, whether it changes state); a new kind of route stops the script until a
 person classifies it, so a version bump cannot silently add an unjudged route.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -43,45 +44,129 @@ EXPOSURE = re.compile(
     r"admin|debug|ring|flush|shutdown|downscale|delete|config|metrics$|pprof|status|memberlist"
     r"|/services$|tenants|user_stats|user_limits|tenant_limits|limits$|overrides|log_level"
     r"|upload|cache/|exceeds-limits|ha_tracker|usage|/ops/|/tsdb|blocks|analytics|/Set$|/Delete$|/Flush$",
-    re.IGNORECASE)
-NOT_EXPOSURE = re.compile(r"^/(api/prom|loki/api/v1)/(query|query_range|labels?|series|tail|push)\b"
-                          r"|/api/metrics/(query|query_range|summary)$|^/generator/api/metrics|^/api/metrics$"
-                          r"|/MergeProfilesPprof$")
+    re.IGNORECASE,
+)
+NOT_EXPOSURE = re.compile(
+    r"^/(api/prom|loki/api/v1)/(query|query_range|labels?|series|tail|push)\b"
+    r"|/api/metrics/(query|query_range|summary)$|^/generator/api/metrics|^/api/metrics$"
+    r"|/MergeProfilesPprof$"
+)
 
 # (pattern on the path, kind, changes_state, what it does, costly). changes_state: True (every
 # registered method acts, GET included), False (read-only), or the methods that act.
 # First match wins. `costly`: a GET that runs for seconds (profiling) — never probed.
 RULES: list[tuple[str, str, object, str, bool]] = [
-    (r"/(shutdown)$", "shutdown", True, "stops the component: ingestion/queries fail until the task is replaced", False),
+    (
+        r"/(shutdown)$",
+        "shutdown",
+        True,
+        "stops the component: ingestion/queries fail until the task is replaced",
+        False,
+    ),
     (r"(/flush|/Flush)$", "flush", True, "flushes in-memory data to object storage (load spike, tiny blocks)", False),
-    (r"prepare[-_](shutdown|partition[-_]downscale|instance-ring-downscale)|unregister-on-shutdown",
-     "shutdown", "POST,PUT,DELETE", "GET reads a flag; POST/PUT/DELETE mark the instance for shutdown or downscale", False),
-    (r"(^|/)ring$|/partition-ring$|/partition/ring$|^/ring-segment-writer$|^/metastore-nodes$|^/metastore-client-test$",
-     "ring", "POST", "ring/cluster status page; POST forgets ring members or acts on the cluster", False),
-    (r"/store-gateway/tenants$", "ring", "POST", "tenant list; POST on the same route is the ring page (forget members)", False),
+    (
+        r"prepare[-_](shutdown|partition[-_]downscale|instance-ring-downscale)|unregister-on-shutdown",
+        "shutdown",
+        "POST,PUT,DELETE",
+        "GET reads a flag; POST/PUT/DELETE mark the instance for shutdown or downscale",
+        False,
+    ),
+    (
+        r"(^|/)ring$|/partition-ring$|/partition/ring$|^/ring-segment-writer$|^/metastore-nodes$|^/metastore-client-test$",
+        "ring",
+        "POST",
+        "ring/cluster status page; POST forgets ring members or acts on the cluster",
+        False,
+    ),
+    (
+        r"/store-gateway/tenants$",
+        "ring",
+        "POST",
+        "tenant list; POST on the same route is the ring page (forget members)",
+        False,
+    ),
     (r"delete_tenant$|/delete_tenant_config$", "delete", True, "deletes a tenant's data or configuration", False),
-    (r"/loki/api/v1/delete$|/compactor/ui/api/v1/deletes$", "delete", "PUT,POST,DELETE", "GET lists deletion requests; POST/PUT/DELETE create or cancel log deletions", False),
-    (r"/Delete$|/Set$|/Delete\w+Rule$", "delete", True, "changes or deletes tenant settings (connect RPC, any method)", False),
+    (
+        r"/loki/api/v1/delete$|/compactor/ui/api/v1/deletes$",
+        "delete",
+        "PUT,POST,DELETE",
+        "GET lists deletion requests; POST/PUT/DELETE create or cancel log deletions",
+        False,
+    ),
+    (
+        r"/Delete$|/Set$|/Delete\w+Rule$",
+        "delete",
+        True,
+        "changes or deletes tenant settings (connect RPC, any method)",
+        False,
+    ),
     (r"/upload/block/\{block\}/check$", "admin", False, "reads a block upload's state", False),
     (r"upload|/Upload$|/Upload/", "admin", True, "uploads blocks or profiles into a tenant's storage", False),
-    (r"/config/v1/rules|/loki/api/v1/rules/\{namespace\}|/api/prom/rules/\{namespace\}", "config", "POST,DELETE",
-     "reads rule groups; POST/DELETE create or delete them", False),
-    (r"^/api/overrides$", "config", "POST,PATCH,DELETE", "reads user-configurable overrides; POST/PATCH/DELETE change them", False),
+    (
+        r"/config/v1/rules|/loki/api/v1/rules/\{namespace\}|/api/prom/rules/\{namespace\}",
+        "config",
+        "POST,DELETE",
+        "reads rule groups; POST/DELETE create or delete them",
+        False,
+    ),
+    (
+        r"^/api/overrides$",
+        "config",
+        "POST,PATCH,DELETE",
+        "reads user-configurable overrides; POST/PATCH/DELETE change them",
+        False,
+    ),
     (r"/log_level$", "config", "POST", "reads the log level; POST changes it", False),
-    (r"/alertmanager$|^/api/v1/alerts$", "config", "POST,DELETE", "alertmanager UI/config; POST/DELETE change it", False),
-    (r"/debug/pprof/(profile|trace)$|/debug/fgprof$", "pprof", False, "profiles the process for seconds (CPU cost)", True),
+    (
+        r"/alertmanager$|^/api/v1/alerts$",
+        "config",
+        "POST,DELETE",
+        "alertmanager UI/config; POST/DELETE change it",
+        False,
+    ),
+    (
+        r"/debug/pprof/(profile|trace)$|/debug/fgprof$",
+        "pprof",
+        False,
+        "profiles the process for seconds (CPU cost)",
+        True,
+    ),
     (r"/debug/pprof", "pprof", False, "Go profiling of the process: heap contents, goroutines, command line", False),
     (r"metrics$", "metrics", False, "the process's own metrics: tenant ids, internal addresses, versions", False),
-    (r"config|limits|overrides|flags", "config", False, "dumps configuration: buckets, endpoints, per-tenant limits", False),
-    (r"/ingest-limits/exceeds-limits$", "status", False, "asks whether streams exceed limits (internal call over HTTP)", False),
+    (
+        r"config|limits|overrides|flags",
+        "config",
+        False,
+        "dumps configuration: buckets, endpoints, per-tenant limits",
+        False,
+    ),
+    (
+        r"/ingest-limits/exceeds-limits$",
+        "status",
+        False,
+        "asks whether streams exceed limits (internal call over HTTP)",
+        False,
+    ),
     (r"/cache/generation_numbers$", "status", False, "cache generation numbers used by log deletion", False),
     (r"/GetBlockStats$", "status", False, "block statistics of a tenant (connect RPC)", False),
-    (r"status|buildinfo|services|memberlist|tenants|user_stats|ha_tracker|blocks|/ops/|/tsdb|admin|usage|analytics",
-     "status", False, "internal status: cluster members, tenant ids and stats, build info", False),
+    (
+        r"status|buildinfo|services|memberlist|tenants|user_stats|ha_tracker|blocks|/ops/|/tsdb|admin|usage|analytics",
+        "status",
+        False,
+        "internal status: cluster members, tenant ids and stats, build info",
+        False,
+    ),
 ]
 
-PLACEHOLDER_SAMPLES = {"tenant": "smoke-catalogue", "namespace": "ns1", "groupName": "g1", "block": "01J0000000000000000000000",
-                       "endpoint": "config", "gnu_build_id": "0", "unknown": "config"}
+PLACEHOLDER_SAMPLES = {
+    "tenant": "smoke-catalogue",
+    "namespace": "ns1",
+    "groupName": "g1",
+    "block": "01J0000000000000000000000",
+    "endpoint": "config",
+    "gnu_build_id": "0",
+    "unknown": "config",
+}
 HTTP_METHODS = {"GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS"}
 
 
@@ -94,18 +179,20 @@ class Tree:
         self._files = self._git("ls-tree", "-r", "--name-only", self.commit).splitlines()
 
     def _git(self, *args: str) -> str:
-        return subprocess.run(["git", "--git-dir", self.git_dir, *args], check=True,
-                              capture_output=True, text=True).stdout
+        return subprocess.run(
+            ["git", "--git-dir", self.git_dir, *args], check=True, capture_output=True, text=True
+        ).stdout
 
     def files(self, *globs: str) -> list[str]:
-        return [f for f in self._files if any(fnmatch.fnmatch(f, g) for g in globs)
-                and not f.endswith("_test.go")]
+        return [f for f in self._files if any(fnmatch.fnmatch(f, g) for g in globs) and not f.endswith("_test.go")]
 
     def read(self, path: str) -> str:
         return self._git("show", f"{self.commit}:{path}")
 
 
-CALL = re.compile(r"\b(Handle|HandleFunc|Path|PathPrefix|RegisterRoute|RegisterRouteWithMaxBodySize|RegisterRoutesWithPrefix)\(")
+CALL = re.compile(
+    r"\b(Handle|HandleFunc|Path|PathPrefix|RegisterRoute|RegisterRouteWithMaxBodySize|RegisterRoutesWithPrefix)\("
+)
 CONST = re.compile(r"^\s*(?:const\s+)?(\w+)\s*(?:string\s*)?=\s*(\"[^\"]*\"(?:\s*\+\s*(?:\w+|\"[^\"]*\"))*)\s*$")
 
 
@@ -192,11 +279,11 @@ def scan(tree: Tree, globs: list[str], resolve: Resolver, skip: re.Pattern | Non
                 j += 1
                 stmt += " " + lines[j].strip()
             for m in CALL.finditer(line):
-                args = split_args(stmt[stmt.index(m.group(0)) + len(m.group(0)):])
+                args = split_args(stmt[stmt.index(m.group(0)) + len(m.group(0)) :])
                 path = resolve(args[0]) if args else None
                 if not path or not path.startswith("/"):
                     continue
-                tail = stmt[stmt.index(m.group(0)):]
+                tail = stmt[stmt.index(m.group(0)) :]
                 meth_text = tail
                 mm = re.search(r"\.Methods\(([^)]*)\)", stmt)
                 if mm:
@@ -205,11 +292,18 @@ def scan(tree: Tree, globs: list[str], resolve: Resolver, skip: re.Pattern | Non
                     meth_text = ",".join(args[1:])
                 else:
                     meth_text = ""
-                methods = sorted({t for t in re.findall(r'"([A-Z]+)"', meth_text) if t in HTTP_METHODS}
-                                 | {t.upper() for t in re.findall(r"http\.Method(\w+)", meth_text)})
-                routes.append({"path": path, "methods": methods or "any",
-                               "prefix": m.group(1) in ("PathPrefix", "RegisterRoutesWithPrefix"),
-                               "source": f"{f}:{i + 1}"})
+                methods = sorted(
+                    {t for t in re.findall(r'"([A-Z]+)"', meth_text) if t in HTTP_METHODS}
+                    | {t.upper() for t in re.findall(r"http\.Method(\w+)", meth_text)}
+                )
+                routes.append(
+                    {
+                        "path": path,
+                        "methods": methods or "any",
+                        "prefix": m.group(1) in ("PathPrefix", "RegisterRoutesWithPrefix"),
+                        "source": f"{f}:{i + 1}",
+                    }
+                )
     return routes
 
 
@@ -227,31 +321,52 @@ def sample(path: str, prefix: bool) -> str:
 
 # ---- per backend ---------------------------------------------------------------------------
 
+
 def loki(tree: Tree, dskit: Tree | None) -> list[dict]:
     resolve = Resolver(collect_consts(tree, ["pkg/loki/*.go"]), {"t.Cfg.Server.PathPrefix": ""})
-    return scan(tree, ["pkg/loki/*.go", "pkg/compactor/ui.go", "vendor/github.com/grafana/dskit/server/server.go"],
-                resolve, skip=re.compile(r"InternalServer|router = router\.PathPrefix"))
+    return scan(
+        tree,
+        ["pkg/loki/*.go", "pkg/compactor/ui.go", "vendor/github.com/grafana/dskit/server/server.go"],
+        resolve,
+        skip=re.compile(r"InternalServer|router = router\.PathPrefix"),
+    )
 
 
 def tempo(tree: Tree, dskit: Tree | None) -> list[dict]:
     consts = collect_consts(tree, ["pkg/api/http.go", "cmd/tempo/app/*.go", "modules/*/*.go"])
     resolve = Resolver(consts, {})
-    routes = scan(tree, ["cmd/tempo/app/*.go", "vendor/github.com/grafana/dskit/server/server.go"], resolve,
-                  skip=re.compile(r"InternalServer|router = router\.PathPrefix|externalServer"))
+    routes = scan(
+        tree,
+        ["cmd/tempo/app/*.go", "vendor/github.com/grafana/dskit/server/server.go"],
+        resolve,
+        skip=re.compile(r"InternalServer|router = router\.PathPrefix|externalServer"),
+    )
     # initReadRing registers "/"+name+"/ring" for every ring it is called with.
     text = tree.read("cmd/tempo/app/modules.go").splitlines()
     handle = next(i for i, line in enumerate(text) if '"/"+name+"/ring"' in line)
     for i, line in enumerate(text):
         m = re.search(r"initReadRing\([^;]*?,\s*(\w+)\s*,", line)
         if m and m.group(1) in consts:
-            routes.append({"path": f"/{consts[m.group(1)]}/ring", "methods": "any", "prefix": False,
-                           "source": f"cmd/tempo/app/modules.go:{handle + 1} (via cmd/tempo/app/modules.go:{i + 1})"})
+            routes.append(
+                {
+                    "path": f"/{consts[m.group(1)]}/ring",
+                    "methods": "any",
+                    "prefix": False,
+                    "source": f"cmd/tempo/app/modules.go:{handle + 1} (via cmd/tempo/app/modules.go:{i + 1})",
+                }
+            )
     # /status/{endpoint}: the endpoints statusHandler serves.
     for i, line in enumerate(tree.read("cmd/tempo/app/app.go").splitlines()):
         m = re.match(r'\s*case\s+"(\w+)":', line)
         if m:
-            routes.append({"path": f"/status/{m.group(1)}", "methods": ["GET"], "prefix": False,
-                           "source": f"cmd/tempo/app/app.go:{i + 1}"})
+            routes.append(
+                {
+                    "path": f"/status/{m.group(1)}",
+                    "methods": ["GET"],
+                    "prefix": False,
+                    "source": f"cmd/tempo/app/app.go:{i + 1}",
+                }
+            )
     return routes
 
 
@@ -277,12 +392,21 @@ def pyroscope(tree: Tree, dskit: Tree | None) -> list[dict]:
                     inside = f"func {m.group(2)}(" in bline
                 mm = re.search(r'mux\.Handle\("(/[^"]+)"', bline)
                 if inside and mm:
-                    routes.append({"path": mm.group(1), "methods": "any", "prefix": False,
-                                   "source": f"pkg/api/api.go:{i + 1} + {f}:{k + 1}"})
+                    routes.append(
+                        {
+                            "path": mm.group(1),
+                            "methods": "any",
+                            "prefix": False,
+                            "source": f"pkg/api/api.go:{i + 1} + {f}:{k + 1}",
+                        }
+                    )
     # grpc-gateway routes under the /api prefix (all methods reach the gateway).
     gw = "api/gen/proto/go/status/v1/status.pb.gw.go"
     for k, line in enumerate(tree.read(gw).splitlines()):
-        m = re.search(r"pattern_\w+\s+= runtime\.MustPattern\(runtime\.NewPattern\(\d+, \[\]int\{[^}]*\}, \[\]string\{([^}]*)\}", line)
+        m = re.search(
+            r"pattern_\w+\s+= runtime\.MustPattern\(runtime\.NewPattern\(\d+, \[\]int\{[^}]*\}, \[\]string\{([^}]*)\}",
+            line,
+        )
         if m:
             segs = re.findall(r'"([^"]*)"', m.group(1))
             routes.append({"path": "/" + "/".join(segs), "methods": "any", "prefix": False, "source": f"{gw}:{k + 1}"})
@@ -290,26 +414,47 @@ def pyroscope(tree: Tree, dskit: Tree | None) -> list[dict]:
 
 
 def mimir(tree: Tree, dskit: Tree | None) -> list[dict]:
-    resolve = Resolver(collect_consts(tree, ["pkg/api/*.go"]),
-                       {"a.cfg.PrometheusHTTPPrefix": "/prometheus", "a.cfg.AlertmanagerHTTPPrefix": "/alertmanager"})
-    return scan(tree, ["pkg/api/*.go", "pkg/mimir/*.go", "vendor/github.com/grafana/dskit/server/server.go"], resolve,
-                skip=re.compile(r"InternalServer|router = router\.PathPrefix"))
+    resolve = Resolver(
+        collect_consts(tree, ["pkg/api/*.go"]),
+        {"a.cfg.PrometheusHTTPPrefix": "/prometheus", "a.cfg.AlertmanagerHTTPPrefix": "/alertmanager"},
+    )
+    return scan(
+        tree,
+        ["pkg/api/*.go", "pkg/mimir/*.go", "vendor/github.com/grafana/dskit/server/server.go"],
+        resolve,
+        skip=re.compile(r"InternalServer|router = router\.PathPrefix"),
+    )
 
 
-BACKENDS = {"loki": ("v{}", loki), "tempo": ("v{}", tempo), "mimir": ("mimir-{}", mimir), "pyroscope": ("v{}", pyroscope)}
+BACKENDS = {
+    "loki": ("v{}", loki),
+    "tempo": ("v{}", tempo),
+    "mimir": ("mimir-{}", mimir),
+    "pyroscope": ("v{}", pyroscope),
+}
 
 
 def from_contract(name: str, version: str) -> tuple[list[dict], dict]:
     data = json.loads(CONTRACT.read_text())["backends"][name]
     if data["version"] != version:
-        raise SystemExit(f"{name} {version}: no --mirror {name}=<git dir> given and "
-                         f"{CONTRACT.name} was recorded at {data['version']}; fetch grafana/{name} and pass it")
-    routes = [{"path": r["path"].replace("{unknown}", "config"), "methods": r["methods"] or "any",
-               "prefix": r["path"].endswith("/") and r["path"] not in ("/",), "source": r["source"]}
-              for r in data["routes"]]  # registered: false ones too (another config registers them)
-    return routes, {"tag": f"mimir-{version}" if name == "mimir" else f"v{version}",
-                    "read_from": f"{CONTRACT.name} (recorded from the {name} {version} tree; its git mirror "
-                                 "exceeds the fetch size limit here)"}
+        raise SystemExit(
+            f"{name} {version}: no --mirror {name}=<git dir> given and "
+            f"{CONTRACT.name} was recorded at {data['version']}; fetch grafana/{name} and pass it"
+        )
+    routes = [
+        {
+            "path": r["path"].replace("{unknown}", "config"),
+            "methods": r["methods"] or "any",
+            "prefix": r["path"].endswith("/") and r["path"] not in ("/",),
+            "source": r["source"],
+        }
+        for r in data["routes"]
+    ]  # registered: false ones too (another config registers them)
+    return routes, {
+        "tag": f"mimir-{version}" if name == "mimir" else f"v{version}",
+        "read_from": f"{CONTRACT.name} (recorded from the {name} {version} tree; its git mirror "
+        "exceeds the fetch size limit here)",
+    }
 
 
 def catalogue_routes(raw: list[dict]) -> list[dict]:
@@ -327,9 +472,20 @@ def catalogue_routes(raw: list[dict]) -> list[dict]:
         if isinstance(changes, str) and r["methods"] != "any":
             acting = [m for m in changes.split(",") if m in r["methods"]]
             changes = ",".join(acting) if acting else False
-        entry = out.setdefault(path, {"path": path, "prefix": r["prefix"], "methods": r["methods"], "kind": kind,
-                                      "changes_state": changes, "does": does, "costly": costly,
-                                      "sample": sample(path, r["prefix"]), "source": r["source"]})
+        entry = out.setdefault(
+            path,
+            {
+                "path": path,
+                "prefix": r["prefix"],
+                "methods": r["methods"],
+                "kind": kind,
+                "changes_state": changes,
+                "does": does,
+                "costly": costly,
+                "sample": sample(path, r["prefix"]),
+                "source": r["source"],
+            },
+        )
         if entry is not None and entry["source"] != r["source"]:
             # the same path registered twice (e.g. GET and POST handlers): union methods, keep both lines
             if entry["methods"] != "any" and r["methods"] != "any":
@@ -339,12 +495,15 @@ def catalogue_routes(raw: list[dict]) -> list[dict]:
             if r["source"] not in entry["source"]:
                 entry["source"] += f", {r['source']}"
             if isinstance(changes, str) and isinstance(entry["changes_state"], str):
-                entry["changes_state"] = ",".join(sorted(set(entry["changes_state"].split(",")) | set(changes.split(","))))
+                entry["changes_state"] = ",".join(
+                    sorted(set(entry["changes_state"].split(",")) | set(changes.split(",")))
+                )
             elif changes and not entry["changes_state"]:
                 entry["changes_state"] = changes
     if unjudged:
-        raise SystemExit("unclassified exposure routes (add a RULES entry saying what each does):\n  "
-                         + "\n  ".join(unjudged))
+        raise SystemExit(
+            "unclassified exposure routes (add a RULES entry saying what each does):\n  " + "\n  ".join(unjudged)
+        )
     return sorted(out.values(), key=lambda e: e["path"])
 
 
@@ -356,17 +515,42 @@ def grafana(version: str) -> dict:
             continue
         methods = sorted(m.upper() for m in ops if m.upper() in HTTP_METHODS)
         acting = [m for m in methods if m != "GET"]
-        routes.append({"path": "/api" + path, "prefix": False, "methods": methods, "kind": "admin",
-                       "changes_state": ",".join(acting) if acting else False,
-                       "does": "; ".join(sorted({ops[m.lower()].get("summary", "").strip() for m in methods} - {""}))[:160]
-                       or "Grafana admin API", "costly": False, "auth": "grafana-admin",
-                       "sample": sample("/api" + path, False), "source": f"{OPENAPI.name}#/paths/{path}"})
+        routes.append(
+            {
+                "path": "/api" + path,
+                "prefix": False,
+                "methods": methods,
+                "kind": "admin",
+                "changes_state": ",".join(acting) if acting else False,
+                "does": "; ".join(sorted({ops[m.lower()].get("summary", "").strip() for m in methods} - {""}))[:160]
+                or "Grafana admin API",
+                "costly": False,
+                "auth": "grafana-admin",
+                "sample": sample("/api" + path, False),
+                "source": f"{OPENAPI.name}#/paths/{path}",
+            }
+        )
     # served without a login by default, outside the OpenAPI spec (pkg/api/http_server.go metricsEndpoint)
-    routes.append({"path": "/metrics", "prefix": False, "methods": ["GET"], "kind": "metrics", "changes_state": False,
-                   "does": "Grafana's own metrics, served without login unless metrics basic auth is set", "costly": False,
-                   "auth": "none", "sample": "/metrics", "source": "Grafana docs: configure [metrics] basic_auth_username"})
-    return {"version": version, "read_from": f"{OPENAPI.name} (Grafana's published OpenAPI spec, a 10.x-era commit; "
-                                             "the admin API is unchanged in shape at 12.x)", "routes": routes}
+    routes.append(
+        {
+            "path": "/metrics",
+            "prefix": False,
+            "methods": ["GET"],
+            "kind": "metrics",
+            "changes_state": False,
+            "does": "Grafana's own metrics, served without login unless metrics basic auth is set",
+            "costly": False,
+            "auth": "none",
+            "sample": "/metrics",
+            "source": "Grafana docs: configure [metrics] basic_auth_username",
+        }
+    )
+    return {
+        "version": version,
+        "read_from": f"{OPENAPI.name} (Grafana's published OpenAPI spec, a 10.x-era commit; "
+        "the admin API is unchanged in shape at 12.x)",
+        "routes": routes,
+    }
 
 
 def pinned_versions(tfvars: Path = TFVARS) -> dict[str, str]:
@@ -379,20 +563,27 @@ def pinned_versions(tfvars: Path = TFVARS) -> dict[str, str]:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--mirror", action="append", default=[], metavar="NAME=GIT_DIR",
-                    help="git directory of grafana/<NAME> (loki, tempo, mimir, pyroscope, dskit)")
+    ap.add_argument(
+        "--mirror",
+        action="append",
+        default=[],
+        metavar="NAME=GIT_DIR",
+        help="git directory of grafana/<NAME> (loki, tempo, mimir, pyroscope, dskit)",
+    )
     ap.add_argument("--out", default=str(OUT))
     ap.add_argument("--check", action="store_true", help="exit 1 when the file on disk differs")
     args = ap.parse_args(argv)
     mirrors = dict(m.split("=", 1) for m in args.mirror)
     pins = pinned_versions()
     doc = {
-        "_doc": ("Exposure catalogue: every admin, debug, ring, flush, shutdown, delete, config, metrics, pprof and "
-                 "status route the backends register at the versions pinned in common.tfvars, read from their "
-                 "source at the release tag (source = file:line in that tree). The ALB checks evaluate each at "
-                 "every public prefix against the listener rules; only routes harmless on every backend are ever "
-                 "requested. changes_state: true = every registered method acts (GET included), false = read-only, "
-                 "or the methods that act. Regenerate: python tools/exposure_catalogue.py --mirror ..."),
+        "_doc": (
+            "Exposure catalogue: every admin, debug, ring, flush, shutdown, delete, config, metrics, pprof and "
+            "status route the backends register at the versions pinned in common.tfvars, read from their "
+            "source at the release tag (source = file:line in that tree). The ALB checks evaluate each at "
+            "every public prefix against the listener rules; only routes harmless on every backend are ever "
+            "requested. changes_state: true = every registered method acts (GET included), false = read-only, "
+            "or the methods that act. Regenerate: python tools/exposure_catalogue.py --mirror ..."
+        ),
         "pinned_in": "infra/terraform/environments/prod/common.tfvars image_versions",
         "prefixes": PREFIXES,
         "backends": {},
@@ -405,7 +596,10 @@ def main(argv: list[str] | None = None) -> int:
             if name == "pyroscope" and "dskit" in mirrors:
                 mod = re.search(r"github\.com/grafana/dskit v\S+-([0-9a-f]{12})", tree.read("go.mod"))
                 dskit = Tree(mirrors["dskit"], mod.group(1))
-            raw, meta = fn(tree, dskit), {"tag": tree.ref, "commit": tree.commit, "read_from": f"git tree of grafana/{name}"}
+            raw, meta = (
+                fn(tree, dskit),
+                {"tag": tree.ref, "commit": tree.commit, "read_from": f"git tree of grafana/{name}"},
+            )
         else:
             raw, meta = from_contract(name, version)
         doc["backends"][name] = {"version": version, **meta, "routes": catalogue_routes(raw)}

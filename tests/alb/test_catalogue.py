@@ -1,5 +1,6 @@
 """The exposure catalogue: derived from upstream at the pinned versions (with file:line), kept
 in step with common.tfvars, and the probes it allows are harmless on every backend."""
+
 from __future__ import annotations
 
 import importlib.util
@@ -31,8 +32,11 @@ def test_catalogue_versions_are_the_versions_pinned_in_common_tfvars():
     pins = _tool().pinned_versions()
     cat = catalogue.load()
     stale = {b: (entry["version"], pins[b]) for b, entry in cat["backends"].items() if entry["version"] != pins[b]}
-    assert not stale, ("exposure catalogue is stale (catalogue, common.tfvars): " + repr(stale)
-                       + "; regenerate: python tools/exposure_catalogue.py --mirror <backend>=<git dir> ...")
+    assert not stale, (
+        "exposure catalogue is stale (catalogue, common.tfvars): "
+        + repr(stale)
+        + "; regenerate: python tools/exposure_catalogue.py --mirror <backend>=<git dir> ..."
+    )
 
 
 def test_pin_check_notices_a_bumped_version(tmp_path):
@@ -48,11 +52,22 @@ def test_every_route_says_where_it_comes_from_and_what_it_does():
     for name, entry in cat["backends"].items():
         assert entry["routes"], name
         for r in entry["routes"]:
-            assert r["does"] and r["kind"] in {"admin", "config", "delete", "flush", "metrics", "pprof", "ring",
-                                                "shutdown", "status"}, r
+            assert r["does"] and r["kind"] in {
+                "admin",
+                "config",
+                "delete",
+                "flush",
+                "metrics",
+                "pprof",
+                "ring",
+                "shutdown",
+                "status",
+            }, r
             if name != "grafana":
                 assert re.search(r"\.go:\d+", r["source"]), r
-            assert r["changes_state"] in (True, False) or set(r["changes_state"].split(",")) <= set(catalogue.ANY_METHODS)
+            assert r["changes_state"] in (True, False) or set(r["changes_state"].split(",")) <= set(
+                catalogue.ANY_METHODS
+            )
 
 
 def test_the_issue_routes_are_there_with_their_upstream_lines():
@@ -78,7 +93,7 @@ def test_probe_paths_never_reach_a_state_changing_or_costly_route_anywhere():
     assert 20 <= len(probes) <= 100
     for path in probes:
         for prefix in ("", "/loki", "/prometheus", "/tempo", "/pyroscope"):
-            seen = path[len(prefix):] if prefix and path.startswith(prefix + "/") else path
+            seen = path[len(prefix) :] if prefix and path.startswith(prefix + "/") else path
             for r in acting:
                 assert not catalogue.registered({"path": r["path"], "prefix": r["path"].endswith("/")}, seen), (path, r)
             assert "/profile" not in seen and "/trace" not in seen and "fgprof" not in seen
@@ -93,7 +108,9 @@ def test_exposures_name_the_public_path_rule_target_group_and_what_the_route_doe
     found = catalogue.exposures(rules, "tempo", legacy.target_groups, None)
     lines = {e.public_path: e.line() for e in found}
     assert lines["/tempo/shutdown"].startswith(
-        "/tempo/shutdown → tempo as /shutdown (rule 31, target group tempo, GET anonymously): any method stops the component")
+        "/tempo/shutdown → tempo as /shutdown (rule 31, target group tempo, GET anonymously): "
+        "any method stops the component"
+    )
     assert lines["/tempo/shutdown"].endswith("[cmd/tempo/app/modules.go:333 @ 2.9.0]")
     assert {"/tempo/metrics", "/tempo/status/config", "/tempo/debug/pprof/"} <= set(lines)
     assert found[0].route["changes_state"]  # the state-changing ones lead
@@ -109,8 +126,9 @@ def test_the_allow_list_exposes_nothing_anonymously_or_with_the_secret():
 def test_regeneration_stops_on_a_route_nobody_classified():
     tool = _tool()
     with pytest.raises(SystemExit, match="(?s)unclassified exposure routes.*/debug/brand-new-thing"):
-        tool.catalogue_routes([{"path": "/debug/brand-new-thing", "methods": "any", "prefix": False,
-                                "source": "x.go:1"}])
+        tool.catalogue_routes(
+            [{"path": "/debug/brand-new-thing", "methods": "any", "prefix": False, "source": "x.go:1"}]
+        )
 
 
 @pytest.mark.skipif(not (MIRRORS / "grafana+tempo" / "repo").is_dir(), reason="needs the fetched upstream mirrors")

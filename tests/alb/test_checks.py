@@ -2,6 +2,7 @@
 the reference stack's and like DescribeRules: each fails on exactly what it checks, with the
 cause a person acts on. (The HTTP checks against the live reference stack, with its faults,
 are in tests/integration.)"""
+
 from __future__ import annotations
 
 import json
@@ -46,8 +47,10 @@ def test_tempo_prefix_rewrite_of_everything_fails_naming_shutdown(tmp_path):
     """The issue's hole: /tempo/* rewritten to Tempo (the pre-allow-list table)."""
     out = run_check(checks.closed["tempo"], ctx_with_rules(tmp_path, HERE / "routes_legacy.json", wrap=True))
     assert out.status is Status.FAILED
-    assert out.cause.startswith("tempo admin route open through the ALB: /tempo/shutdown → tempo as /shutdown "
-                                "(rule 31, target group tempo, GET anonymously): any method stops the component")
+    assert out.cause.startswith(
+        "tempo admin route open through the ALB: /tempo/shutdown → tempo as /shutdown "
+        "(rule 31, target group tempo, GET anonymously): any method stops the component"
+    )
     assert "+26 more" in out.cause and out.runbook == "alb.admin_closed"
     assert any(line.startswith("/tempo/flush → tempo as /flush") for line in out.evidence)
     assert SECRET not in out.message()
@@ -72,7 +75,8 @@ def test_default_forwarding_everything_to_grafana_exposes_grafanas_metrics(tmp_p
     ctx = ctx_with_rules(tmp_path, HERE / "routes_allowlist.json", catch_all)
     out = run_check(checks.closed["grafana"], ctx)
     assert out.status is Status.FAILED and out.cause.startswith(
-        "grafana admin route open through the ALB: /metrics → grafana as /metrics (the default action")
+        "grafana admin route open through the ALB: /metrics → grafana as /metrics (the default action"
+    )
     assert run_check(checks.closed["tempo"], ctx).status is Status.PASSED  # grafana is not tempo
 
 
@@ -92,6 +96,7 @@ def test_a_broken_rules_file_is_one_line_saying_what_to_pass(tmp_path):
 
 
 # --- edge auth: telling "refused at the ALB" from "forwarded and rejected" --------------------
+
 
 @dataclass
 class Answer:
@@ -131,8 +136,10 @@ def test_edge_auth_passes_on_the_albs_refusal(allowlist):
 def test_edge_auth_off_and_backend_rejects_says_forwarded(allowlist):
     out = run_check(checks.edge_auth["loki"], edge_ctx(lambda m, p: Answer(400, "error parsing JSON")))
     assert out.status is Status.FAILED
-    assert out.cause.startswith("unauthenticated loki write POST /loki/api/v1/push (no X-LGTM-Edge-Secret) → 400 "
-                                "error parsing JSON: forwarded and rejected by loki itself, not the ALB")
+    assert out.cause.startswith(
+        "unauthenticated loki write POST /loki/api/v1/push (no X-LGTM-Edge-Secret) → 400 "
+        "error parsing JSON: forwarded and rejected by loki itself, not the ALB"
+    )
 
 
 def test_edge_auth_off_and_read_served_says_anyone_can_read(allowlist):

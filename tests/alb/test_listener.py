@@ -1,5 +1,6 @@
 """The listener evaluator matches as an ALB does (AWS's documented semantics), and the
 Terraform-shaped rules rendered from routes.json do what routes.json says."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -25,16 +26,29 @@ def rule(prio, paths, tg=None, fixed=None, header=None, rewrite=None, method=Non
         conds.append({"Field": "http-header", "HttpHeaderConfig": {"HttpHeaderName": header[0], "Values": header[1]}})
     if method:
         conds.append({"Field": "http-request-method", "HttpRequestMethodConfig": {"Values": method}})
-    act = ({"Type": "forward", "TargetGroupArn": TG.format(tg)} if tg else
-           {"Type": "fixed-response", "FixedResponseConfig": {"StatusCode": str(fixed), "MessageBody": f"fixed {fixed}"}})
+    act = (
+        {"Type": "forward", "TargetGroupArn": TG.format(tg)}
+        if tg
+        else {
+            "Type": "fixed-response",
+            "FixedResponseConfig": {"StatusCode": str(fixed), "MessageBody": f"fixed {fixed}"},
+        }
+    )
     r = {"RuleArn": f"arn:rule/{prio}", "Priority": str(prio), "Conditions": conds, "Actions": [act]}
     if rewrite:
-        r["Transforms"] = [{"Type": "url-rewrite", "UrlRewriteConfig": {"Rewrites": [{"Regex": rewrite[0], "Replace": rewrite[1]}]}}]
+        r["Transforms"] = [
+            {"Type": "url-rewrite", "UrlRewriteConfig": {"Rewrites": [{"Regex": rewrite[0], "Replace": rewrite[1]}]}}
+        ]
     return r
 
 
-DEFAULT = {"RuleArn": "arn:rule/default", "Priority": "default", "IsDefault": True, "Conditions": [],
-           "Actions": [{"Type": "fixed-response", "FixedResponseConfig": {"StatusCode": "404", "MessageBody": "nope"}}]}
+DEFAULT = {
+    "RuleArn": "arn:rule/default",
+    "Priority": "default",
+    "IsDefault": True,
+    "Conditions": [],
+    "Actions": [{"Type": "fixed-response", "FixedResponseConfig": {"StatusCode": "404", "MessageBody": "nope"}}],
+}
 
 
 def test_ascending_priority_first_match_wins_whatever_the_list_order():
@@ -44,13 +58,16 @@ def test_ascending_priority_first_match_wins_whatever_the_list_order():
     assert (d.priority, d.action, target_group_name(d.target_group_arn)) == ("20", "forward", "lgtm-prod-loki")
 
 
-@pytest.mark.parametrize("path, hit", [
-    ("/Loki/api/v1/query", False),      # case-sensitive
-    ("/loki/api/v1/query", True),
-    ("/loki/api/v1/queryX", False),     # no implicit prefix match
-    ("/loki/api/v2/query", True),       # '?' is exactly one character
-    ("/loki/api/v10/query", False),
-])
+@pytest.mark.parametrize(
+    "path, hit",
+    [
+        ("/Loki/api/v1/query", False),  # case-sensitive
+        ("/loki/api/v1/query", True),
+        ("/loki/api/v1/queryX", False),  # no implicit prefix match
+        ("/loki/api/v2/query", True),  # '?' is exactly one character
+        ("/loki/api/v10/query", False),
+    ],
+)
 def test_path_pattern_is_case_sensitive_with_question_mark_one_char(path, hit):
     rules = [rule(1, ["/loki/api/v?/query"], tg="loki"), DEFAULT]
     assert evaluate(rules, Request("GET", path)).forwards is hit
@@ -69,7 +86,9 @@ def test_http_header_condition_name_and_value_case_insensitive():
     assert not evaluate(rules, Request("POST", "/api/v1/push", headers={"X-LGTM-Edge-Secret": "wrong"})).forwards
     assert not evaluate(rules, Request("POST", "/api/v1/push")).forwards
     # "carries the edge secret" without the suite knowing it
-    assert evaluate(rules, Request("POST", "/api/v1/push", authenticated=True), edge_header="X-LGTM-Edge-Secret").forwards
+    assert evaluate(
+        rules, Request("POST", "/api/v1/push", authenticated=True), edge_header="X-LGTM-Edge-Secret"
+    ).forwards
 
 
 def test_method_condition_is_exact():
@@ -80,7 +99,11 @@ def test_method_condition_is_exact():
 
 
 def test_url_rewrite_applies_after_matching_to_the_forwarded_path():
-    rules = [rule(31, ["/tempo/*"], tg="tempo", rewrite=("^/tempo/(.*)$", "/$1")), rule(40, ["/shutdown"], fixed=403), DEFAULT]
+    rules = [
+        rule(31, ["/tempo/*"], tg="tempo", rewrite=("^/tempo/(.*)$", "/$1")),
+        rule(40, ["/shutdown"], fixed=403),
+        DEFAULT,
+    ]
     d = evaluate(rules, Request("OPTIONS", "/tempo/shutdown"))
     assert (d.forwards, d.path, d.rewritten, d.rule) == (True, "/shutdown", True, "rule 31")
 
@@ -108,10 +131,17 @@ def test_terraform_shaped_rules_of_the_allow_list_do_what_routes_json_says():
             path = pattern.replace("*", "x1").replace("?", "y")
             with_secret = evaluate(rules, Request("GET", path, headers={header: SECRET}))
             anonymous = evaluate(rules, Request("GET", path))
-            assert with_secret.forwards and route_key(with_secret.target_group_arn, list(table.target_groups)) == r.target_group, path
-            assert with_secret.path == (path[len("/tempo"):] if r.rewrite else path)
+            assert (
+                with_secret.forwards
+                and route_key(with_secret.target_group_arn, list(table.target_groups)) == r.target_group
+            ), path
+            assert with_secret.path == (path[len("/tempo") :] if r.rewrite else path)
             if r.edge_auth:
-                assert (anonymous.action, anonymous.status, anonymous.body) == ("fixed-response", unauth["status"], unauth["body"])
+                assert (anonymous.action, anonymous.status, anonymous.body) == (
+                    "fixed-response",
+                    unauth["status"],
+                    unauth["body"],
+                )
                 assert anonymous.priority == str(r.priority + routes.EDGE_AUTH_PRIORITY_OFFSET)
                 assert evaluate(rules, Request("GET", path, headers={header: "previous"})).forwards  # rotation
             else:

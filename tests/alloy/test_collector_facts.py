@@ -1,6 +1,7 @@
 """The collector facts shipped with the plugin (lgtm_smoke/backends/alloy/collector.json) are
 what infra/images/alloy/config.alloy makes Alloy send: a changed config or Alloy version
 without refreshed facts fails here, not as a mystery in the collector checks."""
+
 from __future__ import annotations
 
 import re
@@ -25,7 +26,7 @@ def blocks(text: str) -> dict[tuple[str, str], str]:
             j += 1
             if depth == 0:
                 break
-        out[(m.group(1), m.group(2) or "")] = text[m.end():j - 1]
+        out[(m.group(1), m.group(2) or "")] = text[m.end() : j - 1]
         i = j
     return out
 
@@ -35,8 +36,11 @@ def test_metric_facts_match_the_shipped_config():
     b = blocks(CONFIG.read_text())
     exporters = [label for kind, label in b if kind == "prometheus.exporter.self"]
     assert len(exporters) == 1
-    scrape = next(body for (kind, _), body in b.items() if kind == "prometheus.scrape"
-                  and f"prometheus.exporter.self.{exporters[0]}.targets" in body)
+    scrape = next(
+        body
+        for (kind, _), body in b.items()
+        if kind == "prometheus.scrape" and f"prometheus.exporter.self.{exporters[0]}.targets" in body
+    )
     # targets straight from the exporter: no relabel, so the exporter's job label stands
     assert re.search(rf"targets\s*=\s*prometheus\.exporter\.self\.{exporters[0]}\.targets\s*$", scrape, re.MULTILINE)
     interval = re.search(r'scrape_interval\s*=\s*"(\d+)s"', scrape)
@@ -56,4 +60,6 @@ def test_log_facts_match_the_shipped_config():
 def test_facts_were_read_at_the_pinned_alloy_version():
     text = (REPO / "infra" / "terraform" / "environments" / "prod" / "common.tfvars").read_text()
     pinned = re.search(r'alloy\s*=\s*"([^"]+)"', text).group(1)
-    assert collector.load()["alloy_version"] == pinned, "Alloy version changed: re-read the label sources in collector.json"
+    assert collector.load()["alloy_version"] == pinned, (
+        "Alloy version changed: re-read the label sources in collector.json"
+    )

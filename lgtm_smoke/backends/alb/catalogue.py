@@ -10,6 +10,7 @@ from the backends' source at the pinned tags) and what the ALB checks derive fro
   (as sent, or with any public prefix stripped by a rewrite) is unregistered or read-only
   and cheap.
 """
+
 from __future__ import annotations
 
 import json
@@ -35,8 +36,9 @@ def load() -> dict[str, Any]:
 
 @lru_cache(maxsize=1024)
 def _route_regex(path: str, prefix: bool) -> re.Pattern:
-    body = "".join("[^/]+" if part.startswith("{") else re.escape(part)
-                   for part in re.split(r"(\{[^}]+\})", path) if part)
+    body = "".join(
+        "[^/]+" if part.startswith("{") else re.escape(part) for part in re.split(r"(\{[^}]+\})", path) if part
+    )
     return re.compile(body + (".*" if prefix else ""))
 
 
@@ -82,12 +84,19 @@ class Exposure:
         else:
             what = f"GET {r['does']}"
         how = "with the edge secret" if self.authenticated else "anonymously"
-        return (f"{self.public_path} → {self.backend} as {self.decision.path} ({self.decision.rule}, target group "
-                f"{self.target_group}, {self.method} {how}): {what} [{r['source']} @ {self.version}]")
+        return (
+            f"{self.public_path} → {self.backend} as {self.decision.path} ({self.decision.rule}, target group "
+            f"{self.target_group}, {self.method} {how}): {what} [{r['source']} @ {self.version}]"
+        )
 
 
-def exposures(rules: list[dict], backend: str, target_groups: dict[str, dict], edge_header: str | None,
-              catalogue: dict | None = None) -> list[Exposure]:
+def exposures(
+    rules: list[dict],
+    backend: str,
+    target_groups: dict[str, dict],
+    edge_header: str | None,
+    catalogue: dict | None = None,
+) -> list[Exposure]:
     """Catalogue routes of `backend` the listener would forward to it (see module doc)."""
     cat = catalogue or load()
     entry = cat["backends"][backend]
@@ -106,11 +115,14 @@ def exposures(rules: list[dict], backend: str, target_groups: dict[str, dict], e
                         continue
                     if route.get("auth") not in (None, "none"):
                         continue  # the backend's own login guards it (Grafana's admin API)
-                    found.setdefault((public, route["path"]),
-                                     Exposure(backend, entry["version"], public, method, authenticated, d, key, route))
+                    found.setdefault(
+                        (public, route["path"]),
+                        Exposure(backend, entry["version"], public, method, authenticated, d, key, route),
+                    )
                     break
                 if (public, route["path"]) in found:
                     break
+
     # anonymous first, then what acts on every method, then what acts on some: the worst leads
     def severity(e: Exposure) -> int:
         worst = ("shutdown", "delete", "flush")  # stops ingestion > loses data > load spike
@@ -127,7 +139,7 @@ def _candidates(path: str, prefixes: list[str]) -> set[str]:
     for p in prefixes:
         p = p.rstrip("/")
         if p and path.startswith(p + "/"):
-            out.add(path[len(p):])
+            out.add(path[len(p) :])
     return out
 
 

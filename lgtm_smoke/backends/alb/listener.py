@@ -17,6 +17,7 @@ AWS documents it for Application Load Balancers:
 `Request.authenticated` stands for "carries the current edge secret": it satisfies any
 http-header condition on the edge header without the suite knowing (or printing) the value.
 """
+
 from __future__ import annotations
 
 import re
@@ -100,9 +101,15 @@ def condition_matches(cond: dict, req: Request, edge_header: str | None) -> bool
     if field_ == "query-string":
         pairs = (cond.get("QueryStringConfig") or {}).get("Values") or []
         q = {k.lower(): v for k, v in req.query.items()}
-        return any((p.get("Key") is None and any(wildcard_match(p["Value"], v, False) for v in q.values()))
-                   or (p.get("Key") is not None and p["Key"].lower() in q
-                       and wildcard_match(p.get("Value", "*"), q[p["Key"].lower()], False)) for p in pairs)
+        return any(
+            (p.get("Key") is None and any(wildcard_match(p["Value"], v, False) for v in q.values()))
+            or (
+                p.get("Key") is not None
+                and p["Key"].lower() in q
+                and wildcard_match(p.get("Value", "*"), q[p["Key"].lower()], False)
+            )
+            for p in pairs
+        )
     if field_ == "source-ip":
         return False  # the suite's requests come from outside every allowed CIDR it could name
     raise ValueError(f"unknown ALB rule condition field {field_!r}")
@@ -140,8 +147,13 @@ def evaluate(rules: list[dict], req: Request, edge_header: str | None = None) ->
         kind = act.get("Type", "")
         if kind == "forward":
             tg = act.get("TargetGroupArn") or next(
-                (g["TargetGroupArn"] for g in (act.get("ForwardConfig") or {}).get("TargetGroups") or []
-                 if g.get("Weight", 1) > 0), "")
+                (
+                    g["TargetGroupArn"]
+                    for g in (act.get("ForwardConfig") or {}).get("TargetGroups") or []
+                    if g.get("Weight", 1) > 0
+                ),
+                "",
+            )
             path, rewritten = _rewrite(rule, req.path)
             return Decision(prio, arn, kind, target_group_arn=tg, path=path, rewritten=rewritten)
         if kind == "fixed-response":
@@ -149,8 +161,13 @@ def evaluate(rules: list[dict], req: Request, edge_header: str | None = None) ->
             return Decision(prio, arn, kind, status=int(cfg.get("StatusCode", 0)), body=cfg.get("MessageBody", ""))
         if kind == "redirect":
             cfg = act.get("RedirectConfig") or {}
-            return Decision(prio, arn, kind, status=int(str(cfg.get("StatusCode", "HTTP_301")).removeprefix("HTTP_")),
-                            redirect=dict(cfg))
+            return Decision(
+                prio,
+                arn,
+                kind,
+                status=int(str(cfg.get("StatusCode", "HTTP_301")).removeprefix("HTTP_")),
+                redirect=dict(cfg),
+            )
         return Decision(prio, arn, kind)
     raise ValueError("listener has no default rule: DescribeRules always returns one; is this the whole listener?")
 

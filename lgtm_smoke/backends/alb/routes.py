@@ -11,6 +11,7 @@ builds the listener, in ELBv2 DescribeRules shape, so the rule evaluator can be 
 (The pre-allow-list shape, with deny rules and a default target group, still loads while
 the other rooms move to the new one.)
 """
+
 from __future__ import annotations
 
 import copy
@@ -58,8 +59,14 @@ class AlbRule:
 class RouteTable:
     rules: list[Rule]
     target_groups: dict[str, dict]
-    default_action: dict = field(default_factory=lambda: {"type": "fixed-response", "status": 404,
-                                                          "content_type": "text/plain", "body": "not found\n"})
+    default_action: dict = field(
+        default_factory=lambda: {
+            "type": "fixed-response",
+            "status": 404,
+            "content_type": "text/plain",
+            "body": "not found\n",
+        }
+    )
     edge_auth: dict = field(default_factory=dict)
     listeners: dict = field(default_factory=lambda: {"http": {"port": 80, "protocol": "HTTP"}})
     rules_listener: str = "http"
@@ -94,15 +101,41 @@ class RouteTable:
         out = []
         for r in self.rules:
             if r.action != "forward":  # pre-allow-list deny rule
-                out.append(AlbRule(r.priority, r.name, r.paths, "fixed-response", status=403,
-                                   content_type="text/plain", body="403 Forbidden: blocked at the load balancer\n"))
+                out.append(
+                    AlbRule(
+                        r.priority,
+                        r.name,
+                        r.paths,
+                        "fixed-response",
+                        status=403,
+                        content_type="text/plain",
+                        body="403 Forbidden: blocked at the load balancer\n",
+                    )
+                )
                 continue
-            out.append(AlbRule(r.priority, r.name, r.paths, r.action, r.target_group, r.rewrite,
-                               header=self.edge_auth.get("header") if r.edge_auth else None))
+            out.append(
+                AlbRule(
+                    r.priority,
+                    r.name,
+                    r.paths,
+                    r.action,
+                    r.target_group,
+                    r.rewrite,
+                    header=self.edge_auth.get("header") if r.edge_auth else None,
+                )
+            )
             if r.edge_auth:
-                out.append(AlbRule(r.priority + EDGE_AUTH_PRIORITY_OFFSET, f"{r.name}-unauthenticated", r.paths,
-                                   "fixed-response", status=int(unauth.get("status", 401)),
-                                   content_type=unauth.get("content_type", "text/plain"), body=unauth.get("body", "")))
+                out.append(
+                    AlbRule(
+                        r.priority + EDGE_AUTH_PRIORITY_OFFSET,
+                        f"{r.name}-unauthenticated",
+                        r.paths,
+                        "fixed-response",
+                        status=int(unauth.get("status", 401)),
+                        content_type=unauth.get("content_type", "text/plain"),
+                        body=unauth.get("body", ""),
+                    )
+                )
         return sorted(out, key=lambda a: a.priority)
 
     def copy(self) -> RouteTable:
@@ -156,8 +189,11 @@ def _tg_arn(key: str, prefix: str) -> str:
 
 
 def _fixed(status: int, body: str, content_type: str = "text/plain") -> dict:
-    return {"Type": "fixed-response", "Order": 1, "FixedResponseConfig": {
-        "StatusCode": str(status), "ContentType": content_type, "MessageBody": body}}
+    return {
+        "Type": "fixed-response",
+        "Order": 1,
+        "FixedResponseConfig": {"StatusCode": str(status), "ContentType": content_type, "MessageBody": body},
+    }
 
 
 def describe_rules(table: RouteTable, secrets: list[str], tg_prefix: str = "lgtm-prod-") -> list[dict]:
@@ -166,15 +202,27 @@ def describe_rules(table: RouteTable, secrets: list[str], tg_prefix: str = "lgtm
     out = []
     for r in table.alb_rules():
         conds = [{"Field": "path-pattern", "PathPatternConfig": {"Values": list(r.paths)}}]
-        rule = {"RuleArn": f"arn:aws:elasticloadbalancing:us-east-1:000000000000:listener-rule/app/lgtm/0/0/{r.name}",
-                "Priority": str(r.priority), "Conditions": conds, "IsDefault": False}
+        rule = {
+            "RuleArn": f"arn:aws:elasticloadbalancing:us-east-1:000000000000:listener-rule/app/lgtm/0/0/{r.name}",
+            "Priority": str(r.priority),
+            "Conditions": conds,
+            "IsDefault": False,
+        }
         if r.action == "forward":
             if r.header:
-                conds.append({"Field": "http-header", "HttpHeaderConfig": {"HttpHeaderName": r.header, "Values": list(secrets)}})
-            rule["Actions"] = [{"Type": "forward", "Order": 1, "TargetGroupArn": _tg_arn(r.target_group or "", tg_prefix)}]
+                conds.append(
+                    {"Field": "http-header", "HttpHeaderConfig": {"HttpHeaderName": r.header, "Values": list(secrets)}}
+                )
+            rule["Actions"] = [
+                {"Type": "forward", "Order": 1, "TargetGroupArn": _tg_arn(r.target_group or "", tg_prefix)}
+            ]
             if r.rewrite:
-                rule["Transforms"] = [{"Type": "url-rewrite", "UrlRewriteConfig": {
-                    "Rewrites": [{"Regex": r.rewrite[0], "Replace": r.rewrite[1]}]}}]
+                rule["Transforms"] = [
+                    {
+                        "Type": "url-rewrite",
+                        "UrlRewriteConfig": {"Rewrites": [{"Regex": r.rewrite[0], "Replace": r.rewrite[1]}]},
+                    }
+                ]
         else:
             rule["Actions"] = [_fixed(r.status or 0, r.body or "", r.content_type or "text/plain")]
         out.append(rule)
@@ -183,6 +231,13 @@ def describe_rules(table: RouteTable, secrets: list[str], tg_prefix: str = "lgtm
         default = [{"Type": "forward", "Order": 1, "TargetGroupArn": _tg_arn(d["target_group"], tg_prefix)}]
     else:
         default = [_fixed(int(d.get("status", 404)), d.get("body", ""), d.get("content_type", "text/plain"))]
-    out.append({"RuleArn": "arn:aws:elasticloadbalancing:us-east-1:000000000000:listener-rule/app/lgtm/0/0/default",
-                "Priority": "default", "Conditions": [], "Actions": default, "IsDefault": True})
+    out.append(
+        {
+            "RuleArn": "arn:aws:elasticloadbalancing:us-east-1:000000000000:listener-rule/app/lgtm/0/0/default",
+            "Priority": "default",
+            "Conditions": [],
+            "Actions": default,
+            "IsDefault": True,
+        }
+    )
     return out

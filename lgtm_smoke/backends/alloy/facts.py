@@ -1,5 +1,6 @@
 """What the shipped Alloy config makes Alloy send about itself (collector.json, package data:
 the installed plugin has no infra/; tests/alloy prove it matches infra/images/alloy/config.alloy)."""
+
 from __future__ import annotations
 
 import json

@@ -34,7 +34,7 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         stack = ReferenceStack(args.fault, tenants=(args.tenant,), tls=TLS).start()
-    except (FaultError, ServiceStartError) as e:
+    except (FaultError, ServiceStartError, ValueError) as e:
         print(f"lgtm-refstack: error: {'--fault: ' if isinstance(e, FaultError) else 'did not start: '}{e}",
               file=sys.stderr)
         return USAGE_ERROR

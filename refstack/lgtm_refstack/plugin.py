@@ -42,7 +42,7 @@ def pytest_configure(config: pytest.Config) -> None:
         stack = ReferenceStack(faults, tenants=(tenant,), tls=_suite_speaks_tls(config)).start()
     except FaultError as e:
         raise pytest.UsageError(f"--fault: {e}") from None
-    except ServiceStartError as e:
+    except (ServiceStartError, ValueError) as e:
         raise pytest.UsageError(f"--devstack: the reference stack did not start: {e}") from None
     config.stash[STACK_KEY] = stack
     config.add_cleanup(stack.stop)

@@ -22,6 +22,7 @@ from .faults import Faults
 from .nginx import Listeners, Nginx
 from .ports import closed_port, free_port
 from .prometheus import PrometheusPool
+from .tempo import default_search_lag
 from .web import Backend, BackendServer
 
 
@@ -61,7 +62,8 @@ ROUTE_FAULTS: dict[str, Callable[[routes_mod.RouteTable], None]] = {
 }
 
 
-def _backends(pool: PrometheusPool, faults: Faults, grafana: dict | None = None) -> dict[str, Backend]:
+def _backends(pool: PrometheusPool, faults: Faults, grafana: dict | None = None,
+              tempo_search_lag: float | None = None) -> dict[str, Backend]:
     """target group -> the Backend that serves it. `grafana`: the Grafana stand-in's settings
     (password, tenant, upstream: target group -> base URL, resolved per request)."""
     from .grafana import Grafana
@@ -73,7 +75,7 @@ def _backends(pool: PrometheusPool, faults: Faults, grafana: dict | None = None)
     return {
         "mimir": MimirGate(pool, faults),
         "loki": LokiEmulator(faults),
-        **tempo_backends(faults),
+        **tempo_backends(faults, tempo_search_lag),
         "pyroscope": PyroscopeEmulator(faults),
         "grafana": Grafana(faults, **(grafana or {})),
     }
@@ -85,7 +87,8 @@ class ReferenceStack:
     --ca-bundle)."""
 
     def __init__(self, faults: list[str] | tuple[str, ...] = (), routes_path: str | None = None,
-                 tenants: tuple[str, ...] = (), grafana_password: str | None = None, tls: bool = False):
+                 tenants: tuple[str, ...] = (), grafana_password: str | None = None, tls: bool = False,
+                 tempo_search_lag: float | None = None):
         self.faults = Faults(faults)
         self.grafana_password = grafana_password or secrets.token_urlsafe(12)  # never logged
         self.edge_secret = secrets.token_urlsafe(24)  # never logged; the header the ALB rules require
@@ -94,6 +97,8 @@ class ReferenceStack:
         self.base_routes = routes_mod.load(routes_path)
         self.prestart_tenants = tenants
         self.tls = tls
+        # None: Tempo's own timing (5-15 s), unless LGTM_REFSTACK_TEMPO_SEARCH_LAG fixes it
+        self.tempo_search_lag = tempo_search_lag if tempo_search_lag is not None else default_search_lag()
         self.workdir: Path | None = None
         self.servers: dict[str, BackendServer] = {}
         self.nginx: Nginx | None = None
@@ -114,7 +119,7 @@ class ReferenceStack:
             self.pool = PrometheusPool(self.workdir / "prometheus")
             grafana = {"password": self.grafana_password, "tenant": lambda: self.grafana_tenant,
                        "upstream": self._upstream_url}
-            for tg, backend in _backends(self.pool, self.faults, grafana).items():
+            for tg, backend in _backends(self.pool, self.faults, grafana, self.tempo_search_lag).items():
                 self.servers[tg] = BackendServer(backend).start()
             self.nginx = Nginx(self.workdir / "nginx", free_port(), free_port())
             self.nginx.start(self._listeners())

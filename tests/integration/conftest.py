@@ -12,7 +12,8 @@ TENANT = "t-integration"
 
 @pytest.fixture(scope="module")
 def stack():
-    with ReferenceStack(tenants=(TENANT,)) as s:
+    # Tempo's real search lag (5-15 s) shortened: the fault matrix runs the suite once per fault.
+    with ReferenceStack(tenants=(TENANT,), tempo_search_lag=0.3) as s:
         yield s
 
 

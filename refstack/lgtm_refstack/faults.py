@@ -28,6 +28,8 @@ KNOWN: dict[str, tuple[bool, str]] = {
     "tempo-no-auth": (False, "Tempo runs with multitenancy off: no X-Scope-OrgID accepted (tenant 'single-tenant')"),
     "tempo-otlp-misrouted": (False, "the ALB's /v1/traces rule forwards to Tempo's API port (3200), which answers 404"),
     "tempo-prefix-not-stripped": (False, "the ALB forwards /tempo/* without the url-rewrite: Tempo answers 404"),
+    "alloy-stopped": (False, "Alloy is not running: no self-metrics reach Mimir and no logs reach Loki any more"),
+    "alloy-wrong-tenant": (False, "Alloy writes its metrics and logs under another tenant (a wrong LGTM_TENANT_ID)"),
     "pyroscope-down": (False, "Pyroscope is not running: the ALB answers 502"),
     "pyroscope-no-auth": (False, "Pyroscope accepts requests without X-Scope-OrgID (tenant 'anonymous')"),
     "pyroscope-anonymous": (False, "Pyroscope runs with multitenancy off: every request, with or without a tenant, lands in 'anonymous'"),

@@ -88,7 +88,7 @@ class ReferenceStack:
 
     def __init__(self, faults: list[str] | tuple[str, ...] = (), routes_path: str | None = None,
                  tenants: tuple[str, ...] = (), grafana_password: str | None = None, tls: bool = False,
-                 tempo_search_lag: float | None = None):
+                 tempo_search_lag: float | None = None, alloy_interval: float | None = None):
         self.faults = Faults(faults)
         self.grafana_password = grafana_password or secrets.token_urlsafe(12)  # never logged
         self.edge_secret = secrets.token_urlsafe(24)  # never logged; the header the ALB rules require
@@ -104,6 +104,8 @@ class ReferenceStack:
         self.nginx: Nginx | None = None
         self.pool: PrometheusPool | None = None
         self.certs: dict[str, object] = {}
+        self.alloy = None
+        self.alloy_interval = alloy_interval  # None: the shipped scrape_interval (30 s)
         self._down_port = closed_port()
 
     # --- lifecycle -----------------------------------------------------------------
@@ -125,6 +127,11 @@ class ReferenceStack:
             self.nginx.start(self._listeners())
             for tenant in self.prestart_tenants:  # the first push should not pay for a TSDB start
                 self.pool.get(tenant)
+            from .alloy import Collector
+
+            # Alloy reaches Mimir and Loki inside the VPC: their tasks directly, not the ALB
+            self.alloy = Collector(self._upstream_url, lambda: self.grafana_tenant, self.faults,
+                                   self.alloy_interval).start()
         except BaseException:
             self.stop()
             raise
@@ -134,6 +141,9 @@ class ReferenceStack:
 
     def stop(self) -> None:
         atexit.unregister(self.stop)
+        if self.alloy:
+            self.alloy.stop()
+            self.alloy = None
         if self.nginx:
             self.nginx.stop()
             self.nginx = None
@@ -160,6 +170,8 @@ class ReferenceStack:
         for server in self.servers.values():
             server.backend.requests_seen = 0  # flaky-5xx counts from the switch
         self.nginx.reload(self._listeners())
+        if self.alloy:
+            self.alloy.nudge()
 
     def routes(self) -> routes_mod.RouteTable:
         """The route table with the active faults applied."""

@@ -9,10 +9,15 @@ check them against the stack's design, not against a recording.
 from __future__ import annotations
 
 import os
+import re
+from pathlib import Path
 
 import pytest
+from harness import run_pytest
 
+import lgtm_smoke
 from lgtm_refstack.faults import KNOWN
+from lgtm_refstack.stack import ReferenceStack
 
 MARK = "smoke and not aws"
 BACKENDS = ("mimir", "loki", "tempo", "pyroscope")
@@ -61,6 +66,11 @@ READ_BACK = {"test_remote_write_sample_reads_back_exactly", "test_json_push_read
              "test_connect_push_reads_back_exactly", *ISOLATION.values(), *PROXY_READ.values()}
 ADMIN = {f"test_internal_endpoint_is_blocked_at_the_alb[{p}]" for p in ("/config", "/flush", "/metrics", "/runtime_config")}
 
+# The collector checks (lgtm_smoke/backends/alloy, the alb room's): read what the shipped
+# suite holds, so the matrix follows them as they land.
+ALLOY_TESTS = Path(lgtm_smoke.__file__).parent / "backends" / "alloy" / "test_alloy.py"
+ALLOY = set(re.findall(r"^def (test_\w+)", ALLOY_TESTS.read_text(), re.M)) if ALLOY_TESTS.is_file() else set()
+
 MATRIX: dict[str, set[str]] = {
     **{f"{b}-route-404": VIA_ALB[b] for b in ("mimir", "loki", "pyroscope")},
     **{f"{b}-down": VIA_ALB[b] | {DATASOURCE[b]} for b in BACKENDS},
@@ -75,6 +85,7 @@ MATRIX: dict[str, set[str]] = {
     "grafana-datasource-no-tenant": {DATASOURCE["loki"], PROXY_READ["loki"]},
     "admin-endpoint-exposed": ADMIN,
     "ingest-5xx-on-garbage": {"test_mimir_answers_garbage_with_4xx_and_keeps_serving"},
+    "alloy-wrong-tenant": ALLOY,  # nothing under the suite's tenant from the next scrape on
     "slow-ingest=0.3": set(),  # late data within the deadline is not a failure
     "slow-ingest=5": READ_BACK,
     "flaky-5xx=2": set(),  # a few 503s are ridden out by the retry discipline
@@ -84,7 +95,7 @@ MATRIX: dict[str, set[str]] = {
 
 
 def test_the_matrix_covers_every_fault_the_stack_knows():
-    named = {spec.split("=")[0] for spec in MATRIX}
+    named = {spec.split("=")[0] for spec in MATRIX} | FRESH_STACK
     assert named == set(KNOWN), f"faults without a matrix entry: {sorted(set(KNOWN) - named)}"
 
 
@@ -111,6 +122,21 @@ def test_fault_fails_exactly_its_checks(run_smoke, fault):
         first = message.splitlines()[0]
         assert len(first) > 30 and "internal error" not in first, f"{name}: {first}"
         assert "Traceback" not in message and "AssertionError" not in message, f"{name}: {message[:500]}"
+
+
+# Faults only a fresh stack shows at once: a stopped Alloy's last samples stay fresh in Mimir
+# for two scrape intervals (60 s), so on the shared stack the suite rightly stays green that long.
+FRESH_STACK = {"alloy-stopped"}
+
+
+@pytest.mark.parametrize("fault", sorted(FRESH_STACK))
+def test_fault_on_a_fresh_stack_fails_exactly_its_checks(tmp_path, fault):
+    with ReferenceStack([fault], tenants=("t-fresh",), tempo_search_lag=0.3) as fresh:
+        run = run_pytest(["-m", MARK, "--alb", fresh.url, "--tenant", "t-fresh", "--readback-timeout", "1",
+                          "--search-timeout", "2", *fresh.suite_args()], tmp_path)
+    assert run.passed, run.output
+    assert set(run.failed) == ALLOY, (f"{fault}: unexpected failures {sorted(set(run.failed) - ALLOY)}, "
+                                      f"missed {sorted(ALLOY - set(run.failed))}\n{run.output[-3000:]}")
 
 
 HEALTHY_REPEATS = int(os.environ.get("LGTM_HEALTHY_REPEATS", "20"))

@@ -456,6 +456,7 @@ def _query_error(message: str, status: int = 400) -> HTTPException:
 class LokiEmulator(Backend):
     name = "loki"
     no_auth_tenant = "fake"
+    admin_routes = "loki"  # /flush, /config, rings, pprof, ... as Loki 3.6 registers them
 
     def __init__(self, faults=None, max_entries: int = MAX_ENTRIES):
         super().__init__(faults)

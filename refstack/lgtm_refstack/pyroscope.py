@@ -139,6 +139,7 @@ class Record:
 class PyroscopeEmulator(Backend):
     name = "pyroscope"
     no_auth_tenant = "anonymous"
+    admin_routes = "pyroscope"  # /config-like status pages, rings, pprof, ... as Pyroscope registers them
 
     def __init__(self, faults=None):
         super().__init__(faults)
@@ -149,6 +150,11 @@ class PyroscopeEmulator(Backend):
         if ANONYMOUS_FAULT in self.faults:  # multitenancy off: the header is ignored entirely
             return "anonymous"
         return super().tenant(req)
+
+    def not_found(self, req: Request) -> Response:
+        if req.path.startswith("/api/"):  # the grpc-gateway under /api/ answers in its own JSON (admin-routes.json)
+            return Response('{"code":5,"message":"Not Found","details":[]}', 404, content_type="application/json")
+        return super().not_found(req)
 
     def no_org_id_response(self, req: Request) -> Response:
         return json_response({"code": "unauthenticated", "message": "no org id"}, 401)

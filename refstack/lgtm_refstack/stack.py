@@ -33,11 +33,16 @@ def _drop_target(target_group: str) -> Callable:
 
 
 def _expose_admin_endpoints(table: routes_mod.RouteTable) -> None:
-    """Someone widened Mimir's rule to its admin paths (and dropped any deny rules)."""
+    """Someone widened Mimir's rules to its admin paths (and dropped any deny rules)."""
+    mimir = next((r for r in table.rules if r.target_group == "mimir"), None)
     table.rules = [r for r in table.rules if r.fixed is None]
-    table.rules.append(routes_mod.Rule(9, "mimir-admin-exposed", ("/flush", "/config", "/runtime_config"),
-                                       target_group="mimir"))
+    table.rules.append(routes_mod.Rule(9, "mimir-admin-exposed", ADMIN_EXPOSED, target_group="mimir",
+                                       edge_auth=bool(mimir and mimir.edge_auth)))
     table.rules.sort(key=lambda r: r.priority)
+
+
+# Admin routes a real Mimir 2.17 registers (admin-routes.json): a config dump, a flush, a shutdown.
+ADMIN_EXPOSED = ("/config", "/ingester/flush", "/ingester/shutdown")
 
 
 def _otlp_to_api_port(table: routes_mod.RouteTable) -> None:
@@ -51,6 +56,30 @@ def _tempo_prefix_kept(table: routes_mod.RouteTable) -> None:
     table.rules = [dataclasses.replace(r, rewrite=None) if r.target_group == "tempo" else r for r in table.rules]
 
 
+def _tempo_admin_via_prefix(table: routes_mod.RouteTable) -> None:
+    """The old deny-list rule: every /tempo/<x> to Tempo as /<x>, /tempo/shutdown and /tempo/flush included."""
+    tempo = [r for r in table.rules if r.target_group == "tempo"]
+    if tempo:
+        first = min(tempo, key=lambda r: r.priority)
+        table.rules = [r for r in table.rules if r not in tempo]
+        table.rules.append(dataclasses.replace(first, name="tempo-api", paths=("/tempo/*",),
+                                               rewrite=first.rewrite or ("^/tempo/(.*)$", "/$1")))
+        table.rules.sort(key=lambda r: r.priority)
+
+
+def _forward_unknown_paths(table: routes_mod.RouteTable) -> None:
+    """The default action forwards to Grafana (every backend path Grafana does not know is its 404)."""
+    table.default = routes_mod.Rule(0, "default", (), target_group="grafana")
+
+
+def _http_not_redirected(table: routes_mod.RouteTable) -> None:
+    table.http_redirects = False
+
+
+def _edge_auth_off(table: routes_mod.RouteTable) -> None:
+    table.rules = [dataclasses.replace(r, edge_auth=False) for r in table.rules]
+
+
 # fault name -> how it changes the ALB's route table (other faults act in the backends)
 ROUTE_FAULTS: dict[str, Callable[[routes_mod.RouteTable], None]] = {
     "mimir-route-404": _drop_target("mimir"),
@@ -59,6 +88,10 @@ ROUTE_FAULTS: dict[str, Callable[[routes_mod.RouteTable], None]] = {
     "tempo-otlp-misrouted": _otlp_to_api_port,
     "tempo-prefix-not-stripped": _tempo_prefix_kept,
     "pyroscope-route-404": _drop_target("pyroscope"),
+    "tempo-admin-via-prefix": _tempo_admin_via_prefix,
+    "alb-forwards-unknown-paths": _forward_unknown_paths,
+    "http-not-redirected": _http_not_redirected,
+    "edge-auth-off": _edge_auth_off,
 }
 
 
@@ -188,7 +221,7 @@ class ReferenceStack:
     def _listeners(self) -> Listeners:
         table = self.routes()
         rules = table.alb_rules((self.edge_secret,))
-        cert = self.certs.get("trusted")
+        cert = self.certs.get("untrusted" if "tls-untrusted" in self.faults else "trusted")
         self._write_listener_rules(rules, table.default)
         default = routes_mod.AlbRule(0, "default", (), table.default.target_group, table.default.fixed)
         return Listeners(rules, default, self._upstreams(), (cert.chain, cert.key) if cert else None,

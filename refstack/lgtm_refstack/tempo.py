@@ -238,6 +238,7 @@ class TempoAPI(Backend):
 
     name = "tempo"
     no_auth_tenant = "single-tenant"
+    admin_routes = "tempo"  # /flush and /shutdown on any method, /metrics, /status/*, ... as Tempo 2.9 registers them
 
     def __init__(self, faults=None, store: TempoStore | None = None, search_delay: float | None = None):
         super().__init__(faults)

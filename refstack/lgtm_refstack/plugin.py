@@ -52,6 +52,7 @@ def pytest_configure(config: pytest.Config) -> None:
     opt.listener_rules = str(stack.listener_rules)
     if stack.ca_bundle is not None:
         opt.ca_bundle = str(stack.ca_bundle)
+        opt.alb_http = stack.http_url  # the plain-HTTP listener, which must redirect
     if not (getattr(opt, "aws_endpoint_url", None) or os.environ.get("LGTM_AWS_ENDPOINT_URL")):
         opt.skip_aws = True  # no AWS account behind the stack
 

@@ -71,6 +71,18 @@ ADMIN = {f"test_internal_endpoint_is_blocked_at_the_alb[{p}]" for p in ("/config
 ALLOY_TESTS = Path(lgtm_smoke.__file__).parent / "backends" / "alloy" / "test_alloy.py"
 ALLOY = set(re.findall(r"^def (test_\w+)", ALLOY_TESTS.read_text(), re.M)) if ALLOY_TESTS.is_file() else set()
 
+# The ALB checks (lgtm_smoke/backends/alb, the alb room's) prove what the ALB faults break:
+# until they are in the shipped suite, those faults are skipped here, not counted green.
+ALB_TESTS = Path(lgtm_smoke.__file__).parent / "backends" / "alb" / "test_alb.py"
+ALB = set(re.findall(r"^def (test_\w+)", ALB_TESTS.read_text(), re.M)) if ALB_TESTS.is_file() else set()
+EDGE_AUTH = {t for t in ALB if t.endswith("_refuses_unauthenticated_write_and_read")}
+ALB_FAULTS: dict[str, set[str]] = {
+    "tempo-admin-via-prefix": {"test_tempo_admin_routes_closed_at_the_alb", "test_unknown_paths_get_the_albs_fixed_404"},
+    "alb-forwards-unknown-paths": {"test_unknown_paths_get_the_albs_fixed_404", "test_grafana_admin_routes_closed_at_the_alb"},
+    "http-not-redirected": {"test_plain_http_redirects_to_https"},
+    "edge-auth-off": EDGE_AUTH,
+}
+
 MATRIX: dict[str, set[str]] = {
     **{f"{b}-route-404": VIA_ALB[b] for b in ("mimir", "loki", "pyroscope")},
     **{f"{b}-down": VIA_ALB[b] | {DATASOURCE[b]} for b in BACKENDS},
@@ -95,7 +107,7 @@ MATRIX: dict[str, set[str]] = {
 
 
 def test_the_matrix_covers_every_fault_the_stack_knows():
-    named = {spec.split("=")[0] for spec in MATRIX} | FRESH_STACK
+    named = {spec.split("=")[0] for spec in MATRIX} | FRESH_STACK | set(ALB_FAULTS) | {"tls-untrusted"}
     assert named == set(KNOWN), f"faults without a matrix entry: {sorted(set(KNOWN) - named)}"
 
 
@@ -108,10 +120,13 @@ def test_the_matrix_with_the_moto_faults_proves_at_least_25_faults(repo_root):
     assert len(MATRIX) + len(moto.keys) >= 25
 
 
-@pytest.mark.parametrize("fault", sorted(MATRIX))
-def test_fault_fails_exactly_its_checks(run_smoke, fault):
+@pytest.mark.parametrize("fault", sorted(MATRIX) + sorted(ALB_FAULTS))
+def test_fault_fails_exactly_its_checks(stack, run_smoke, fault):
+    if fault in ALB_FAULTS and not ALB:
+        pytest.skip("the ALB checks (lgtm_smoke/backends/alb) are not in the shipped suite yet")
     run = run_smoke(MARK, [fault], "--search-timeout", "2", timeout=1)
-    expected = MATRIX[fault]
+    expected = MATRIX.get(fault, ALB_FAULTS.get(fault))
+    assert stack.state_changes() == {}, f"the suite made state-changing calls: {dict(stack.state_changes())}"
     assert run.passed, run.output  # the suite ran
     assert set(run.failed) == expected, (
         f"{fault}: unexpected failures {sorted(set(run.failed) - expected)}, "
@@ -143,10 +158,12 @@ HEALTHY_REPEATS = int(os.environ.get("LGTM_HEALTHY_REPEATS", "20"))
 
 
 @pytest.mark.parametrize("n", range(HEALTHY_REPEATS))
-def test_healthy_stack_is_green_every_time(run_smoke, n):
-    """Zero flakes: the whole suite, back to back on one stack, passes every time."""
+def test_healthy_stack_is_green_every_time(stack, run_smoke, n):
+    """Zero flakes: the whole suite, back to back on one stack, passes every time; and it never
+    makes a call any backend would act on (flush, shutdown, delete, ...)."""
     run = run_smoke(MARK, [], "--search-timeout", "5", timeout=5)
     assert run.returncode == 0 and not run.failed, run.output[-3000:]
+    assert stack.state_changes() == {}, f"the suite made state-changing calls: {dict(stack.state_changes())}"
     assert len(run.passed) >= 50
 
 

@@ -35,7 +35,7 @@ def shipped_scrape_interval(config: Path = CONFIG) -> float:
     """scrape_interval of `prometheus.scrape "alloy"` in the shipped config (30 s when absent)."""
     if not config.is_file():
         return DEFAULT_SCRAPE_INTERVAL
-    block = re.search(r'prometheus\.scrape\s+"alloy"\s*\{(.*?)\n\}', config.read_text(), re.S)
+    block = re.search(r'prometheus\.scrape\s+"alloy"\s*\{(.*?)\n\}', config.read_text(), re.DOTALL)
     m = re.search(r'scrape_interval\s*=\s*"(\d+)s"', block.group(1)) if block else None
     return float(m.group(1)) if m else DEFAULT_SCRAPE_INTERVAL
 

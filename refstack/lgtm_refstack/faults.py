@@ -30,8 +30,8 @@ KNOWN: dict[str, tuple[bool, str]] = {
     "tempo-prefix-not-stripped": (False, "the ALB forwards /tempo/* without the url-rewrite: Tempo answers 404"),
     "alloy-stopped": (False, "Alloy is not running: no self-metrics reach Mimir and no logs reach Loki any more"),
     "alloy-wrong-tenant": (False, "Alloy writes its metrics and logs under another tenant (a wrong LGTM_TENANT_ID)"),
-    "tempo-admin-via-prefix": (False, "the Tempo rule forwards all of /tempo/* again: /tempo/shutdown, /tempo/flush, "
-                                      "/tempo/metrics reach Tempo"),
+    "tempo-admin-via-prefix": (False, ("the Tempo rule forwards all of /tempo/* again: /tempo/shutdown, /tempo/flush, "
+                                       "/tempo/metrics reach Tempo")),
     "alb-forwards-unknown-paths": (False, "the ALB's default action forwards to Grafana instead of a fixed 404"),
     "http-not-redirected": (False, "the HTTP listener serves the rules in plain text instead of redirecting to HTTPS"),
     "edge-auth-off": (False, "the ALB rules no longer require the edge-secret header: anyone can write and read"),

@@ -8,16 +8,18 @@ check them against the stack's design, not against a recording.
 """
 from __future__ import annotations
 
+import json
 import os
 import re
 from pathlib import Path
 
 import pytest
 from harness import run_pytest
-
-import lgtm_smoke
+from lgtm_refstack import routes
 from lgtm_refstack.faults import KNOWN
 from lgtm_refstack.stack import ReferenceStack
+
+import lgtm_smoke
 
 MARK = "smoke and not aws"
 BACKENDS = ("mimir", "loki", "tempo", "pyroscope")
@@ -64,17 +66,22 @@ READ_BACK = {"test_remote_write_sample_reads_back_exactly", "test_json_push_read
              "test_protobuf_push_reads_back_exactly", "test_trace_is_readable_by_id",
              "test_trace_is_found_by_traceql_search", "test_pprof_ingest_reads_back_exactly",
              "test_connect_push_reads_back_exactly", *ISOLATION.values(), *PROXY_READ.values()}
-ADMIN = {f"test_internal_endpoint_is_blocked_at_the_alb[{p}]" for p in ("/config", "/flush", "/metrics", "/runtime_config")}
+# admin-endpoint-exposed widens Mimir's rule to /config, /ingester/flush and /ingester/shutdown
+# (which Mimir 2.17 registers) and drops any deny rules; with the old deny-list routes.json the
+# default still forwards to Grafana (its /metrics is public) and /prometheus/* to Mimir's ruler API.
+_DENY_LIST = "default_action" not in json.loads(routes.default_path().read_text())
+ADMIN = {f"test_internal_endpoint_is_blocked_at_the_alb[{p}]" for p in (
+    "/config", "/ingester/flush", "/ingester/shutdown", *(("/metrics", "/prometheus/config/v1/rules") if _DENY_LIST else ()))}
 
 # The collector checks (lgtm_smoke/backends/alloy, the alb room's): read what the shipped
 # suite holds, so the matrix follows them as they land.
 ALLOY_TESTS = Path(lgtm_smoke.__file__).parent / "backends" / "alloy" / "test_alloy.py"
-ALLOY = set(re.findall(r"^def (test_\w+)", ALLOY_TESTS.read_text(), re.M)) if ALLOY_TESTS.is_file() else set()
+ALLOY = set(re.findall(r"^def (test_\w+)", ALLOY_TESTS.read_text(), re.MULTILINE)) if ALLOY_TESTS.is_file() else set()
 
 # The ALB checks (lgtm_smoke/backends/alb, the alb room's) prove what the ALB faults break:
 # until they are in the shipped suite, those faults are skipped here, not counted green.
 ALB_TESTS = Path(lgtm_smoke.__file__).parent / "backends" / "alb" / "test_alb.py"
-ALB = set(re.findall(r"^def (test_\w+)", ALB_TESTS.read_text(), re.M)) if ALB_TESTS.is_file() else set()
+ALB = set(re.findall(r"^def (test_\w+)", ALB_TESTS.read_text(), re.MULTILINE)) if ALB_TESTS.is_file() else set()
 EDGE_AUTH = {t for t in ALB if t.endswith("_refuses_unauthenticated_write_and_read")}
 ALB_FAULTS: dict[str, set[str]] = {
     "tempo-admin-via-prefix": {"test_tempo_admin_routes_closed_at_the_alb", "test_unknown_paths_get_the_albs_fixed_404"},

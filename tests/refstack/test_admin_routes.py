@@ -11,7 +11,6 @@ import json
 
 import pytest
 import requests
-
 from lgtm_refstack import admin
 from lgtm_refstack.faults import Faults
 from lgtm_refstack.loki import LokiEmulator

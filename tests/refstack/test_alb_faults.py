@@ -7,7 +7,6 @@ import json
 
 import pytest
 import requests
-
 from lgtm_refstack import routes
 from lgtm_refstack.stack import ReferenceStack
 

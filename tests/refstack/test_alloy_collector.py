@@ -7,7 +7,6 @@ import time
 
 import pytest
 import requests
-
 from lgtm_refstack.alloy import VERSION, WRONG_TENANT, shipped_scrape_interval
 from lgtm_refstack.stack import ReferenceStack
 

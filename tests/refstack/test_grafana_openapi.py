@@ -11,13 +11,19 @@ from __future__ import annotations
 import pytest
 import requests
 from jsonschema import Draft7Validator
-from referencing import Registry, Resource
-from referencing.jsonschema import DRAFT7
-
 from lgtm_refstack.faults import Faults
 from lgtm_refstack.grafana import DATASOURCES, Grafana
 from lgtm_refstack.ports import closed_port
-from lgtm_refstack.web import Backend, BackendServer, Request, Response, json_response, route
+from lgtm_refstack.web import (
+    Backend,
+    BackendServer,
+    Request,
+    Response,
+    json_response,
+    route,
+)
+from referencing import Registry, Resource
+from referencing.jsonschema import DRAFT7
 
 PASSWORD = "s3cret-for-openapi"
 SPEC_URI = "urn:grafana-openapi3"

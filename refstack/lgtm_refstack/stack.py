@@ -244,6 +244,14 @@ class ReferenceStack:
         """Where a service inside the VPC (Grafana) reaches a target group: its tasks directly."""
         return f"http://{self._upstreams()[target_group]}"
 
+    def suite_env(self) -> dict[str, str]:
+        """The environment a smoke run against this stack needs (lgtm-smoke reads each as its
+        option's fallback): the CA of its HTTPS listener, its edge secret, its listener rules."""
+        env = {"LGTM_EDGE_SECRET": self.edge_secret, "LGTM_LISTENER_RULES": str(self.listener_rules)}
+        if self.ca_bundle is not None:
+            env["LGTM_CA_BUNDLE"] = str(self.ca_bundle)
+        return env
+
     def suite_args(self) -> list[str]:
         """Options the smoke suite needs for this stack: its Grafana login; no AWS behind it."""
         # `=` form: a token_urlsafe password may start with "-", which argparse reads as an option

@@ -155,7 +155,7 @@ FRESH_STACK = {"alloy-stopped"}
 def test_fault_on_a_fresh_stack_fails_exactly_its_checks(tmp_path, fault):
     with ReferenceStack([fault], tenants=("t-fresh",), tempo_search_lag=0.3) as fresh:
         run = run_pytest(["-m", MARK, "--alb", fresh.url, "--tenant", "t-fresh", "--readback-timeout", "1",
-                          "--search-timeout", "2", *fresh.suite_args()], tmp_path)
+                          "--search-timeout", "2", *fresh.suite_args()], tmp_path, env=fresh.suite_env())
     assert run.passed, run.output
     assert set(run.failed) == ALLOY, (f"{fault}: unexpected failures {sorted(set(run.failed) - ALLOY)}, "
                                       f"missed {sorted(ALLOY - set(run.failed))}\n{run.output[-3000:]}")

@@ -8,14 +8,12 @@ check them against the stack's design, not against a recording.
 """
 from __future__ import annotations
 
-import json
 import os
 import re
 from pathlib import Path
 
 import pytest
-from harness import run_pytest
-from lgtm_refstack import routes
+from harness import admin_exposed_paths, run_pytest
 from lgtm_refstack.faults import KNOWN
 from lgtm_refstack.stack import ReferenceStack
 
@@ -66,12 +64,7 @@ READ_BACK = {"test_remote_write_sample_reads_back_exactly", "test_json_push_read
              "test_protobuf_push_reads_back_exactly", "test_trace_is_readable_by_id",
              "test_trace_is_found_by_traceql_search", "test_pprof_ingest_reads_back_exactly",
              "test_connect_push_reads_back_exactly", *ISOLATION.values(), *PROXY_READ.values()}
-# admin-endpoint-exposed widens Mimir's rule to /config, /ingester/flush and /ingester/shutdown
-# (which Mimir 2.17 registers) and drops any deny rules; with the old deny-list routes.json the
-# default still forwards to Grafana (its /metrics is public) and /prometheus/* to Mimir's ruler API.
-_DENY_LIST = "default_action" not in json.loads(routes.default_path().read_text())
-ADMIN = {f"test_internal_endpoint_is_blocked_at_the_alb[{p}]" for p in (
-    "/config", "/ingester/flush", "/ingester/shutdown", *(("/metrics", "/prometheus/config/v1/rules") if _DENY_LIST else ()))}
+ADMIN = {f"test_internal_endpoint_is_blocked_at_the_alb[{p}]" for p in admin_exposed_paths()}
 
 # The collector checks (lgtm_smoke/backends/alloy, the alb room's): read what the shipped
 # suite holds, so the matrix follows them as they land.

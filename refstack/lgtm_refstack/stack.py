@@ -116,11 +116,10 @@ def _backends(pool: PrometheusPool, faults: Faults, grafana: dict | None = None,
 
 class ReferenceStack:
     """`tls`: nginx serves HTTPS from the stack's own CA (`ca_bundle`) and its HTTP listener
-    redirects; off, the rules listener is plain HTTP (the old shape, for a suite without
-    --ca-bundle)."""
+    redirects; off (a test of something else), the rules listener is plain HTTP."""
 
     def __init__(self, faults: list[str] | tuple[str, ...] = (), routes_path: str | None = None,
-                 tenants: tuple[str, ...] = (), grafana_password: str | None = None, tls: bool = False,
+                 tenants: tuple[str, ...] = (), grafana_password: str | None = None, tls: bool = True,
                  tempo_search_lag: float | None = None, alloy_interval: float | None = None):
         self.faults = Faults(faults)
         self.grafana_password = grafana_password or secrets.token_urlsafe(12)  # never logged

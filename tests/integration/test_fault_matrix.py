@@ -106,7 +106,7 @@ MATRIX: dict[str, set[str]] = {
 
 
 def test_the_matrix_covers_every_fault_the_stack_knows():
-    named = {spec.split("=")[0] for spec in MATRIX} | FRESH_STACK | set(ALB_FAULTS) | {"tls-untrusted"}
+    named = {spec.split("=")[0] for spec in MATRIX} | FRESH_STACK | set(ALB_FAULTS) | {"tls-untrusted"}  # its own test below
     assert named == set(KNOWN), f"faults without a matrix entry: {sorted(set(KNOWN) - named)}"
 
 
@@ -171,3 +171,17 @@ def test_healthy_stack_is_green_every_time(stack, run_smoke, n):
 def test_healthy_stack_is_green_fifty_times(run_smoke, n):
     run = run_smoke(MARK, [], "--search-timeout", "5", timeout=5)
     assert run.returncode == 0 and not run.failed, run.output[-3000:]
+
+
+def test_untrusted_certificate_blocks_every_check_and_names_tls(stack, run_smoke):
+    """tls-untrusted: a certificate from a CA the suite was not given. Every check goes through
+    the ALB's HTTPS listener, so every one is red (blocked by the `alb` precondition), each
+    cause naming the certificate, never a retry to the deadline."""
+    if stack.ca_bundle is None:
+        pytest.skip("the matrix stack runs without TLS")
+    run = run_smoke(MARK, ["tls-untrusted"], "--search-timeout", "2", timeout=1)
+    assert run.returncode == 1 and not run.passed and run.failed, run.output[-3000:]
+    unnamed = {name: m.splitlines()[0] for name, m in run.failed.items()
+               if not any(w in m for w in ("TLS", "certificate", "CERTIFICATE"))}
+    assert not unnamed, f"causes that do not name the certificate: {unnamed}"
+    assert stack.state_changes() == {}

@@ -145,7 +145,7 @@ def test_the_password_never_shows_in_a_repr():
 
 
 def test_admin_endpoints_never_reach_mimir_until_the_fault_exposes_them():
-    with ReferenceStack() as stack:
+    with ReferenceStack(tls=False) as stack:
         edge = {"X-LGTM-Edge-Secret": stack.edge_secret}
         for path in ("/config", "/ingester/flush", "/ingester/shutdown", "/runtime_config"):
             assert requests.get(stack.url + path, headers=edge).status_code in (403, 404), path
@@ -161,7 +161,7 @@ def test_admin_endpoints_never_reach_mimir_until_the_fault_exposes_them():
 
 
 def test_the_stack_generates_a_grafana_password_and_its_grafana_uses_it():
-    with ReferenceStack() as stack:
+    with ReferenceStack(tls=False) as stack:
         assert len(stack.grafana_password) >= 12 and stack.grafana_password != "admin"
         assert stack.grafana_password not in json.dumps(stack.describe())
         assert requests.get(stack.url + "/api/user", auth=("admin", stack.grafana_password)).status_code == 200

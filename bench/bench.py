@@ -120,6 +120,7 @@ class Bench:
         from lgtm_smoke.protocol import loki_push, remote_write
 
         url, hdr = self.stack.url, {"X-Scope-OrgID": TENANT, "X-LGTM-Edge-Secret": self.stack.edge_secret}
+        session.trust_env = False  # REQUESTS_CA_BUNDLE would outrank session.verify
         session.verify = str(self.stack.ca_bundle) if self.stack.ca_bundle else True
         mark = uuid.uuid4().hex[:12]
         if kind == "mimir":

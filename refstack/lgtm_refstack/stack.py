@@ -243,6 +243,17 @@ class ReferenceStack:
         """Where a service inside the VPC (Grafana) reaches a target group: its tasks directly."""
         return f"http://{self._upstreams()[target_group]}"
 
+    def session(self):
+        """A requests.Session that talks to the stack's ALB as an authenticated client does:
+        its CA trusted, its edge secret sent."""
+        import requests
+
+        s = requests.Session()
+        s.trust_env = False  # else REQUESTS_CA_BUNDLE from the environment silently outranks s.verify
+        s.verify = str(self.ca_bundle) if self.ca_bundle else True
+        s.headers["X-LGTM-Edge-Secret"] = self.edge_secret
+        return s
+
     def suite_env(self) -> dict[str, str]:
         """The environment a smoke run against this stack needs (lgtm-smoke reads each as its
         option's fallback): the CA of its HTTPS listener, its edge secret, its listener rules."""

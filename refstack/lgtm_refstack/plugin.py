@@ -69,6 +69,8 @@ def _start_aws(config: pytest.Config) -> None:
     if importlib.util.find_spec("lgtm_refstack.aws") is None:
         opt.skip_aws = True  # a stack without its seeded account: no AWS behind it
         return
+    if not _selects_aws(config.getoption("markexpr") or ""):
+        return  # `-m "smoke and not aws"` and the like: no AWS check runs, no account to start
     from .aws import start_account
 
     try:
@@ -81,6 +83,18 @@ def _start_aws(config: pytest.Config) -> None:
         os.environ.pop(var, None)  # a profile or token from the shell must not outrank the smoke role's keys
     os.environ.update({k: v for k, v in account.env.items() if k != "LGTM_AWS_ENDPOINT_URL"})
     opt.aws_endpoint_url = account.endpoint_url
+
+
+def _selects_aws(markexpr: str) -> bool:
+    """Whether `-m markexpr` can select an AWS check (markers smoke + aws)."""
+    if not markexpr.strip():
+        return True
+    from _pytest.mark.expression import Expression
+
+    try:
+        return Expression.compile(markexpr).evaluate(lambda name, **_: name in {"smoke", "aws"})
+    except Exception:  # noqa: BLE001 -- pytest reports a bad -m itself; start the account to be safe
+        return True
 
 
 def _suite_speaks_tls(config: pytest.Config) -> bool:

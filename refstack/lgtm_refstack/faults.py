@@ -21,7 +21,8 @@ KNOWN: dict[str, tuple[bool, str]] = {
     "grafana-down": (False, "Grafana is not running: the ALB answers 502 on Grafana's paths"),
     "grafana-default-password": (False, "Grafana still accepts admin/admin"),
     "grafana-anonymous": (False, "Grafana has anonymous access on: API calls without a login succeed"),
-    "grafana-datasource-no-tenant": (False, "the Loki datasource lost its X-Scope-OrgID header: health fails, proxy reads get 401"),
+    "grafana-datasource-no-tenant": (False, "the Loki datasource lost its X-Scope-OrgID header: health fails, "
+                                            "proxy reads get 401"),
     "admin-endpoint-exposed": (False, "someone widened Mimir's rule: /flush, /config, /runtime_config reach Mimir"),
     "ingest-5xx-on-garbage": (False, "Mimir answers 500 (not 400) to a remote-write body that is not snappy protobuf"),
     "tempo-down": (False, "Tempo is not running: the ALB answers 502 on both of its target groups"),
@@ -38,7 +39,8 @@ KNOWN: dict[str, tuple[bool, str]] = {
     "tls-untrusted": (False, "the HTTPS listener serves a certificate from a CA the suite was not given"),
     "pyroscope-down": (False, "Pyroscope is not running: the ALB answers 502"),
     "pyroscope-no-auth": (False, "Pyroscope accepts requests without X-Scope-OrgID (tenant 'anonymous')"),
-    "pyroscope-anonymous": (False, "Pyroscope runs with multitenancy off: every request, with or without a tenant, lands in 'anonymous'"),
+    "pyroscope-anonymous": (False, "Pyroscope runs with multitenancy off: every request, with or without a "
+                                   "tenant, lands in 'anonymous'"),
     "pyroscope-route-404": (False, "the ALB has no rule for Pyroscope's paths; they get the default fixed 404"),
 }
 SCOPABLE = ("slow-ingest", "flaky-5xx", "tenant-leak")

@@ -197,9 +197,7 @@ class Grafana(Backend):
     def not_found(self, req: Request) -> Response:
         if req.path.startswith("/api/"):
             return json_response({"message": "Not found"}, 404)
-        # Grafana's UI answers an unknown page with its HTML 404
-        return Response("<!doctype html><html><head><title>Grafana</title></head><body>Page not found</body></html>",
-                        404, content_type="text/html; charset=UTF-8")
+        return super().not_found(req)
 
     # --- helpers --------------------------------------------------------------------------
     def _find(self, uid: str) -> Datasource:

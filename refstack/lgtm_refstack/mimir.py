@@ -66,7 +66,8 @@ class MimirGate(Backend):
         tenant = self.tenant(req)
         prom = self.pool.get(self._store_key(tenant))
         path = req.path[len("/prometheus"):]
-        r = self.http.request(req.method, f"{prom.url}{path}", params=list(req.args.items(multi=True)), data=req.get_data() or None,
+        r = self.http.request(req.method, f"{prom.url}{path}", params=list(req.args.items(multi=True)),
+                              data=req.get_data() or None,
                               headers={"Content-Type": req.headers.get("content-type", "")} if req.get_data() else None,
                               timeout=30)
         body = r.content

@@ -263,9 +263,15 @@ class ReferenceStack:
         return env
 
     def suite_args(self) -> list[str]:
-        """Options the smoke suite needs for this stack: its Grafana login; no AWS behind it."""
-        # `=` form: a token_urlsafe password may start with "-", which argparse reads as an option
-        return [f"--grafana-password={self.grafana_password}", "--skip-aws"]
+        """Options a smoke run against this stack needs: its Grafana login, CA, edge secret and
+        listener rules; no AWS behind it. (`=` form: a token_urlsafe secret may start with "-",
+        which argparse reads as an option.) Throwaway secrets of a local stack; a real gate
+        passes them by environment (suite_env), never on a command line."""
+        args = [f"--grafana-password={self.grafana_password}", f"--edge-secret={self.edge_secret}",
+                f"--listener-rules={self.listener_rules}", "--skip-aws"]
+        if self.ca_bundle is not None:
+            args.append(f"--ca-bundle={self.ca_bundle}")
+        return args
 
     # --- what users need ---------------------------------------------------------------
     @property

@@ -8,8 +8,6 @@ import re
 import time
 from pathlib import Path
 
-import requests
-
 from lgtm_smoke.verdict import push as rp
 
 MARK = "smoke and (mimir or loki) and not (security or grafana)"  # the round trips

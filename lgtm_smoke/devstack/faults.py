@@ -22,7 +22,7 @@ KNOWN: dict[str, tuple[bool, str]] = {
     "grafana-default-password": (False, "Grafana still accepts admin/admin"),
     "grafana-anonymous": (False, "Grafana has anonymous access on: API calls without a login succeed"),
     "grafana-datasource-no-tenant": (False, "the Loki datasource lost its X-Scope-OrgID header: health fails, proxy reads get 401"),
-    "admin-endpoint-exposed": (False, "the ALB's deny rules are gone and /flush, /config, /runtime_config reach Mimir"),
+    "admin-endpoint-exposed": (False, "an ALB rule forwards /flush, /config, /runtime_config to Mimir"),
     "ingest-5xx-on-garbage": (False, "Mimir answers 500 (not 400) to a remote-write body that is not snappy protobuf"),
     "tempo-down": (False, "Tempo is not running: the ALB answers 502 on both of its target groups"),
     "tempo-no-auth": (False, "Tempo runs with multitenancy off: no X-Scope-OrgID accepted (tenant 'single-tenant')"),

@@ -30,7 +30,7 @@ def _drop_target(target_group: str) -> Callable:
 
 
 def _expose_admin_endpoints(table: routes_mod.RouteTable) -> None:
-    """The deny rules are gone and someone widened Mimir's rule to its admin paths."""
+    """Someone added a rule forwarding Mimir's admin paths (the allow-list no longer holds)."""
     table.rules = [r for r in table.rules if r.action != "deny"]
     table.rules.append(routes_mod.Rule(9, "mimir-admin-exposed", "forward", ("/flush", "/config", "/runtime_config"),
                                        target_group="mimir"))

@@ -21,6 +21,8 @@ PYRO = "infra/images/pyroscope/config.yaml"
 ALLOY = "infra/images/alloy/config.alloy"
 DATASOURCES = "infra/images/grafana/provisioning/datasources/datasources.yaml"
 DEPLOY = ".github/workflows/deploy-ecs.yaml"
+ROUTES = "infra/routes.json"
+SG_MAIN = "infra/terraform/modules/security-groups/main.tf"
 
 # (check, id, [(file, old, new), ...], text the message must contain)
 BROKEN = [
@@ -158,6 +160,58 @@ BROKEN = [
     ("alb_rules_from_route_table", "static-rules",
      [(ALB_COMP, 'jsondecode(file("${path.root}/../../../../routes.json"))', '{ rules = [], target_groups = {} }')],
      "does not jsondecode(file(.../routes.json))"),
+    # issue 11 mutation: /v1/traces to Tempo's API port
+    ("otlp_receiver_reachable", "otlp-to-api-target-group",
+     [(ROUTES, '"target_group": "tempo-otlp", "edge_auth": true', '"target_group": "tempo", "edge_auth": true')],
+     "/v1/traces must go to the tempo-otlp target group (port 4318); rule tempo-otlp sends it to tempo"),
+    # issue 12: /tempo/* forwarded whole reaches Tempo's /shutdown (any method)
+    ("routes_allow_list_closed", "tempo-whole-prefix",
+     [(ROUTES, '"paths": ["/tempo/api/traces/*", "/tempo/api/v2/traces/*", "/tempo/api/echo"]', '"paths": ["/tempo/*"]')],
+     "/tempo/shutdown reaches tempo as /shutdown"),
+    ("routes_allow_list_closed", "loki-admin-allowed",
+     [(ROUTES, '"paths": ["/loki/api/v1/index/volume", "/loki/api/v1/index/volume_range"]',
+       '"paths": ["/loki/api/v1/index/volume", "/loki/api/v1/delete"]')],
+     "/loki/api/v1/delete reaches loki as /loki/api/v1/delete"),
+    # issue 11 mutation: the /tempo rewrite removed
+    ("routes_allow_list_closed", "tempo-rewrite-removed",
+     [(ROUTES, '"paths": ["/tempo/api/search", "/tempo/api/search/*", "/tempo/api/v2/search/*"],\n     "rewrite": {"regex": "^/tempo/(.*)$", "replace": "/$1"}}',
+       '"paths": ["/tempo/api/search", "/tempo/api/search/*", "/tempo/api/v2/search/*"]}')],
+     "route tempo-search: forwards /tempo/api/search, /tempo/api/search/*, /tempo/api/v2/search/* to tempo without the /tempo rewrite"),
+    ("routes_allow_list_closed", "rewrite-beyond-api",
+     [(ROUTES, '"paths": ["/tempo/api/metrics/query", "/tempo/api/metrics/query_range"]', '"paths": ["/tempo/api/metrics/query", "/tempo/status/*"]')],
+     "/tempo/status/* is rewritten to /status/x"),
+    ("routes_allow_list_closed", "push-without-edge-auth",
+     [(ROUTES, '"target_group": "loki", "edge_auth": true,\n     "paths": ["/loki/api/v1/push"', '"target_group": "loki",\n     "paths": ["/loki/api/v1/push"')],
+     "route loki-push: forwards to loki without edge_auth"),
+    ("routes_allow_list_closed", "default-forwards",
+     [(ROUTES, '"default_action": {"type": "fixed-response", "status": 404', '"default_action": {"type": "forward", "status": 404')],
+     "default_action is"),
+    ("routes_allow_list_closed", "grafana-shadows-401",
+     [(ROUTES, '{"priority": 901, "name": "grafana-api"', '{"priority": 100, "name": "grafana-api"')],
+     "route mimir-push: /api/v1/push without the edge secret goes to grafana-api (priority 100) before the 401 rule at 510"),
+    ("routes_allow_list_closed", "four-paths",
+     [(ROUTES, '"paths": ["/api/v1/push", "/otlp/v1/metrics"]', '"paths": ["/api/v1/push", "/otlp/v1/metrics", "/a", "/b"]')],
+     "route mimir-push: 4 paths"),
+    # issue 12: TLS, redirect, security groups
+    ("alb_listeners_https_and_redirect", "old-tls-policy",
+     [(ROUTES, '"ssl_policy": "ELBSecurityPolicy-TLS13-1-2-2021-06"', '"ssl_policy": "ELBSecurityPolicy-2016-08"')],
+     "'ELBSecurityPolicy-2016-08' is not a current TLS policy"),
+    ("alb_listeners_https_and_redirect", "no-redirect",
+     [(ROUTES, '"protocol": "HTTP", "redirect_to": "https"', '"protocol": "HTTP"')],
+     "routes.json http listener"),
+    ("alb_listeners_https_and_redirect", "http-forwards",
+     [(ALB_MAIN, '    type = "redirect"\n    redirect {\n      port        = tostring(local.https.port)\n      protocol    = "HTTPS"\n      status_code = "HTTP_301"\n    }\n',
+       '    type             = "forward"\n    target_group_arn = aws_lb_target_group.this["grafana"].arn\n')],
+     "port 80 listener default actions ['forward']; it must only redirect (301) to HTTPS"),
+    ("alb_listeners_https_and_redirect", "https-optional",
+     [(ALB_MAIN, 'resource "aws_lb_listener" "https" {\n', 'resource "aws_lb_listener" "https" {\n  count             = var.certificate_arn != null ? 1 : 0\n')],
+     "HTTPS must always exist"),
+    ("alb_listeners_https_and_redirect", "header-condition-removed",
+     [(ALB_MAIN, "        values           = var.edge_secret_values\n", '        values           = ["x"]\n')],
+     "no http_header condition on the edge secret"),
+    ("alb_listeners_https_and_redirect", "tasks-open-to-world",
+     [(SG_MAIN, "      security_groups = [aws_security_group.alb.id]\n    }\n  }", '      cidr_blocks     = ["0.0.0.0/0"]\n    }\n  }')],
+     "security group ecs: container-port ingress from ['0.0.0.0/0']"),
     ("otlp_receiver_reachable", "otlp-localhost",
      [(TEMPO, "endpoint: 0.0.0.0:4318", "endpoint: localhost:4318")],
      "OTLP http receiver endpoint is 'localhost:4318'"),

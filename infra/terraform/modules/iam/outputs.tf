@@ -22,3 +22,17 @@ output "grafana_admin_secret_arn" {
   description = "Secrets Manager secret with the Grafana admin password."
   value       = aws_secretsmanager_secret.grafana_admin.arn
 }
+
+output "edge_secret_arn" {
+  description = "Secrets Manager secret holding the current ALB edge secret (AWSCURRENT)."
+  value       = aws_secretsmanager_secret.edge.arn
+}
+
+output "edge_secret_values" {
+  description = "Values the ALB accepts in X-LGTM-Edge-Secret: current, then previous while a rotation is under way."
+  sensitive   = true
+  value = concat(
+    [random_password.edge[local.edge_current_slot].result],
+    var.edge_secret_accept_previous && var.edge_secret_generation > 0 ? [random_password.edge[local.edge_previous].result] : [],
+  )
+}

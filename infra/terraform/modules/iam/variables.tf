@@ -54,3 +54,20 @@ variable "create_github_oidc_provider" {
   type        = bool
   default     = true
 }
+
+variable "edge_secret_generation" {
+  description = "Rotation counter of the ALB edge secret: +1 makes a new current secret and keeps the one before as previous."
+  type        = number
+  default     = 0
+
+  validation {
+    condition     = var.edge_secret_generation >= 0 && floor(var.edge_secret_generation) == var.edge_secret_generation
+    error_message = "edge_secret_generation is a whole number >= 0."
+  }
+}
+
+variable "edge_secret_accept_previous" {
+  description = "Keep accepting the previous edge secret at the ALB (turn off once every client reads the new one)."
+  type        = bool
+  default     = true
+}

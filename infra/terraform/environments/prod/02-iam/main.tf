@@ -14,4 +14,8 @@ module "iam" {
   ecs_cluster_name       = var.ecs_cluster_name
   github_repository      = var.github_repository
   github_ref             = var.github_ref
+
+  create_github_oidc_provider = var.create_github_oidc_provider
+  edge_secret_generation      = var.edge_secret_generation
+  edge_secret_accept_previous = var.edge_secret_accept_previous
 }

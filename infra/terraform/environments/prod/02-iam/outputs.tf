@@ -22,3 +22,14 @@ output "grafana_admin_secret_arn" {
   description = "grafana admin secret arn"
   value       = module.iam.grafana_admin_secret_arn
 }
+
+output "edge_secret_arn" {
+  description = "ALB edge secret (Secrets Manager); the smoke gate reads it at run time"
+  value       = module.iam.edge_secret_arn
+}
+
+output "edge_secret_values" {
+  description = "values the ALB rules accept (50-alb); sensitive, never in workflow outputs"
+  sensitive   = true
+  value       = module.iam.edge_secret_values
+}

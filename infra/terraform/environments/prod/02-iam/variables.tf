@@ -48,3 +48,21 @@ variable "github_ref" {
   type        = string
   default     = "refs/heads/main"
 }
+
+variable "create_github_oidc_provider" {
+  description = "Create the account's GitHub OIDC provider; false when the account already has one (it is then looked up)."
+  type        = bool
+  default     = true
+}
+
+variable "edge_secret_generation" {
+  description = "Rotation counter of the ALB edge secret (bump by one to rotate; then apply 50-alb)."
+  type        = number
+  default     = 0
+}
+
+variable "edge_secret_accept_previous" {
+  description = "Keep accepting the previous edge secret at the ALB during a rotation."
+  type        = bool
+  default     = true
+}

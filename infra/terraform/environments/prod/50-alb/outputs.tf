@@ -17,3 +17,8 @@ output "listener_arn" {
   description = "listener arn"
   value       = module.alb.listener_arn
 }
+
+output "http_listener_arn" {
+  description = "port 80 listener (redirect only)"
+  value       = module.alb.http_listener_arn
+}

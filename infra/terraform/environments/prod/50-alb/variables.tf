@@ -24,9 +24,8 @@ variable "state_key_prefix" {
 }
 
 variable "certificate_arn" {
-  description = "ACM certificate for the 443 listener; null keeps HTTP only."
+  description = "ACM certificate of the HTTPS listener. Not in common.tfvars: terraform-component.yaml passes TF_VAR_certificate_arn from the repository variable ALB_CERTIFICATE_ARN."
   type        = string
-  default     = null
 }
 
 variable "service_config" {

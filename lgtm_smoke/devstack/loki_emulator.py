@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from urllib.parse import parse_qs
 
-from ..encoding.loki_push import decode_protobuf
+from ..protocol.loki_push import decode_protobuf
 from . import logql
 from .httpbase import Backend, HTTPError, Request, Response, route
 

@@ -12,7 +12,7 @@ import threading
 
 import requests
 
-from ..encoding import remote_write
+from ..protocol import remote_write
 from .httpbase import Backend, Request, Response, route
 from .prometheus import PrometheusPool
 

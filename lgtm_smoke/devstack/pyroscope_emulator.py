@@ -28,7 +28,7 @@ from dataclasses import dataclass
 
 from google.protobuf import json_format
 
-from ..encoding import pprof
+from ..protocol import pprof
 from .httpbase import JSON, Backend, HTTPError, Request, Response, route
 
 ANONYMOUS_FAULT = "pyroscope-anonymous"

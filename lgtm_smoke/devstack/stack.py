@@ -163,7 +163,8 @@ class ReferenceStack:
 
     def suite_args(self) -> list[str]:
         """Options the smoke suite needs for this stack: its Grafana login; no AWS behind it."""
-        return ["--grafana-password", self.grafana_password, "--skip-aws"]
+        # `=` form: a token_urlsafe password may start with "-", which argparse reads as an option
+        return [f"--grafana-password={self.grafana_password}", "--skip-aws"]
 
     # --- what users need ---------------------------------------------------------------
     @property

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 
 from opentelemetry.proto.trace.v1.trace_pb2 import ResourceSpans, TracesData
 
-from ..encoding import otlp
+from ..protocol import otlp
 from .httpbase import Backend, HTTPError, Request, Response, route
 
 # Real Tempo: ~15 s (trace_idle_period + flush). Short here so a local verdict stays fast; still

@@ -28,7 +28,7 @@ import requests
 from lgtm_smoke.devstack.faults import Faults
 from lgtm_smoke.devstack.httpbase import BackendServer
 from lgtm_smoke.devstack.loki_emulator import LokiEmulator, rfc3339
-from lgtm_smoke.encoding.loki_push import PushRequest, Stream, encode_protobuf, format_labels, parse_labels
+from lgtm_smoke.protocol.loki_push import PushRequest, Stream, encode_protobuf, format_labels, parse_labels
 
 NS = 1_000_000_000
 ENRICHED = ("service_name", "detected_level")  # labels Loki adds on ingest

@@ -14,7 +14,7 @@ from lgtm_smoke.devstack.faults import Faults
 from lgtm_smoke.devstack.httpbase import BackendServer
 from lgtm_smoke.devstack.mimir_gate import MimirGate
 from lgtm_smoke.devstack.prometheus import PrometheusPool
-from lgtm_smoke.encoding import remote_write
+from lgtm_smoke.protocol import remote_write
 
 TENANT = "smoke-tenant"
 LABELS = {"__name__": "lgtm_smoke_probe", "job": "lgtm-smoke", "check": "mimir"}

@@ -20,7 +20,7 @@ from google.protobuf import json_format
 from lgtm_smoke.devstack.faults import Faults
 from lgtm_smoke.devstack.httpbase import BackendServer
 from lgtm_smoke.devstack.pyroscope_emulator import PyroscopeEmulator, parse_attime
-from lgtm_smoke.encoding import pprof
+from lgtm_smoke.protocol import pprof
 
 T = "t-pyro"
 CPU = pprof.CPU_PROFILE_TYPE

@@ -69,7 +69,7 @@ def run(sec_stack, tmp_path):
     def go(faults=(), *extra: str, password: str | None = PASSWORD, env: dict | None = None):
         sec_stack.set_faults(list(faults))
         return run_pytest(["-m", MARK, "--alb", sec_stack.url, "--tenant", TENANT,
-                           *(["--grafana-password", password] if password else []), "--readback-timeout", "3", *extra],
+                           *([f"--grafana-password={password}"] if password else []), "--readback-timeout", "3", *extra],
                           tmp_path, env=env)
 
     yield go

@@ -1,6 +1,6 @@
 """Prometheus remote-write v1: prompb.WriteRequest, protobuf, raw-block snappy.
 
-Schema from prometheus/prompb/remote.proto and types.proto (field numbers as upstream).
+Messages generated from proto/prompb.proto (wire-compatible with prometheus/prompb).
 Mimir reads the body with util.RawSnappy: the *block* format, not the framed one.
 """
 from __future__ import annotations
@@ -9,19 +9,7 @@ from dataclasses import dataclass
 
 import cramjam
 
-from .protoschema import build
-
-_M = build(
-    "prometheus",
-    {
-        "Label": [("name", 1, "string"), ("value", 2, "string")],
-        "Sample": [("value", 1, "double"), ("timestamp", 2, "int64")],
-        "TimeSeries": [("labels", 1, "Label", "repeated"), ("samples", 2, "Sample", "repeated")],
-        "WriteRequest": [("timeseries", 1, "TimeSeries", "repeated")],
-    },
-    filename="lgtm_smoke_prompb.proto",
-)
-WriteRequest = _M["WriteRequest"]
+from .proto.prompb_pb2 import WriteRequest
 
 HEADERS = {
     "Content-Type": "application/x-protobuf",

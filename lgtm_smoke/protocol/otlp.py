@@ -144,10 +144,6 @@ def attrs(items: list[dict] | None) -> dict:
     return {a["key"]: attr_value(a.get("value", {})) for a in items or []}
 
 
-def b64_to_hex(value: str) -> str:
-    return base64.b64decode(value).hex() if value else ""
-
-
 def one_span_request(run_id: str, check: str, service: str = "lgtm-smoke") -> bytes:
     """A minimal valid OTLP protobuf ExportTraceServiceRequest: one span carrying the run id."""
     import os

@@ -1,6 +1,6 @@
 """Loki push bodies: JSON, and snappy-block-compressed logproto.PushRequest.
 
-Schema from grafana/loki pkg/push/push.proto (StreamAdapter/EntryAdapter field numbers).
+Messages generated from proto/logproto_push.proto (wire-compatible with grafana/loki pkg/push).
 Loki treats any Content-Type but application/json as snappy protobuf.
 """
 from __future__ import annotations
@@ -11,23 +11,7 @@ from dataclasses import dataclass, field
 
 import cramjam
 
-from .protoschema import build
-
-_M = build(
-    "logproto",
-    {
-        "LabelPairAdapter": [("name", 1, "string"), ("value", 2, "string")],
-        "EntryAdapter": [
-            ("timestamp", 1, ".google.protobuf.Timestamp"),
-            ("line", 2, "string"),
-            ("structuredMetadata", 3, "LabelPairAdapter", "repeated"),
-        ],
-        "StreamAdapter": [("labels", 1, "string"), ("entries", 2, "EntryAdapter", "repeated"), ("hash", 3, "uint64")],
-        "PushRequest": [("streams", 1, "StreamAdapter", "repeated")],
-    },
-    filename="lgtm_smoke_logproto.proto",
-)
-PushRequest = _M["PushRequest"]
+from .proto.logproto_push_pb2 import PushRequest
 
 JSON_HEADERS = {"Content-Type": "application/json"}
 PROTOBUF_HEADERS = {"Content-Type": "application/x-protobuf"}

@@ -1,8 +1,6 @@
-"""pprof (perftools.profiles.Profile) and Pyroscope's Connect push messages, built at run
-time with `protoschema.build`.
-
-Schemas copied from google/pprof proto/profile.proto and grafana/pyroscope
-api/push/v1/push.proto + api/types/v1/types.proto (field numbers as upstream). A pprof on
+"""pprof (perftools.profiles.Profile) and Pyroscope's Connect push and query messages,
+generated from proto/pprof_profile.proto and proto/pyroscope_*.proto (wire-compatible with
+google/pprof and grafana/pyroscope api/{push,querier,types}/v1). A pprof on
 the wire is usually gzip-compressed; Pyroscope accepts it gzipped or plain (it sniffs the
 gzip magic, pkg/pprof/pprof.go RawFromBytes), and so does `decode` here.
 """
@@ -12,48 +10,9 @@ import gzip
 import time
 from dataclasses import dataclass
 
-from .protoschema import build
-
-_P = build(
-    "perftools.profiles",
-    {
-        "ValueType": [("type", 1, "int64"), ("unit", 2, "int64")],
-        "Sample": [("location_id", 1, "uint64", "repeated"), ("value", 2, "int64", "repeated"),
-                   ("label", 3, "Label", "repeated")],
-        "Label": [("key", 1, "int64"), ("str", 2, "int64"), ("num", 3, "int64"), ("num_unit", 4, "int64")],
-        "Mapping": [("id", 1, "uint64"), ("memory_start", 2, "uint64"), ("memory_limit", 3, "uint64"),
-                    ("file_offset", 4, "uint64"), ("filename", 5, "int64"), ("build_id", 6, "int64"),
-                    ("has_functions", 7, "bool"), ("has_filenames", 8, "bool"), ("has_line_numbers", 9, "bool"),
-                    ("has_inline_frames", 10, "bool")],
-        "Line": [("function_id", 1, "uint64"), ("line", 2, "int64"), ("column", 3, "int64")],
-        "Location": [("id", 1, "uint64"), ("mapping_id", 2, "uint64"), ("address", 3, "uint64"),
-                     ("line", 4, "Line", "repeated"), ("is_folded", 5, "bool")],
-        "Function": [("id", 1, "uint64"), ("name", 2, "int64"), ("system_name", 3, "int64"),
-                     ("filename", 4, "int64"), ("start_line", 5, "int64")],
-        "Profile": [("sample_type", 1, "ValueType", "repeated"), ("sample", 2, "Sample", "repeated"),
-                    ("mapping", 3, "Mapping", "repeated"), ("location", 4, "Location", "repeated"),
-                    ("function", 5, "Function", "repeated"), ("string_table", 6, "string", "repeated"),
-                    ("drop_frames", 7, "int64"), ("keep_frames", 8, "int64"), ("time_nanos", 9, "int64"),
-                    ("duration_nanos", 10, "int64"), ("period_type", 11, "ValueType"), ("period", 12, "int64"),
-                    ("comment", 13, "int64", "repeated"), ("default_sample_type", 14, "int64")],
-    },
-    filename="lgtm_smoke_pprof_profile.proto",
-)
-Profile = _P["Profile"]
-
-_PUSH = build(
-    "push.v1",
-    {
-        "LabelPair": [("name", 1, "string"), ("value", 2, "string")],
-        "RawSample": [("raw_profile", 1, "bytes"), ("ID", 2, "string")],
-        "RawProfileSeries": [("labels", 1, "LabelPair", "repeated"), ("samples", 2, "RawSample", "repeated")],
-        "PushRequest": [("series", 1, "RawProfileSeries", "repeated")],
-        "PushResponse": [],
-    },
-    filename="lgtm_smoke_pyroscope_push.proto",
-)
-PushRequest = _PUSH["PushRequest"]
-PushResponse = _PUSH["PushResponse"]
+from .proto.pprof_profile_pb2 import Profile
+from .proto.pyroscope_push_pb2 import PushRequest, PushResponse
+from .proto import pyroscope_querier_pb2, pyroscope_types_pb2
 
 GZIP_MAGIC = b"\x1f\x8b"
 CPU_PROFILE_TYPE = "process_cpu:cpu:nanoseconds:cpu:nanoseconds"
@@ -237,28 +196,10 @@ def flame_stacks(names: list[str], levels: list[list[int]]) -> dict[tuple[str, .
     return out
 
 
-# --- Pyroscope's query API (api/querier/v1/querier.proto + api/types/v1/types.proto) ------------------
-_Q = build(
-    "querier.v1",
-    {
-        "ProfileType": [("ID", 1, "string"), ("name", 2, "string"), ("sample_type", 3, "string"),
-                        ("sample_unit", 4, "string"), ("period_type", 5, "string"), ("period_unit", 6, "string")],
-        "ProfileTypesRequest": [("start", 1, "int64"), ("end", 2, "int64")],
-        "ProfileTypesResponse": [("profile_types", 1, "ProfileType", "repeated")],
-        "LabelNamesRequest": [("matchers", 1, "string", "repeated"), ("start", 2, "int64"), ("end", 3, "int64")],
-        "LabelNamesResponse": [("names", 1, "string", "repeated")],
-        "LabelValuesRequest": [("name", 1, "string"), ("matchers", 2, "string", "repeated"), ("start", 3, "int64"),
-                               ("end", 4, "int64")],
-        "LabelValuesResponse": [("names", 1, "string", "repeated")],
-        # format is the ProfileFormat enum on the wire (varint): int32 reads the same bytes and JSON numbers
-        "SelectMergeStacktracesRequest": [("profile_typeID", 1, "string"), ("label_selector", 2, "string"),
-                                          ("start", 3, "int64"), ("end", 4, "int64"), ("max_nodes", 5, "int64"),
-                                          ("format", 6, "int32")],
-        "Level": [("values", 1, "int64", "repeated")],
-        "FlameGraph": [("names", 1, "string", "repeated"), ("levels", 2, "Level", "repeated"), ("total", 3, "int64"),
-                       ("max_self", 4, "int64")],
-        "SelectMergeStacktracesResponse": [("flamegraph", 1, "FlameGraph"), ("tree", 2, "bytes")],
-    },
-    filename="lgtm_smoke_pyroscope_querier.proto",
-)
-QUERIER = _Q
+# --- Pyroscope's query API: the Connect RPC messages by name, as the routes name them --------------
+QUERIER = {name: getattr(module, name) for module, names in (
+    (pyroscope_querier_pb2, ("ProfileTypesRequest", "ProfileTypesResponse", "SelectMergeStacktracesRequest",
+                             "SelectMergeStacktracesResponse", "FlameGraph", "Level")),
+    (pyroscope_types_pb2, ("ProfileType", "LabelNamesRequest", "LabelNamesResponse", "LabelValuesRequest",
+                           "LabelValuesResponse")),
+) for name in names}

@@ -11,8 +11,6 @@ locals {
 }
 
 resource "aws_lb" "this" {
-  # checkov:skip=CKV_AWS_91:access logs need a log bucket with an ELB delivery policy; not part of this stack yet
-  # checkov:skip=CKV_AWS_150:deletion protection would block the destroy path of terraform.yaml
   # checkov:skip=CKV2_AWS_28:no WAF: the listener forwards only an allow-list of API paths, and every backend path needs the edge secret (docs/infra.md, "edge control")
   # checkov:skip=CKV2_AWS_76:no WAF (see CKV2_AWS_28); Log4j rule sets protect Java targets, the stack runs Go binaries
   name                       = "${var.name}-alb"
@@ -22,7 +20,17 @@ resource "aws_lb" "this" {
   security_groups            = var.security_group_ids
   idle_timeout               = var.idle_timeout
   drop_invalid_header_fields = true
-  enable_deletion_protection = false
+  # terraform.yaml's destroy path turns this off in its own apply first (terraform-component.yaml).
+  enable_deletion_protection = var.deletion_protection
+
+  access_logs {
+    enabled = true
+    bucket  = aws_s3_bucket.access_logs.id
+    prefix  = var.access_logs_prefix
+  }
+
+  # ELB checks it may write (a test object) when access logs are switched on.
+  depends_on = [aws_s3_bucket_policy.access_logs]
 }
 
 # One target group per entry of routes.json "target_groups". The health check port may

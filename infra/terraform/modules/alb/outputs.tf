@@ -22,3 +22,8 @@ output "http_listener_arn" {
   description = "Port 80 listener (redirects to HTTPS only)."
   value       = aws_lb_listener.http.arn
 }
+
+output "access_logs_bucket" {
+  description = "Bucket of the ALB access logs (prefix access_logs_prefix)."
+  value       = aws_s3_bucket.access_logs.id
+}

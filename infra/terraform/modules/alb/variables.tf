@@ -50,6 +50,29 @@ variable "edge_secret_values" {
   }
 }
 
+variable "access_logs_prefix" {
+  description = "Key prefix of the ALB access logs in their own bucket (ELB adds AWSLogs/<account>/ below it)."
+  type        = string
+  default     = "alb"
+
+  validation {
+    condition     = !strcontains(var.access_logs_prefix, "AWSLogs") && !startswith(var.access_logs_prefix, "/") && !endswith(var.access_logs_prefix, "/")
+    error_message = "access_logs_prefix must not contain AWSLogs nor start or end with '/'."
+  }
+}
+
+variable "access_logs_days" {
+  description = "Days ALB access logs are kept."
+  type        = number
+  default     = 90
+}
+
+variable "deletion_protection" {
+  description = "ALB deletion protection (on); the destroy path switches it off in a separate apply first."
+  type        = bool
+  default     = true
+}
+
 variable "idle_timeout" {
   description = "ALB idle timeout in seconds."
   type        = number

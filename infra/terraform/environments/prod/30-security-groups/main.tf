@@ -22,10 +22,10 @@ locals {
 }
 
 module "security_groups" {
-  source            = "../../../modules/security-groups"
-  name              = local.name
-  vpc_id            = data.terraform_remote_state.vpc.outputs.vpc_id
-  vpc_cidr          = data.terraform_remote_state.vpc.outputs.vpc_cidr
+  source             = "../../../modules/security-groups"
+  name               = local.name
+  vpc_id             = data.terraform_remote_state.vpc.outputs.vpc_id
+  vpc_cidr           = data.terraform_remote_state.vpc.outputs.vpc_cidr
   alb_ingress_cidrs  = var.alb_ingress_cidrs
   alb_listener_ports = local.listener_ports
   service_ports      = local.service_ports

@@ -43,7 +43,8 @@ module "alb" {
   routes             = local.routes
   certificate_arn    = var.certificate_arn
   # The edge secret (02-iam keeps it in Secrets Manager): current, plus previous during a rotation.
-  edge_secret_values = data.terraform_remote_state.iam.outputs.edge_secret_values
+  edge_secret_values  = data.terraform_remote_state.iam.outputs.edge_secret_values
+  deletion_protection = var.deletion_protection
   # Drain time = the containers' stopTimeout (2026-01-15 19:00).
   deregistration_delay = min([for s in values(var.service_config) : s.stop_timeout]...)
 }

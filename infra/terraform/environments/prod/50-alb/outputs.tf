@@ -22,3 +22,8 @@ output "http_listener_arn" {
   description = "port 80 listener (redirect only)"
   value       = module.alb.http_listener_arn
 }
+
+output "access_logs_bucket" {
+  description = "alb access logs bucket"
+  value       = module.alb.access_logs_bucket
+}

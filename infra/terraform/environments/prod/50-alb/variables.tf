@@ -38,3 +38,9 @@ variable "service_config" {
     stop_timeout   = optional(number, 120)
   }))
 }
+
+variable "deletion_protection" {
+  description = "ALB deletion protection; terraform-component.yaml passes false only on the destroy path, before destroying."
+  type        = bool
+  default     = true
+}

@@ -896,8 +896,9 @@ def check_alb_rules_from_route_table(infra: Infra) -> list[str]:
     for comp in infra.components + [f"../../modules/{m}" for m in infra.modules]:
         text = infra.dir_text(f"{COMPONENTS_DIR}/{comp}")
         for m in re.finditer(r'source\s*=\s*"hashicorp/aws"\s*\n\s*version\s*=\s*"([^"]+)"', text):
-            if m.group(1).replace(" ", "") != ">=6.19.0" and not re.match(r">=\s*6\.(19|[2-9]\d)", m.group(1)):
-                problems.append(f"{comp}: aws provider constraint {m.group(1)!r} must be >= 6.19.0 (listener rule transform)")
+            if not re.fullmatch(r"~>\s*6\.(19|[2-9]\d)", m.group(1).strip()):
+                problems.append(f"{comp}: aws provider constraint {m.group(1)!r} must be ~> 6.19: >= 6.19 for the "
+                                "listener rule transform, and no next major version picked up unasked")
     return problems
 
 
@@ -1120,6 +1121,309 @@ def check_otlp_receiver_reachable(infra: Infra) -> list[str]:
         got = f"rule {rule.get('name')} sends it to {rule.get('target_group')}" if rule else "no rule forwards it"
         problems.append(f"routes.json: /v1/traces must go to the tempo-otlp target group (port {tg['port']}); {got}, "
                         "whose port has no OTLP receiver (2026-01-15 15:00)")
+    return problems
+
+
+GATE_WORKFLOW = "smoke-gate.yaml"
+GATE_SECRETS = {  # what the gate reads at run time -> the env var the suite reads it from
+    "grafana/admin-password": "LGTM_GRAFANA_PASSWORD",
+    "alb/edge-secret": "LGTM_EDGE_SECRET",
+}
+
+
+def _wf(infra: Infra, name: str) -> dict:
+    return parse_yaml(infra.workflows().get(name, "")) or {}
+
+
+def _needs(job: dict) -> list[str]:
+    n = job.get("needs") or []
+    return [n] if isinstance(n, str) else list(n)
+
+
+def _ancestors(jobs: dict, name: str) -> set[str]:
+    seen: set[str] = set()
+    todo = _needs(jobs.get(name) or {})
+    while todo:
+        n = todo.pop()
+        if n not in seen:
+            seen.add(n)
+            todo += _needs(jobs.get(n) or {})
+    return seen
+
+
+def _gate_job(infra: Infra) -> tuple[dict, dict]:
+    wf = _wf(infra, GATE_WORKFLOW)
+    jobs = wf.get("jobs") or {}
+    return wf, (jobs.get("smoke-gate") or next(iter(jobs.values()), {}))
+
+
+def _pytest_step(job: dict) -> dict:
+    return next((st for st in job.get("steps") or [] if "pytest -m smoke" in str(st.get("run", ""))), {})
+
+
+def check_smoke_gate_after_every_ecs_deploy(infra: Infra) -> list[str]:
+    """Every workflow job that applies 60-ecs is followed (through `needs`) by a job running
+    the one smoke gate, .github/workflows/smoke-gate.yaml.
+
+    Issue 11: an image push applied 60-ecs and its gate had no credentials; a deploy path
+    without the gate ends green whatever it deployed (2026-01-16 04:30: tasks that never rolled).
+    """
+    problems = []
+    flows = infra.workflows()
+    if GATE_WORKFLOW not in flows:
+        return [f".github/workflows/{GATE_WORKFLOW} is missing: the one smoke gate every deploy path calls"]
+    for wf_name in sorted(flows):
+        if wf_name == GATE_WORKFLOW:
+            continue
+        jobs = _wf(infra, wf_name).get("jobs") or {}
+        gates = [n for n, j in jobs.items() if str(j.get("uses", "")).endswith("/" + GATE_WORKFLOW)]
+        for name, job in jobs.items():
+            uses, args = str(job.get("uses", "")), job.get("with") or {}
+            comp, action = str(args.get("component", "")), str(args.get("action", ""))
+            applies_ecs = (
+                uses.endswith("/terraform-component.yaml") and action not in ("plan", "destroy", "output")
+                and (comp == "60-ecs" or ("${{" in comp and "'60-ecs'" not in str(job.get("if", ""))))
+            ) or (uses.endswith("/deploy-ecs.yaml") and str(args.get("run_smoke", True)).lower() == "false")
+            if applies_ecs and not any(name in _ancestors(jobs, g) for g in gates):
+                problems.append(f"{wf_name}: job {name} applies 60-ecs but no job calling {GATE_WORKFLOW} needs it; "
+                                "the smoke gate must follow the ECS stage on every deploy path")
+    return problems
+
+
+def check_smoke_gate_credentials_and_secrets(infra: Infra) -> list[str]:
+    """The gate job may mint an OIDC token (`id-token: write`), assumes the read-only smoke
+    role, and reads the Grafana password and the edge secret from Secrets Manager at run
+    time (the secret names Terraform creates), masked; no GitHub secret holds them.
+
+    Issue 11: deploy-ecs.yaml's gate had no credentials step and no Grafana password;
+    terraform.yaml read secrets.GRAFANA_ADMIN_PASSWORD, which nothing ever set, and assumed
+    the deploy role.
+    """
+    problems = []
+    wf, job = _gate_job(infra)
+    if not job:
+        return [f"{GATE_WORKFLOW} has no smoke-gate job"]
+    perms = {**(wf.get("permissions") or {}), **(job.get("permissions") or {})}
+    if perms.get("id-token") != "write":
+        problems.append(f"{GATE_WORKFLOW}: the gate job has no `id-token: write` permission (it cannot assume a role through OIDC)")
+    steps = job.get("steps") or []
+    creds = [i for i, st in enumerate(steps) if str(st.get("uses", "")).startswith("aws-actions/configure-aws-credentials")]
+    roles = [str((steps[i].get("with") or {}).get("role-to-assume", "")) for i in creds]
+    if not any("AWS_SMOKE_ROLE_ARN" in r for r in roles):
+        problems.append(f"{GATE_WORKFLOW}: the gate assumes {roles or 'no role'}, not the read-only smoke role "
+                        "(vars.AWS_SMOKE_ROLE_ARN, 02-iam output smoke_role_arn)")
+    run_at = next((i for i, st in enumerate(steps) if "pytest -m smoke" in str(st.get("run", ""))), None)
+    if run_at is None:
+        return problems + [f"{GATE_WORKFLOW}: no step runs `pytest -m smoke`"]
+    if creds and min(creds) > run_at:
+        problems.append(f"{GATE_WORKFLOW}: the credentials step comes after the pytest step")
+    run = str(steps[run_at].get("run", ""))
+    iam = infra.dir_text(f"{MODULES_DIR}/iam")
+    for name, env in GATE_SECRETS.items():
+        if f'"${{var.name}}/{name}"' not in iam:
+            problems.append(f"modules/iam creates no secret <project>-<env>/{name}, which the gate reads")
+        if "secretsmanager get-secret-value" not in run or name not in run or env not in run:
+            problems.append(f"{GATE_WORKFLOW}: the pytest step does not read {name} from Secrets Manager into {env} at run time")
+    if run.count("::add-mask::") < len(GATE_SECRETS):
+        problems.append(f"{GATE_WORKFLOW}: the secrets read at run time are not masked (::add-mask::)")
+    text = infra.workflows().get(GATE_WORKFLOW, "")
+    for m in re.finditer(r"\$\{\{\s*secrets\.(\w+)", "\n".join(infra.workflows().values())):
+        problems.append(f"a workflow reads secrets.{m.group(1)}: the gate takes its secrets from Secrets Manager, not GitHub")
+    if "environment" not in job and "environment:" not in text:
+        problems.append(f"{GATE_WORKFLOW}: the gate job is not in the production environment the smoke role trusts")
+    return problems
+
+
+def check_smoke_gate_expects_built_tags(infra: Infra) -> list[str]:
+    """The gate passes --expect-image-tag with the tags the same run just built: its input
+    image_tags, which every caller takes from the build's own tag list.
+
+    2026-01-16 04:30 / issue 11: an image that never rolled (ECR tag reuse) kept the old
+    tasks running and the gate, given no tag, could not see it.
+    """
+    problems = []
+    wf, job = _gate_job(infra)
+    run = str(_pytest_step(job).get("run", ""))
+    m = re.search(r"--expect-image-tag[ =]\"?\$\{?(\w+)", run)
+    env = {**(job.get("env") or {}), **(_pytest_step(job).get("env") or {})}
+    if not m:
+        problems.append(f"{GATE_WORKFLOW}: pytest runs without --expect-image-tag")
+    elif "inputs.image_tags" not in str(env.get(m.group(1), "")):
+        problems.append(f"{GATE_WORKFLOW}: --expect-image-tag ${m.group(1)} is {env.get(m.group(1))!r}, not the caller's image_tags")
+    on = wf.get("on") or wf.get(True) or {}
+    if "image_tags" not in ((on.get("workflow_call") or {}).get("inputs") or {}):
+        problems.append(f"{GATE_WORKFLOW}: workflow_call has no image_tags input")
+    deploy = _wf(infra, "deploy-ecs.yaml")
+    d_jobs = deploy.get("jobs") or {}
+    build_tags = str(((d_jobs.get("prepare") or {}).get("outputs") or {}).get("image_tags", ""))
+    d_on = deploy.get("on") or deploy.get(True) or {}
+    d_out = str((((d_on.get("workflow_call") or {}).get("outputs") or {}).get("image_tags") or {}).get("value", ""))
+    if "steps.plan.outputs.image_tags" not in build_tags:
+        problems.append("deploy-ecs.yaml: the prepare job does not output image_tags from the build plan (the tags it builds)")
+    if "jobs.prepare.outputs.image_tags" not in d_out:
+        problems.append("deploy-ecs.yaml: workflow_call does not output image_tags (jobs.prepare.outputs.image_tags) for its callers' gates")
+    for wf_name in sorted(infra.workflows()):
+        jobs = _wf(infra, wf_name).get("jobs") or {}
+        for name, j in jobs.items():
+            if not str(j.get("uses", "")).endswith("/" + GATE_WORKFLOW):
+                continue
+            value = str((j.get("with") or {}).get("image_tags", ""))
+            src = re.match(r"\$\{\{\s*needs\.([\w-]+)\.outputs\.image_tags\s*\}\}$", value.strip())
+            builder = jobs.get(src.group(1)) if src else None
+            ok = builder is not None and (
+                str(builder.get("uses", "")).endswith("/deploy-ecs.yaml")
+                or "steps.plan.outputs.image_tags" in str((builder.get("outputs") or {}).get("image_tags", "")))
+            if not ok:
+                problems.append(f"{wf_name}: job {name} passes image_tags {value or 'nothing'}; it must be the image_tags "
+                                "output of the job that built the images in this run")
+    return problems
+
+
+def check_smoke_gate_uploads_reports(infra: Infra) -> list[str]:
+    """The gate writes JUnit, JSON and Markdown and uploads all three with `if: always()`,
+    so a red verdict still leaves its evidence.
+
+    Issue 11 / 13: the on-call engineer reads the verdict from the artifacts of a failed run.
+    """
+    problems = []
+    _, job = _gate_job(infra)
+    run = str(_pytest_step(job).get("run", ""))
+    files = {}
+    for flag in ("--junitxml", "--report-json", "--summary-md"):
+        m = re.search(rf"{flag}[ =](\S+)", run)
+        if not m:
+            problems.append(f"{GATE_WORKFLOW}: pytest runs without {flag}")
+        else:
+            files[flag] = m.group(1).strip("\"'")
+    uploads = [st for st in job.get("steps") or [] if str(st.get("uses", "")).startswith("actions/upload-artifact")]
+    if not uploads:
+        return problems + [f"{GATE_WORKFLOW}: no actions/upload-artifact step"]
+    for flag, f in files.items():
+        up = [st for st in uploads if f in str((st.get("with") or {}).get("path", ""))]
+        if not up:
+            problems.append(f"{GATE_WORKFLOW}: {f} ({flag}) is not uploaded")
+        elif not any("always()" in str(st.get("if", "")) for st in up):
+            problems.append(f"{GATE_WORKFLOW}: the upload of {f} has no `if: always()`: a red run would lose it")
+    return problems
+
+
+def check_bootstrap_state_in_bootstrap_bucket(infra: Infra) -> list[str]:
+    """terraform-component.yaml initialises 00-bootstrap against the hand-made bootstrap
+    bucket without DynamoDB locking, and every other component against the state bucket
+    with the lock table.
+
+    2026-01-15 10:00: the bootstrap component creates the state bucket and the lock table,
+    so its own state cannot live there (init fails: bucket/table do not exist yet).
+    """
+    problems = []
+    wf = _wf(infra, "terraform-component.yaml")
+    steps = [st for job in (wf.get("jobs") or {}).values() for st in job.get("steps") or []]
+    init = next((str(st.get("run", "")) for st in steps if "terraform init" in str(st.get("run", ""))), "")
+    m = re.search(r'if \[ "\$\{\{ inputs\.component \}\}" = "00-bootstrap" \]; then(.*?)\belse\b(.*?)\bfi\b', init, re.S)
+    if not m:
+        return ["terraform-component.yaml: terraform init has no separate branch for 00-bootstrap (its state is in the bootstrap bucket)"]
+    boot, rest = m.group(1), m.group(2)
+    if "outputs.bootstrap_state_bucket" not in boot or "outputs.state_bucket" in boot:
+        problems.append("terraform-component.yaml: 00-bootstrap is initialised against the state bucket it creates; "
+                        "use bootstrap_state_bucket")
+    if "dynamodb_table" in boot:
+        problems.append("terraform-component.yaml: 00-bootstrap init uses the lock table it creates")
+    if "outputs.state_bucket" not in rest or "dynamodb_table" not in rest:
+        problems.append("terraform-component.yaml: components after 00-bootstrap must init against state_bucket with the lock table")
+    return problems
+
+
+def check_memcached_endpoint_from_elasticache(infra: Infra) -> list[str]:
+    """Every task definition's MEMCACHED_ENDPOINT is var.memcached_endpoint, which 60-ecs
+    takes from 35-elasticache's output; no memcached host or port is written anywhere.
+
+    2026-01-15 18:00: MEMCACHED_ENDPOINT wired in by hand; a cluster replaced by Terraform
+    gets a new endpoint and a literal host keeps pointing at the old one.
+    """
+    problems = []
+    env = (infra.ecs_locals.get("service_env") or {})
+    for svc, values in sorted(env.items()):
+        v = (values or {}).get("MEMCACHED_ENDPOINT")
+        if v is not None and v != "${var.memcached_endpoint}":
+            problems.append(f"{svc}: task definition sets MEMCACHED_ENDPOINT={v!r}; it must be var.memcached_endpoint")
+    call = _named(infra.merged(f"{COMPONENTS_DIR}/60-ecs"), "module").get("ecs", {})
+    if "35-elasticache" not in infra.dir_text(f"{COMPONENTS_DIR}/60-ecs") or "outputs.memcached_endpoint" not in str(call.get("memcached_endpoint")):
+        problems.append("60-ecs does not pass memcached_endpoint from 35-elasticache's remote state")
+    for svc in SERVICES:
+        for name, text in infra.config_files(svc).items():
+            for m in re.finditer(r"[\w.-]+\.cache\.amazonaws\.com(:\d+)?|[\w.-]*memcache[\w.-]*:\d{4,5}", _strip_comments(text, name)):
+                problems.append(f"{svc}: {name} hard-codes the memcached host {m.group(0)}; use ${{MEMCACHED_ENDPOINT}}")
+    return problems
+
+
+def check_iam_least_privilege(infra: Infra) -> list[str]:
+    """OIDC trusts only the production environment's jobs (StringEquals, no wildcard, no
+    branch/PR subject); no role can change its own policy (the Terraform role is denied
+    every write on itself); only the Terraform role has IAM actions; each backend's task
+    role reaches only its own bucket prefix, Grafana and Alloy have none;
+    create_github_oidc_provider is wired through 02-iam.
+
+    Issue 11: trust `repo:…:environment:*` plus iam:* on role/lgtm-prod-* (itself included)
+    let any workflow naming any environment escalate; one task role let Grafana and Alloy
+    overwrite any backend's blocks; 02-iam failed where the OIDC provider existed.
+    """
+    problems = []
+    rel = f"{MODULES_DIR}/iam"
+    merged = infra.merged(rel)
+    docs = {n: b for t, n, b in _blocks(merged, "data") if t == "aws_iam_policy_document"}
+    assume = docs.get("github_assume") or {}
+    subs = [c for st in assume.get("statement") or [] for c in st.get("condition") or [] if str(c.get("variable", "")).endswith(":sub")]
+    want = "repo:${var.github_repository}:environment:${var.github_environment}"
+    if not subs or any(c.get("test") != "StringEquals" or c.get("values") != [want] for c in subs):
+        got = [(c.get("test"), c.get("values")) for c in subs]
+        problems.append(f"modules/iam github_assume trusts sub {got or 'anything'}; it must be StringEquals [{want}] "
+                        "(the production environment, which runs on the default branch only)")
+    env = infra.tfvars.get("github_environment")
+    if env != "production":
+        problems.append(f"common.tfvars github_environment = {env!r}; the roles must trust the production environment")
+    # Which policy document each role gets
+    role_docs: dict[str, list[str]] = {}
+    for t, n, b in _blocks(merged, "resource"):
+        if t == "aws_iam_role_policy":
+            role = re.search(r"aws_iam_role\.(\w+)", str(b.get("role", "")))
+            doc = re.search(r"aws_iam_policy_document\.(\w+)", str(b.get("policy", "")))
+            if role and doc:
+                role_docs.setdefault(role.group(1), []).append(doc.group(1))
+    roles = {n: b for t, n, b in _blocks(merged, "resource") if t == "aws_iam_role"}
+    for role, names in sorted(role_docs.items()):
+        statements = [st for d in names for st in (docs.get(d) or {}).get("statement") or []]
+        allow_iam = [st for st in statements if str(st.get("effect", "Allow")) != "Deny"
+                     and any(str(a).startswith("iam:") and a != "iam:CreateServiceLinkedRole" for a in st.get("actions") or [])]
+        if not allow_iam:
+            continue
+        if role != "github_terraform":
+            problems.append(f"modules/iam role {role} may call IAM ({allow_iam[0].get('sid')}); only the Terraform role manages roles")
+            continue
+        own = str((roles.get(role) or {}).get("name", "")).replace("${var.name}", "")
+        denies = [st for st in statements if st.get("effect") == "Deny"
+                  and any(own and str(r).endswith(f"role/${{var.name}}{own}") for r in st.get("resources") or [])]
+        denied = {a for st in denies for a in st.get("actions") or []}
+        missing = {"iam:PutRolePolicy", "iam:AttachRolePolicy", "iam:UpdateAssumeRolePolicy", "iam:DeleteRolePolicy"} - denied
+        if missing:
+            problems.append(f"modules/iam role {role} may change its own policy ({', '.join(sorted(missing))} on itself "
+                            "are not denied)")
+    task = roles.get("task") or {}
+    task_doc = docs.get("task") or {}
+    if "for_each" not in task:
+        problems.append("modules/iam has no per-service task roles (aws_iam_role.task for_each over the backends)")
+    for st in task_doc.get("statement") or []:
+        for r in st.get("resources") or []:
+            if str(r).endswith("}/*") and "each.value" not in str(r):
+                problems.append(f"modules/iam task role statement {st.get('sid')} reaches {r}: a task role reaches only its own prefix")
+    backends = (_named(merged, "variable").get("backends") or {}).get("default") or []
+    for svc in ("grafana", "alloy"):
+        if svc in backends:
+            problems.append(f"modules/iam gives {svc} a task role; Grafana and Alloy make no AWS calls")
+    if "lookup(var.task_role_arns, each.key, null)" not in infra.dir_text(f"{MODULES_DIR}/ecs"):
+        problems.append("modules/ecs does not give each service its own task role (lookup(var.task_role_arns, each.key, null))")
+    call = _named(infra.merged(f"{COMPONENTS_DIR}/02-iam"), "module").get("iam", {})
+    if call.get("create_github_oidc_provider") != "${var.create_github_oidc_provider}":
+        problems.append("02-iam does not pass create_github_oidc_provider to modules/iam (it fails where the provider exists)")
     return problems
 
 

@@ -19,8 +19,8 @@ state_lock_table       = "jsj-lgtm-terraform-lock-prod"
 state_key_prefix       = "lgtm-ecs/prod"
 
 # GitHub repository allowed to assume the deploy role through OIDC.
-github_repository = "JSJ2337/LGTM_stack"
-github_ref        = "refs/heads/main"
+github_repository  = "JSJ2337/LGTM_stack"
+github_environment = "production"
 # false when the account already has GitHub's OIDC provider (02-iam then looks it up).
 create_github_oidc_provider = true
 

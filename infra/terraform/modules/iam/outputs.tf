@@ -3,9 +3,9 @@ output "execution_role_arn" {
   value       = aws_iam_role.execution.arn
 }
 
-output "task_role_arn" {
-  description = "ECS task role of the backends."
-  value       = aws_iam_role.task.arn
+output "task_role_arns" {
+  description = "ECS task role per backend (its own bucket prefix only); Grafana and Alloy have none."
+  value       = { for svc, role in aws_iam_role.task : svc => role.arn }
 }
 
 output "github_deploy_role_arn" {

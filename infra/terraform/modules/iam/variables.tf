@@ -43,10 +43,21 @@ variable "github_repository" {
   type        = string
 }
 
-variable "github_ref" {
-  description = "Git ref allowed to assume the roles (besides GitHub environments of the repository)."
+variable "github_environment" {
+  description = "The GitHub environment whose jobs may assume the roles; its deployment branch policy allows only the default branch."
   type        = string
-  default     = "refs/heads/main"
+  default     = "production"
+}
+
+variable "storage_prefixes" {
+  description = "Data-bucket prefix per backend: each backend's task role reaches only its own."
+  type        = map(string)
+}
+
+variable "backends" {
+  description = "Services that get a task role (their own bucket prefix); Grafana and Alloy make no AWS calls."
+  type        = list(string)
+  default     = ["mimir", "loki", "tempo", "pyroscope"]
 }
 
 variable "create_github_oidc_provider" {

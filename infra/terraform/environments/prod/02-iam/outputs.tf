@@ -3,9 +3,9 @@ output "execution_role_arn" {
   value       = module.iam.execution_role_arn
 }
 
-output "task_role_arn" {
-  description = "task role arn"
-  value       = module.iam.task_role_arn
+output "task_role_arns" {
+  description = "task role arn per backend (grafana and alloy have none)"
+  value       = module.iam.task_role_arns
 }
 
 output "github_deploy_role_arn" {

@@ -43,10 +43,15 @@ variable "github_repository" {
   type        = string
 }
 
-variable "github_ref" {
-  description = "Git ref allowed to assume the deploy roles."
+variable "github_environment" {
+  description = "GitHub environment whose jobs may assume the roles (restricted to the default branch in GitHub)."
   type        = string
-  default     = "refs/heads/main"
+  default     = "production"
+}
+
+variable "storage_prefixes" {
+  description = "Data-bucket prefix per backend (each backend's task role reaches only its own)."
+  type        = map(string)
 }
 
 variable "create_github_oidc_provider" {

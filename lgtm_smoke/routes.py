@@ -90,7 +90,7 @@ class RouteTable:
                                    content_type=unauth.get("content_type", "text/plain"), body=unauth.get("body", "")))
         return sorted(out, key=lambda a: a.priority)
 
-    def copy(self) -> "RouteTable":
+    def copy(self) -> RouteTable:
         return copy.deepcopy(self)
 
 

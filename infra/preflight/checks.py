@@ -1,15 +1,17 @@
-"""Preflight checks over infra/: each one stops a failure the seed logs hit in production.
+"""Preflight checks over infra/: each one stops a failure the seed logs (or an issue) hit.
 
-Every check is a function ``check_<failure>(infra) -> list[str]``; an empty list means the
-tree passes, otherwise each string names what is wrong and where. The docstring of each
-check cites the incident it prevents (the dates are the seed logs' headings).
+Every check is an `lgtm_smoke.outcome.Check` with kind "preflight", id
+``preflight.<failure>`` and the repository tree (`Infra`) as its context: it returns
+evidence (what it looked at) or raises `CheckFailed` whose one-line cause names the first
+thing to fix and whose evidence lines name the rest, each with where it is. The docstring of
+each check cites the incident it prevents (the dates are the seed logs' headings).
 
 Nothing here talks to AWS or the network: the inputs are the files under ``infra/``
 (``terraform/``, ``images/``, ``routes.json``) and ``.github/workflows/``. Parsed files
 are cached by content, so a copied-and-mutated tree only re-parses what changed.
 
     from infra.preflight import Infra, run_all
-    problems = run_all(Infra("/path/to/repo"))   # {check name: [problem, ...]}
+    outcomes = run_all(Infra("/path/to/repo"))   # {check name: Outcome}
 """
 
 from __future__ import annotations
@@ -18,15 +20,20 @@ import hashlib
 import ipaddress
 import json
 import re
+from collections.abc import Callable
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import yaml
 
+from lgtm_smoke.outcome import Check, CheckFailed, Outcome, Status, run_check
+
 HERE = Path(__file__).resolve().parent
 KNOWN_KEYS_DIR = HERE / "known_keys"
-FARGATE = json.loads((HERE / "fargate.json").read_text())
+# The one Fargate table (cpu/memory, stopTimeout, grace-period floor), shared with the AWS
+# checks (lgtm_smoke/aws/fargate.py).
+FARGATE = json.loads((HERE.parents[1] / "lgtm_smoke" / "data" / "fargate.json").read_text())
 
 SERVICES = ("grafana", "mimir", "loki", "tempo", "pyroscope", "alloy")
 BACKENDS = ("mimir", "loki", "tempo", "pyroscope")
@@ -245,6 +252,35 @@ class Infra:
 
 
 # ====================================================================== checks
+CHECKS: dict[str, Check] = {}
+
+
+def preflight(fn: Callable[[Infra], list[str]]) -> Check:
+    """Register a preflight check. `fn` lists what is wrong (one line each, naming where);
+    the Check raises CheckFailed with the first as its cause and the rest as evidence."""
+    name = fn.__name__.removeprefix("check_")
+
+    def run(infra: Infra) -> dict:
+        problems = fn(infra)
+        if problems:
+            more = f" (+{len(problems) - 1} more)" if len(problems) > 1 else ""
+            raise CheckFailed(problems[0] + more, evidence=problems[1:], runbook=f"preflight.{name}")
+        return {"check": name, "root": str(infra.root)}
+
+    check = Check(id=f"preflight.{name}", area="preflight", fn=run, kind="preflight",
+                  runbook=f"preflight.{name}", doc=fn.__doc__ or "")
+    CHECKS[name] = check
+    return check
+
+
+def problems_of(outcome: Outcome) -> list[str]:
+    """The lines a failed preflight outcome reports: its cause (without the "(+N more)"), then its evidence."""
+    if outcome.status is Status.PASSED:
+        return []
+    return [re.sub(r" \(\+\d+ more\)$", "", outcome.cause), *outcome.evidence]
+
+
+@preflight
 def check_fargate_cpu_memory_valid(infra: Infra) -> list[str]:
     """Only valid Fargate cpu/memory pairs in service_config.
 
@@ -273,6 +309,7 @@ def check_fargate_cpu_memory_valid(infra: Infra) -> list[str]:
     return problems
 
 
+@preflight
 def check_config_env_vars_set_in_task_definition(infra: Infra) -> list[str]:
     """Every ${VAR} (or Alloy sys.env("VAR")) a config uses is set in that service's task
     definition (modules/ecs/locals.tf: common_env, service_env, service_secrets).
@@ -296,6 +333,7 @@ def check_config_env_vars_set_in_task_definition(infra: Infra) -> list[str]:
     return problems
 
 
+@preflight
 def check_tenant_consistent(infra: Infra) -> list[str]:
     """One tenant everywhere: tfvars tenant_id -> LGTM_TENANT_ID -> Grafana datasources,
     Alloy and Tempo's remote write; no literal tenant strings.
@@ -347,6 +385,7 @@ def check_tenant_consistent(infra: Infra) -> list[str]:
     return problems
 
 
+@preflight
 def check_multitenancy_enabled(infra: Infra) -> list[str]:
     """Multitenancy on in every backend, so X-Scope-OrgID decides where data lands.
 
@@ -359,6 +398,7 @@ def check_multitenancy_enabled(infra: Infra) -> list[str]:
     return problems
 
 
+@preflight
 def check_storage_prefixes_consistent(infra: Infra) -> list[str]:
     """storage_prefixes in tfvars are valid for each backend, reach the task definitions as
     <SVC>_STORAGE_PREFIX, and each config uses that variable at the backend's real key.
@@ -404,13 +444,14 @@ def _scan_files(infra: Infra) -> dict[str, str]:
 def _strip_comments(text: str, rel: str) -> str:
     if rel.endswith((".tf", ".alloy")):
         return "\n".join(re.sub(r"(?<!:)//.*$|#.*$", "", line) for line in text.splitlines())
-    if rel.endswith((".yaml", ".yml")) or rel.endswith("Dockerfile"):
+    if rel.endswith((".yaml", ".yml", "Dockerfile")):
         return "\n".join(re.sub(r"(^|\s)#.*$", "", line) for line in text.splitlines())
     if rel.endswith(".ini"):
         return "\n".join(line for line in text.splitlines() if not line.lstrip().startswith((";", "#")))
     return text
 
 
+@preflight
 def check_no_hardcoded_region_bucket_ip(infra: Infra) -> list[str]:
     """No region, bucket name, account id or IP address literal outside common.tfvars.
 
@@ -446,6 +487,7 @@ def check_no_hardcoded_region_bucket_ip(infra: Infra) -> list[str]:
     return problems
 
 
+@preflight
 def check_s3_endpoints_use_region_variable(infra: Infra) -> list[str]:
     """Every S3 endpoint is exactly s3.${AWS_REGION}.amazonaws.com.
 
@@ -515,6 +557,7 @@ def unknown_keys(data: Any, node: Any, path: str = "") -> list[str]:
     return []  # scalar leaf
 
 
+@preflight
 def check_config_keys_known_for_version(infra: Infra) -> list[str]:
     """Backend configs use only keys the pinned version accepts (known-key schemas in
     infra/preflight/known_keys/, taken from each release's configuration reference).
@@ -546,6 +589,7 @@ def check_config_keys_known_for_version(infra: Infra) -> list[str]:
     return problems
 
 
+@preflight
 def check_runtime_config_file_is_local_path(infra: Infra) -> list[str]:
     """Mimir's runtime_config.file is a local file shipped in the image, never a URI.
 
@@ -567,6 +611,7 @@ def check_runtime_config_file_is_local_path(infra: Infra) -> list[str]:
     return problems
 
 
+@preflight
 def check_no_http_path_prefix(infra: Infra) -> list[str]:
     """No server.http_path_prefix in any backend: strip prefixes at the ALB instead.
 
@@ -606,6 +651,7 @@ def _listen_ports(infra: Infra, svc: str) -> set[int]:
     return ports
 
 
+@preflight
 def check_health_checks_match_services(infra: Infra) -> list[str]:
     """Every target group's port and health-check path/port exist on its service: the
     health path is the service's own unprefixed endpoint and both ports are ports the
@@ -642,16 +688,20 @@ def check_health_checks_match_services(infra: Infra) -> list[str]:
     return problems
 
 
-def check_grace_period_positive(infra: Infra) -> list[str]:
-    """Load-balanced ECS services have health_check_grace_period_seconds > 0.
+@preflight
+def check_grace_period_long_enough(infra: Infra) -> list[str]:
+    """Load-balanced ECS services have health_check_grace_period_seconds >= the floor in
+    lgtm_smoke/data/fargate.json (60 s; the AWS check reads the same value).
 
     2026-01-16 04:15: grace period 0 -> ALB checks failed while Tempo/Pyroscope were
     still starting, ECS sent SIGTERM every ~5 minutes and the circuit breaker rolled back.
     """
     problems = []
+    floor = FARGATE["min_health_check_grace_period_seconds"]
     grace = infra.tfvars.get("health_check_grace_period_seconds")
-    if not isinstance(grace, (int, float)) or grace <= 0:
-        problems.append(f"common.tfvars health_check_grace_period_seconds = {grace!r}; it must be > 0")
+    if not isinstance(grace, (int, float)) or grace < floor:
+        problems.append(f"common.tfvars health_check_grace_period_seconds = {grace!r}; it must be >= {floor} "
+                        "(Tempo and Pyroscope take ~30-45 s to pass /ready)")
     ecs = infra.merged(f"{MODULES_DIR}/ecs")
     services = [b for t, n, b in _blocks(ecs, "resource") if t == "aws_ecs_service"]
     if not services:
@@ -660,8 +710,8 @@ def check_grace_period_positive(infra: Infra) -> list[str]:
         expr = body.get("health_check_grace_period_seconds")
         if expr is None:
             problems.append("modules/ecs aws_ecs_service sets no health_check_grace_period_seconds")
-        elif isinstance(expr, (int, float)) and expr <= 0:
-            problems.append(f"modules/ecs aws_ecs_service health_check_grace_period_seconds = {expr}; it must be > 0")
+        elif isinstance(expr, (int, float)) and expr < floor:
+            problems.append(f"modules/ecs aws_ecs_service health_check_grace_period_seconds = {expr}; it must be >= {floor}")
         elif isinstance(expr, str) and "var.health_check_grace_period_seconds" not in expr:
             problems.append(f"modules/ecs health_check_grace_period_seconds = {expr}; wire var.health_check_grace_period_seconds")
         if not _first(body.get("deployment_circuit_breaker")) or not _first(body.get("deployment_circuit_breaker")).get("rollback"):
@@ -673,6 +723,7 @@ def check_grace_period_positive(infra: Infra) -> list[str]:
     return problems
 
 
+@preflight
 def check_deregistration_delay_le_stop_timeout(infra: Infra) -> list[str]:
     """ALB deregistration delay <= every container's stopTimeout (<= 120 on Fargate).
 
@@ -714,6 +765,7 @@ def _declared_vars(infra: Infra, rel_dir: str) -> dict[str, dict]:
     return _named(infra.merged(rel_dir), "variable")
 
 
+@preflight
 def check_module_inputs_declared(infra: Infra) -> list[str]:
     """Every module argument is a declared variable of the module, every required module
     variable is passed, and every var.X a directory uses is declared there.
@@ -746,6 +798,7 @@ def check_module_inputs_declared(infra: Infra) -> list[str]:
     return problems
 
 
+@preflight
 def check_remote_state_outputs_exported(infra: Infra) -> list[str]:
     """Every data.terraform_remote_state.X.outputs.Y a component reads is an output of the
     component X's state key points to (and that component exists).
@@ -783,6 +836,7 @@ def check_remote_state_outputs_exported(infra: Infra) -> list[str]:
     return problems
 
 
+@preflight
 def check_ecr_tags_unique_per_build(infra: Infra) -> list[str]:
     """The deploy workflow pushes a fresh `<version>-<timestamp>` tag and passes only the
     base version as build-arg VERSION; tfvars image_versions stay plain base versions and
@@ -828,6 +882,7 @@ def check_ecr_tags_unique_per_build(infra: Infra) -> list[str]:
     return problems
 
 
+@preflight
 def check_bucket_versioning(infra: Infra) -> list[str]:
     """Data bucket versioning OFF, state bucket versioning ON.
 
@@ -855,6 +910,7 @@ def check_bucket_versioning(infra: Infra) -> list[str]:
     return problems
 
 
+@preflight
 def check_alb_rules_from_route_table(infra: Infra) -> list[str]:
     """The ALB is built from infra/routes.json: 50-alb decodes the file, the module makes a
     target group per entry and a rule per route, turning "rewrite" into a url-rewrite
@@ -941,6 +997,7 @@ def _rewritten(rule: dict, path: str) -> str:
     return re.sub(rw["regex"], re.sub(r"\$(\d)", r"\\\1", rw["replace"]), path)
 
 
+@preflight
 def check_routes_allow_list_closed(infra: Infra) -> list[str]:
     """routes.json is an allow-list that keeps every admin route closed: the default action
     is the ALB's fixed 404; no rule lets an admin, debug, flush, shutdown, ring, config,
@@ -1023,6 +1080,7 @@ def check_routes_allow_list_closed(infra: Infra) -> list[str]:
     return problems
 
 
+@preflight
 def check_alb_listeners_https_and_redirect(infra: Infra) -> list[str]:
     """HTTPS carries the rules with a current TLS policy and a certificate variable; port 80
     only redirects to HTTPS; the security groups let clients reach the listener ports only
@@ -1103,6 +1161,7 @@ def check_alb_listeners_https_and_redirect(infra: Infra) -> list[str]:
     return problems
 
 
+@preflight
 def check_otlp_receiver_reachable(infra: Infra) -> list[str]:
     """Tempo's OTLP/HTTP receiver listens on 0.0.0.0 at the tempo-otlp target group port.
 
@@ -1161,6 +1220,7 @@ def _pytest_step(job: dict) -> dict:
     return next((st for st in job.get("steps") or [] if "pytest -m smoke" in str(st.get("run", ""))), {})
 
 
+@preflight
 def check_smoke_gate_after_every_ecs_deploy(infra: Infra) -> list[str]:
     """Every workflow job that applies 60-ecs is followed (through `needs`) by a job running
     the one smoke gate, .github/workflows/smoke-gate.yaml.
@@ -1190,6 +1250,7 @@ def check_smoke_gate_after_every_ecs_deploy(infra: Infra) -> list[str]:
     return problems
 
 
+@preflight
 def check_smoke_gate_credentials_and_secrets(infra: Infra) -> list[str]:
     """The gate job may mint an OIDC token (`id-token: write`), assumes the read-only smoke
     role, and reads the Grafana password and the edge secret from Secrets Manager at run
@@ -1234,6 +1295,7 @@ def check_smoke_gate_credentials_and_secrets(infra: Infra) -> list[str]:
     return problems
 
 
+@preflight
 def check_smoke_gate_expects_built_tags(infra: Infra) -> list[str]:
     """The gate passes --expect-image-tag with the tags the same run just built: its input
     image_tags, which every caller takes from the build's own tag list.
@@ -1279,6 +1341,7 @@ def check_smoke_gate_expects_built_tags(infra: Infra) -> list[str]:
     return problems
 
 
+@preflight
 def check_smoke_gate_uploads_reports(infra: Infra) -> list[str]:
     """The gate writes JUnit, JSON and Markdown and uploads all three with `if: always()`,
     so a red verdict still leaves its evidence.
@@ -1307,6 +1370,7 @@ def check_smoke_gate_uploads_reports(infra: Infra) -> list[str]:
     return problems
 
 
+@preflight
 def check_bootstrap_state_in_bootstrap_bucket(infra: Infra) -> list[str]:
     """terraform-component.yaml initialises 00-bootstrap against the hand-made bootstrap
     bucket without DynamoDB locking, and every other component against the state bucket
@@ -1319,7 +1383,7 @@ def check_bootstrap_state_in_bootstrap_bucket(infra: Infra) -> list[str]:
     wf = _wf(infra, "terraform-component.yaml")
     steps = [st for job in (wf.get("jobs") or {}).values() for st in job.get("steps") or []]
     init = next((str(st.get("run", "")) for st in steps if "terraform init" in str(st.get("run", ""))), "")
-    m = re.search(r'if \[ "\$\{\{ inputs\.component \}\}" = "00-bootstrap" \]; then(.*?)\belse\b(.*?)\bfi\b', init, re.S)
+    m = re.search(r'if \[ "\$\{\{ inputs\.component \}\}" = "00-bootstrap" \]; then(.*?)\belse\b(.*?)\bfi\b', init, re.DOTALL)
     if not m:
         return ["terraform-component.yaml: terraform init has no separate branch for 00-bootstrap (its state is in the bootstrap bucket)"]
     boot, rest = m.group(1), m.group(2)
@@ -1333,6 +1397,7 @@ def check_bootstrap_state_in_bootstrap_bucket(infra: Infra) -> list[str]:
     return problems
 
 
+@preflight
 def check_memcached_endpoint_from_elasticache(infra: Infra) -> list[str]:
     """Every task definition's MEMCACHED_ENDPOINT is var.memcached_endpoint, which 60-ecs
     takes from 35-elasticache's output; no memcached host or port is written anywhere.
@@ -1356,6 +1421,7 @@ def check_memcached_endpoint_from_elasticache(infra: Infra) -> list[str]:
     return problems
 
 
+@preflight
 def check_iam_least_privilege(infra: Infra) -> list[str]:
     """OIDC trusts only the production environment's jobs (StringEquals, no wildcard, no
     branch/PR subject); no role can change its own policy (the Terraform role is denied
@@ -1427,6 +1493,7 @@ def check_iam_least_privilege(infra: Infra) -> list[str]:
     return problems
 
 
+@preflight
 def check_grafana_datasources_and_auth(infra: Infra) -> list[str]:
     """Grafana: fixed datasource uids pointing at the backends' Cloud Map names and ports
     (not the ALB), anonymous access off, admin password from a secret.
@@ -1461,6 +1528,7 @@ def check_grafana_datasources_and_auth(infra: Infra) -> list[str]:
     return problems
 
 
+@preflight
 def check_images_pin_base_version_and_expand_env(infra: Infra) -> list[str]:
     """Each image: `ARG VERSION` + `FROM grafana/<svc>:${VERSION}`, a pinned base version in
     image_versions, and backends started with -config.expand-env=true on the config they COPY.
@@ -1492,19 +1560,16 @@ def check_images_pin_base_version_and_expand_env(infra: Infra) -> list[str]:
     return problems
 
 
-CHECKS: dict[str, Callable[[Infra], list[str]]] = {
-    name[len("check_"):]: fn for name, fn in sorted(globals().items()) if name.startswith("check_") and callable(fn)
-}
-
-
-def run_all(infra: Infra) -> dict[str, list[str]]:
-    """{check name: problems} for every check (an empty list is a pass)."""
+def run_all(infra: Infra) -> dict[str, Outcome]:
+    """{check name: Outcome} for every check. A check that cannot read its inputs fails
+    (naming why) instead of crashing the run."""
     out = {}
-    for name, fn in CHECKS.items():
+    for name, check in sorted(CHECKS.items()):
         try:
-            out[name] = fn(infra)
-        except Exception as exc:  # a check that cannot read its inputs is a failure, not a crash
-            out[name] = [f"{name} could not run: {type(exc).__name__}: {exc}"]
+            out[name] = run_check(check, infra)
+        except Exception as exc:  # noqa: BLE001 - a broken input is this check's failure, not a crash
+            out[name] = Outcome(check.id, check.area, Status.FAILED,
+                                f"{name} could not run: {type(exc).__name__}: {exc}", runbook=check.runbook_key)
     return out
 
 
@@ -1513,9 +1578,9 @@ if __name__ == "__main__":  # python -m infra.preflight.checks [repo root]
 
     results = run_all(Infra(sys.argv[1] if len(sys.argv) > 1 else Path(__file__).resolve().parents[2]))
     bad = 0
-    for name, problems in results.items():
-        print(f"{'FAIL' if problems else 'ok  '} {name}")
-        for p in problems:
-            print(f"     - {p}")
-        bad += bool(problems)
+    for name, outcome in results.items():
+        print(f"{'FAIL' if not outcome.ok else 'ok  '} {name}")
+        for line in problems_of(outcome):
+            print(f"     - {line}")
+        bad += not outcome.ok
     sys.exit(1 if bad else 0)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from infra.preflight import checks
+from lgtm_smoke.outcome import Status, run_check
 
 pytestmark = pytest.mark.preflight
 
@@ -116,10 +117,13 @@ BROKEN = [
        '"port": 4318, "health_check": {"path": "/ready", "port": 4319}')],
      "health check port 4319 is not a port tempo listens on"),
     # 2026-01-16 04:15
-    ("grace_period_positive", "grace-zero",
+    ("grace_period_long_enough", "grace-zero",
      [(TFVARS, "health_check_grace_period_seconds = 120", "health_check_grace_period_seconds = 0")],
-     "health_check_grace_period_seconds = 0; it must be > 0"),
-    ("grace_period_positive", "grace-not-wired",
+     "health_check_grace_period_seconds = 0; it must be >= 60"),
+    ("grace_period_long_enough", "grace-30s",
+     [(TFVARS, "health_check_grace_period_seconds = 120", "health_check_grace_period_seconds = 30")],
+     "health_check_grace_period_seconds = 30; it must be >= 60"),
+    ("grace_period_long_enough", "grace-not-wired",
      [(ECS_MAIN, "  health_check_grace_period_seconds = length(local.service_target_groups[each.key]) > 0 ? var.health_check_grace_period_seconds : null\n", "")],
      "sets no health_check_grace_period_seconds"),
     # 2026-01-15 19:00
@@ -323,12 +327,14 @@ BROKEN = [
 def test_check_fails_on_broken_tree(tree, check, edits, expected):
     for rel, old, new in edits:
         tree.replace(rel, old, new)
-    problems = checks.CHECKS[check](tree.infra())
-    assert problems, f"{check} passed on a tree broken on purpose"
+    outcome = run_check(checks.CHECKS[check], tree.infra())
+    assert outcome.status is Status.FAILED, f"{check} passed on a tree broken on purpose"
+    assert "\n" not in outcome.cause, f"{check}: the cause is not one line: {outcome.cause!r}"
+    problems = checks.problems_of(outcome)
     assert any(expected in p for p in problems), f"{check}: no message contains {expected!r}:\n  " + "\n  ".join(problems)
 
 
 def test_copied_tree_passes_before_mutation(tree):
     """The copy itself is clean, so each failure above comes from its one edit."""
     results = checks.run_all(tree.infra())
-    assert not any(results.values()), {k: v for k, v in results.items() if v}
+    assert all(o.ok for o in results.values()), {k: o.message() for k, o in results.items() if not o.ok}

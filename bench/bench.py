@@ -252,7 +252,7 @@ def main(argv=None) -> int:
     args = p.parse_args(argv)
     if args.runs < 1:
         p.error("--runs must be ≥ 1")
-    from lgtm_smoke.devstack.stack import ReferenceStack
+    from lgtm_refstack.stack import ReferenceStack
 
     with ReferenceStack(tenants=(TENANT,)) as stack:
         print(f"reference stack up in {stack.started_in:.2f}s at {stack.url}; {args.runs} runs each…", file=sys.stderr)

@@ -10,10 +10,17 @@ import json
 
 import cramjam
 import pytest
+from lgtm_refstack.logql import parse_metric
 
-from lgtm_smoke.devstack.logql import parse_metric
-from lgtm_smoke.protocol.loki_push import (PushRequest, Stream, decode_protobuf, encode_json, encode_protobuf,
-                                           format_labels, parse_labels)
+from lgtm_smoke.protocol.loki_push import (
+    PushRequest,
+    Stream,
+    decode_protobuf,
+    encode_json,
+    encode_protobuf,
+    format_labels,
+    parse_labels,
+)
 
 TRICKY = {
     "plain": "lgtm-smoke",

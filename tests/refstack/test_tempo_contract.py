@@ -26,13 +26,15 @@ import pytest
 import requests
 from google.protobuf import json_format
 from google.rpc import status_pb2
-from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+from lgtm_refstack.faults import Faults
+from lgtm_refstack.tempo import tempo_backends
+from lgtm_refstack.web import BackendServer
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
+    ExportTraceServiceRequest,
+)
 from opentelemetry.proto.trace.v1.trace_pb2 import TracesData
 
 from lgtm_smoke.checks.tempo import spans_of
-from lgtm_smoke.devstack.faults import Faults
-from lgtm_smoke.devstack.httpbase import BackendServer
-from lgtm_smoke.devstack.tempo_emulator import tempo_backends
 
 CONTRACT = Path(__file__).resolve().parents[2].parent / "shared" / "contracts" / "tempo.json"
 EXCHANGES = json.loads(CONTRACT.read_text()) if CONTRACT.is_file() else []
@@ -64,7 +66,7 @@ def tempo(_servers):
 def fresh(servers, search_delay: float = 2.0, faults: Faults | None = None):
     backends = tempo_backends(faults or Faults(), search_delay=search_delay)
     for tg, b in backends.items():
-        servers[tg].backend = servers[tg].httpd.backend = b
+        servers[tg].backend = b
     return servers
 
 
@@ -161,7 +163,7 @@ def test_behaviour_search_sees_a_trace_only_after_the_completion_delay(_servers)
 def test_behaviour_search_filters_by_tenant_attributes_tags_and_time(_servers):
     tempo = fresh(_servers, search_delay=0)
     push(tempo)
-    found = lambda **p: [t["traceID"] for t in api(tempo, "/api/search", **p).json()["traces"]]  # noqa: E731
+    found = lambda **p: [t["traceID"] for t in api(tempo, "/api/search", **p).json()["traces"]]
     assert found(q='{ resource.service.name = "other" }') == []
     assert found(q='{ name = "smoke-span" }') and found(tags="service.name=lgtm-smoke")
     assert found(q='{ resource.service.name = "lgtm-smoke" }', start="1000", end="2000") == []
@@ -217,9 +219,8 @@ def test_behaviour_the_real_otel_exporter_round_trips_parent_links(tempo):
     provider.add_span_processor(SimpleSpanProcessor(OTLPSpanExporter(endpoint=tempo["tempo-otlp"].url + "/v1/traces",
                                                                      headers={"X-Scope-OrgID": TENANT})))
     tracer = provider.get_tracer("t")
-    with tracer.start_as_current_span("a") as a:
-        with tracer.start_as_current_span("b"):
-            pass
+    with tracer.start_as_current_span("a") as a, tracer.start_as_current_span("b"):
+        pass
     provider.shutdown()
     tid = format(a.get_span_context().trace_id, "032x")
     spans = {s["name"]: s for s in spans_of(api(tempo, f"/api/traces/{tid}").json()["batches"])}
@@ -232,7 +233,7 @@ def test_fault_no_auth_accepts_missing_tenant_as_single_tenant(_servers):
     assert push(tempo, tenant=None).status_code == 200
     assert api(tempo, "/api/traces/39b4fd63353d53d19b81a77ecc7b54e7", tenant=None).status_code == 200
     assert api(tempo, "/api/traces/39b4fd63353d53d19b81a77ecc7b54e7", tenant=TENANT).status_code == 404
-    assert set(t for t, _ in tempo["tempo"].backend.store.traces) == {"single-tenant"}
+    assert {t for t, _ in tempo["tempo"].backend.store.traces} == {"single-tenant"}
 
 
 def test_fault_tenant_leak_and_slow_ingest(_servers):

@@ -37,7 +37,7 @@ class Prometheus:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self, timeout: float = 10.0) -> "Prometheus":
+    def start(self, timeout: float = 10.0) -> Prometheus:
         self.workdir.mkdir(parents=True, exist_ok=True)
         conf = self.workdir / "prometheus.yml"
         conf.write_text("global: {}\nscrape_configs: []\n")

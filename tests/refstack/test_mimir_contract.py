@@ -9,11 +9,11 @@ import time
 
 import pytest
 import requests
+from lgtm_refstack.faults import Faults
+from lgtm_refstack.mimir import MimirGate
+from lgtm_refstack.prometheus import PrometheusPool
+from lgtm_refstack.web import BackendServer
 
-from lgtm_smoke.devstack.faults import Faults
-from lgtm_smoke.devstack.httpbase import BackendServer
-from lgtm_smoke.devstack.mimir_gate import MimirGate
-from lgtm_smoke.devstack.prometheus import PrometheusPool
 from lgtm_smoke.protocol import remote_write
 
 TENANT = "smoke-tenant"

@@ -22,8 +22,9 @@ from dataclasses import dataclass, field
 
 from opentelemetry.proto.trace.v1.trace_pb2 import ResourceSpans, TracesData
 
-from ..protocol import otlp
-from .httpbase import Backend, HTTPError, Request, Response, route
+from lgtm_smoke.protocol import otlp
+
+from .web import Backend, Request, Response, abort, json_response, plain, route
 
 # Real Tempo: ~15 s (trace_idle_period + flush). Short here so a local verdict stays fast; still
 # long enough that a search right after the push is empty, as the contract shows.
@@ -89,13 +90,13 @@ def parse_trace_id(text: str) -> bytes:
     """Tempo's util.HexStringToTraceID, with its error texts."""
     for pos, ch in enumerate(text):
         if not (ch.isdigit() or "a" <= ch <= "f" or "A" <= ch <= "F"):
-            raise HTTPError(Response.text(400, f"trace IDs can only contain hex characters: invalid character "
+            abort(plain(400, f"trace IDs can only contain hex characters: invalid character "
                                                f"'{ch}' at position {pos + 1}"))
     if len(text) % 2:
         text = "0" + text
     raw = bytes.fromhex(text)
     if len(raw) > 16:
-        raise HTTPError(Response.text(400, "trace IDs can't be larger than 128 bits"))
+        abort(plain(400, "trace IDs can't be larger than 128 bits"))
     return raw.rjust(16, b"\x00")
 
 
@@ -104,7 +105,6 @@ class TempoOTLP(Backend):
 
     name = "tempo"
     no_auth_tenant = "single-tenant"
-    public_paths = ()
 
     def __init__(self, faults=None, store: TempoStore | None = None):
         super().__init__(faults)
@@ -112,34 +112,34 @@ class TempoOTLP(Backend):
 
     def no_org_id_response(self, req: Request) -> Response:
         body, ct = otlp.status_body(14, "no org id", _otlp_ct(req))
-        return Response(503, body, ct)
+        return Response(body, 503, content_type=ct)
 
-    @route("POST", "/v1/traces")
+    @route("/v1/traces", methods=("POST",))
     def traces(self, req: Request) -> Response:
-        ct = req.content_type
+        ct = req.mimetype
         if ct not in ("application/json", "application/x-protobuf"):
-            return Response.text(415, "415 unsupported media type, supported: [application/json, "
+            return plain(415, "415 unsupported media type, supported: [application/json, "
                                       "application/x-protobuf]")
-        body = req.body
-        if (req.header("content-encoding") or "").lower() == "gzip":
+        body = req.get_data()
+        if (req.headers.get("content-encoding") or "").lower() == "gzip":
             try:
                 body = gzip.decompress(body)
             except (OSError, EOFError) as e:
                 data, rct = otlp.status_body(3, f"gzip: {e}", ct)
-                return Response(400, data, rct)
+                return Response(data, 400, content_type=rct)
         try:
             request = otlp.decode_request(body, ct)
         except ValueError as e:
             data, rct = otlp.status_body(3, str(e), ct)
-            return Response(400, data, rct)
+            return Response(data, 400, content_type=rct)
         tenant = self.tenant(req)  # the receiver decodes first, then the tenant middleware answers
         self.store.add(tenant, request, self.visible_at())
         data, rct = otlp.success_response(ct)
-        return Response(200, data, rct)
+        return Response(data, 200, content_type=rct)
 
 
 def _otlp_ct(req: Request) -> str:
-    return "application/json" if req.content_type == "application/json" else "application/x-protobuf"
+    return "application/json" if req.mimetype == "application/json" else "application/x-protobuf"
 
 
 _COND = re.compile(r'\s*(resource|span)?\.([A-Za-z0-9_.\-]+)\s*(=|!=)\s*"((?:[^"\\]|\\.)*)"\s*')
@@ -152,7 +152,7 @@ def parse_traceql(q: str) -> list[tuple]:
     text = q.strip()
 
     def fail(col: int, what: str = "unexpected $end"):
-        raise HTTPError(Response.text(400, f"invalid TraceQL query: parse error at line 1, col {col}: syntax error: "
+        abort(plain(400, f"invalid TraceQL query: parse error at line 1, col {col}: syntax error: "
                                            f"{what}"))
 
     if not text.startswith("{"):
@@ -199,20 +199,19 @@ class TempoAPI(Backend):
 
     name = "tempo"
     no_auth_tenant = "single-tenant"
-    public_paths = ("/ready", "/api/echo")
 
     def __init__(self, faults=None, store: TempoStore | None = None, search_delay: float = SEARCH_DELAY):
         super().__init__(faults)
         self.store = store or TempoStore()
         self.search_delay = search_delay
 
-    @route("GET", "/ready")
+    @route("/ready", methods=("GET",))
     def ready(self, req: Request) -> Response:
-        return Response.text(200, "ready\n")
+        return plain(200, "ready\n")
 
-    @route("GET", "/api/echo")
+    @route("/api/echo", methods=("GET",))
     def echo(self, req: Request) -> Response:
-        return Response.text(200, "echo\n")
+        return plain(200, "echo\n")
 
     def _trace(self, req: Request, raw_id: str) -> list:
         tenant = self.tenant(req)
@@ -220,21 +219,21 @@ class TempoAPI(Backend):
         found = self.store.find(self.tenant_filter(tenant), trace_id)
         return [b for t in found for b in t.batches]
 
-    @route("GET", r"/api/traces/([^/]+)")
-    def trace_v1(self, req: Request) -> Response:
-        batches = self._trace(req, req.path.rsplit("/", 1)[1])
+    @route("/api/traces/<trace_id>", methods=("GET",))
+    def trace_v1(self, req: Request, trace_id: str) -> Response:
+        batches = self._trace(req, trace_id)
         if not batches:
-            return Response(404, b"")  # no content type, empty body: combiner/trace_by_id.go
-        if "application/protobuf" in (req.header("accept") or ""):
-            return Response(200, TracesData(resource_spans=batches).SerializeToString(), "application/protobuf")
-        return Response.json({"batches": [otlp.to_dict(b) for b in batches]})
+            return Response(b"", 404)  # no content type, empty body: combiner/trace_by_id.go
+        if "application/protobuf" in (req.headers.get("accept") or ""):
+            return Response(TracesData(resource_spans=batches).SerializeToString(), 200, content_type="application/protobuf")
+        return json_response({"batches": [otlp.to_dict(b) for b in batches]})
 
-    @route("GET", r"/api/v2/traces/([^/]+)")
-    def trace_v2(self, req: Request) -> Response:
-        batches = self._trace(req, req.path.rsplit("/", 1)[1])
+    @route("/api/v2/traces/<trace_id>", methods=("GET",))
+    def trace_v2(self, req: Request, trace_id: str) -> Response:
+        batches = self._trace(req, trace_id)
         size = TracesData(resource_spans=batches).ByteSize()
         trace = {"resourceSpans": [otlp.to_dict(b) for b in batches]} if batches else {}
-        return Response.json({"trace": trace, "metrics": {"inspectedBytes": str(size)} if size else {}})
+        return json_response({"trace": trace, "metrics": {"inspectedBytes": str(size)} if size else {}})
 
     # --- search ------------------------------------------------------------------------------------
     def _searchable(self, tenant: str) -> list[StoredTrace]:
@@ -242,12 +241,12 @@ class TempoAPI(Backend):
         return [t for t in self.store.all(self.tenant_filter(tenant))
                 if t.last_arrival + self.search_delay <= cutoff and t.visible_at + self.search_delay <= cutoff]
 
-    @route("GET", "/api/search")
+    @route("/api/search", methods=("GET",))
     def search(self, req: Request) -> Response:
         tenant = self.tenant(req)
-        q, tags = req.arg("q"), req.arg("tags")
+        q, tags = req.args.get("q"), req.args.get("tags")
         if q and tags:
-            return Response.text(400, "invalid request: can't specify tags and q in the same query")
+            return plain(400, "invalid request: can't specify tags and q in the same query")
         if q:
             conds = parse_traceql(q)
         else:
@@ -256,14 +255,14 @@ class TempoAPI(Backend):
                 k, _, v = pair.partition("=")
                 conds.append(("any", k, "=", v.strip('"')))
         try:
-            start, end = int(req.arg("start") or 0), int(req.arg("end") or 0)
-            limit = int(req.arg("limit") or 20)
+            start, end = int(req.args.get("start") or 0), int(req.args.get("end") or 0)
+            limit = int(req.args.get("limit") or 20)
         except ValueError as e:
-            return Response.text(400, f"invalid request: {e}")
+            return plain(400, f"invalid request: {e}")
         if start and end and start >= end:
-            return Response.text(400, f"http parameter start must be before end. received start={start} end={end}")
+            return plain(400, f"http parameter start must be before end. received start={start} end={end}")
         if limit <= 0:
-            return Response.text(400, "invalid limit: must be a positive number")
+            return plain(400, "invalid limit: must be a positive number")
         found = []
         for t in self._searchable(tenant):
             spans = list(t.spans())
@@ -287,10 +286,10 @@ class TempoAPI(Backend):
                           "rootTraceName": root[1].name, "startTimeUnixNano": str(t0),
                           "durationMs": max(0, (t1 - t0) // 10**6), "spanSet": span_set, "spanSets": [span_set]})
         found.sort(key=lambda x: int(x["startTimeUnixNano"]), reverse=True)
-        return Response.json({"traces": found[:limit], "metrics": {"inspectedTraces": len(found),
+        return json_response({"traces": found[:limit], "metrics": {"inspectedTraces": len(found),
                                                                     "completedJobs": 1, "totalJobs": 1}})
 
-    @route("GET", "/api/search/tags")
+    @route("/api/search/tags", methods=("GET",))
     def search_tags(self, req: Request) -> Response:
         tenant = self.tenant(req)
         names = set()
@@ -298,12 +297,11 @@ class TempoAPI(Backend):
             for rs, span in t.spans():
                 names |= set(otlp.attrs(otlp.to_dict(rs.resource).get("attributes")))
                 names |= set(otlp.attrs(otlp.to_dict(span).get("attributes")))
-        return Response.json({"tagNames": sorted(names), "metrics": {}})
+        return json_response({"tagNames": sorted(names), "metrics": {}})
 
-    @route("GET", r"/api/search/tag/([^/]+)/values")
-    def tag_values(self, req: Request) -> Response:
+    @route("/api/search/tag/<tag>/values", methods=("GET",))
+    def tag_values(self, req: Request, tag: str) -> Response:
         tenant = self.tenant(req)
-        tag = req.path.split("/")[4]
         values = set()
         for t in self._searchable(tenant):
             for rs, span in t.spans():
@@ -311,7 +309,7 @@ class TempoAPI(Backend):
                           **otlp.attrs(otlp.to_dict(span).get("attributes"))}
                 if tag in merged:
                     values.add(str(merged[tag]))
-        return Response.json({"tagValues": sorted(values), "metrics": {}})
+        return json_response({"tagValues": sorted(values), "metrics": {}})
 
 
 def tempo_backends(faults, search_delay: float = SEARCH_DELAY) -> dict[str, Backend]:

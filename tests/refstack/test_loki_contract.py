@@ -24,11 +24,17 @@ from pathlib import Path
 
 import pytest
 import requests
+from lgtm_refstack.faults import Faults
+from lgtm_refstack.loki import LokiEmulator, rfc3339
+from lgtm_refstack.web import BackendServer
 
-from lgtm_smoke.devstack.faults import Faults
-from lgtm_smoke.devstack.httpbase import BackendServer
-from lgtm_smoke.devstack.loki_emulator import LokiEmulator, rfc3339
-from lgtm_smoke.protocol.loki_push import PushRequest, Stream, encode_protobuf, format_labels, parse_labels
+from lgtm_smoke.protocol.loki_push import (
+    PushRequest,
+    Stream,
+    encode_protobuf,
+    format_labels,
+    parse_labels,
+)
 
 NS = 1_000_000_000
 ENRICHED = ("service_name", "detected_level")  # labels Loki adds on ingest
@@ -57,7 +63,7 @@ def _server():
 
 def fresh(server: BackendServer, **kwargs) -> BackendServer:
     """Serve a brand-new emulator (empty store, no faults, no requests seen) on the running server."""
-    server.backend = server.httpd.backend = LokiEmulator(Faults(), **kwargs)
+    server.backend = LokiEmulator(Faults(), **kwargs)
     return server
 
 

@@ -16,10 +16,10 @@ import time
 import pytest
 import requests
 from google.protobuf import json_format
+from lgtm_refstack.faults import Faults
+from lgtm_refstack.pyroscope import PyroscopeEmulator, parse_attime
+from lgtm_refstack.web import BackendServer
 
-from lgtm_smoke.devstack.faults import Faults
-from lgtm_smoke.devstack.httpbase import BackendServer
-from lgtm_smoke.devstack.pyroscope_emulator import PyroscopeEmulator, parse_attime
 from lgtm_smoke.protocol import pprof
 
 T = "t-pyro"
@@ -37,7 +37,7 @@ def _server():
 @pytest.fixture
 def pyro(_server):
     """A fresh emulator (empty store, no faults) on the running server; `.faults` can be set."""
-    _server.backend = _server.httpd.backend = PyroscopeEmulator(Faults())
+    _server.backend = PyroscopeEmulator(Faults())
     return _server
 
 

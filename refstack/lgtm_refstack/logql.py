@@ -242,7 +242,7 @@ class RangeAggregation:
 @dataclass
 class VectorAggregation:
     fn: str  # sum count min max avg
-    inner: "RangeAggregation | VectorAggregation"
+    inner: RangeAggregation | VectorAggregation
     grouping: list[str] | None = None  # None: no grouping clause
     without: bool = False
 

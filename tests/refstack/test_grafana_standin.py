@@ -8,11 +8,17 @@ import json
 
 import pytest
 import requests
-
-from lgtm_smoke.devstack.faults import Faults
-from lgtm_smoke.devstack.grafana import Grafana
-from lgtm_smoke.devstack.httpbase import Backend, BackendServer, Request, Response, route
-from lgtm_smoke.devstack.stack import ReferenceStack
+from lgtm_refstack.faults import Faults
+from lgtm_refstack.grafana import Grafana
+from lgtm_refstack.stack import ReferenceStack
+from lgtm_refstack.web import (
+    Backend,
+    BackendServer,
+    Request,
+    Response,
+    json_response,
+    route,
+)
 
 PASSWORD = "pw-standin-7c1d"
 TENANT = "t-standin"
@@ -23,11 +29,12 @@ class Echo(Backend):
 
     name = "echo"
 
-    @route("*", r"/.*")
-    def echo(self, req: Request) -> Response:
+    @route("/", "/<path:rest>")
+    def echo(self, req: Request, rest: str = "") -> Response:
         tenant = self.tenant(req)
-        return Response.json({"method": req.method, "path": req.path, "query": req.query, "tenant": tenant,
-                              "authorization": req.header("authorization"), "body": req.body.decode()})
+        return json_response({"method": req.method, "path": req.path, "query": req.args.to_dict(flat=False),
+                              "tenant": tenant, "authorization": req.headers.get("authorization"),
+                              "body": req.get_data().decode()})
 
 
 @pytest.fixture(scope="module")
@@ -139,7 +146,7 @@ def test_the_password_never_shows_in_a_repr():
 
 def test_admin_endpoints_are_the_albs_404_until_the_fault_exposes_them():
     with ReferenceStack() as stack:
-        not_found = stack.base_routes.default_action["body"]
+        not_found = stack.base_routes.default.fixed.body
         for path in ("/config", "/runtime_config", "/flush", "/metrics"):
             r = requests.get(stack.url + path)
             assert (r.status_code, r.text) == (404, not_found), path

@@ -27,9 +27,11 @@ import time
 from dataclasses import dataclass
 
 from google.protobuf import json_format
+from werkzeug.exceptions import HTTPException
 
-from ..protocol import pprof
-from .httpbase import JSON, Backend, HTTPError, Request, Response, route
+from lgtm_smoke.protocol import pprof
+
+from .web import JSON, Backend, Request, Response, answer, json_response, plain, route
 
 ANONYMOUS_FAULT = "pyroscope-anonymous"
 METRIC_NAME = re.compile(r"^[a-zA-Z_:][a-zA-Z0-9_:]*$")
@@ -49,8 +51,8 @@ INGEST_WINDOW = (3600 * 10**9, 600 * 10**9)
 FORMATS = {"PROFILE_FORMAT_UNSPECIFIED": 0, "PROFILE_FORMAT_FLAMEGRAPH": 1, "PROFILE_FORMAT_TREE": 2}  # profile time must lie in [now-1h, now+10m]
 
 
-def error(status: int, code: str, message: str) -> HTTPError:
-    return HTTPError(Response.json({"code": code, "message": message}, status))
+def error(status: int, code: str, message: str) -> HTTPException:
+    return answer(json_response({"code": code, "message": message}, status))
 
 
 # --- time and selectors ----------------------------------------------------------------------------
@@ -149,12 +151,12 @@ class PyroscopeEmulator(Backend):
         return super().tenant(req)
 
     def no_org_id_response(self, req: Request) -> Response:
-        return Response.json({"code": "unauthenticated", "message": "no org id"}, 401)
+        return json_response({"code": "unauthenticated", "message": "no org id"}, 401)
 
     # --- health -----------------------------------------------------------------------------------
-    @route("GET", "/ready")
+    @route("/ready", methods=("GET",))
     def ready(self, req: Request) -> Response:
-        return Response.text(200, "ready", "text/plain")
+        return plain(200, "ready", "text/plain")
 
     # --- ingest -----------------------------------------------------------------------------------
     def _store(self, tenant: str, labels: dict[str, str], profile, default_ms: int) -> None:
@@ -168,19 +170,19 @@ class PyroscopeEmulator(Backend):
             with self.lock:
                 self.records.append(rec)
 
-    @route("POST", "/ingest")
+    @route("/ingest", methods=("POST",))
     def ingest(self, req: Request) -> Response:
         tenant = self.tenant(req)
         try:
-            app, tags = parse_app_name(req.arg("name", ""))
+            app, tags = parse_app_name(req.args.get("name", ""))
         except ValueError as e:
             raise error(400, "invalid_argument", f"name: {e}")
         now_ms = int(time.time() * 1000)
-        from_ms = parse_attime(req.arg("from"), now_ms)
-        labels = {**tags, "pyroscope_spy": req.arg("spyName", "unknown")}
-        fmt = req.arg("format", "")
-        if fmt == "pprof" or "multipart/form-data" in (req.header("content-type") or ""):
-            body = req.body if fmt == "pprof" else self._multipart_profile(req)
+        from_ms = parse_attime(req.args.get("from"), now_ms)
+        labels = {**tags, "pyroscope_spy": req.args.get("spyName", "unknown")}
+        fmt = req.args.get("format", "")
+        if fmt == "pprof" or "multipart/form-data" in (req.headers.get("content-type") or ""):
+            body = req.get_data() if fmt == "pprof" else self._multipart_profile(req)
             try:
                 profile = pprof.decode(body)
             except ValueError as e:
@@ -188,18 +190,18 @@ class PyroscopeEmulator(Backend):
             labels.setdefault("service_name", app)
             labels["__delta__"] = "false"
             self._store(tenant, labels, profile, from_ms)
-            return Response(200, b"")
+            return Response(b"", 200)
         if fmt in ("", "groups", "folded", "lines"):
             return self._ingest_groups(req, tenant, app, labels, from_ms)
         raise error(422, "unknown", f"format {fmt!r} is not supported by this stand-in")
 
-    @route("POST", "/pyroscope/ingest")
+    @route("/pyroscope/ingest", methods=("POST",))
     def ingest_prefixed(self, req: Request) -> Response:
         return self.ingest(req)
 
     def _multipart_profile(self, req: Request) -> bytes:
-        head = f"Content-Type: {req.header('content-type')}\r\n\r\n".encode()
-        msg = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(head + req.body)
+        head = f"Content-Type: {req.headers.get('content-type')}\r\n\r\n".encode()
+        msg = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(head + req.get_data())
         for part in msg.iter_parts() if msg.is_multipart() else []:
             if part.get_param("name", header="content-disposition") == "profile":
                 return part.get_payload(decode=True) or b""
@@ -210,10 +212,10 @@ class PyroscopeEmulator(Backend):
         if suffix not in GROUP_SUFFIX:
             base, suffix = app, "cpu"
         name, stype, sunit, ptype, punit = GROUP_SUFFIX[suffix]
-        rate = int(req.arg("sampleRate", "100") or 100)
+        rate = int(req.args.get("sampleRate", "100") or 100)
         scale = 10**9 // rate if sunit == "nanoseconds" else 1  # samples -> nanoseconds [D]
         stacks = []
-        for line in req.body.decode("utf-8", errors="replace").splitlines():
+        for line in req.get_data().decode("utf-8", errors="replace").splitlines():
             line = line.strip()
             if not line:
                 continue
@@ -225,9 +227,9 @@ class PyroscopeEmulator(Backend):
         with self.lock:
             self.records.append(Record(tenant, lbl, f"{name}:{stype}:{sunit}:{ptype}:{punit}", from_ms, stacks,
                                        self.visible_at()))
-        return Response(200, b"")
+        return Response(b"", 200)
 
-    @route("POST", "/push.v1.PusherService/Push")
+    @route("/push.v1.PusherService/Push", methods=("POST",))
     def push(self, req: Request) -> Response:
         tenant = self.tenant(req)
         msg = self._connect_decode(req, pprof.PushRequest)
@@ -263,13 +265,13 @@ class PyroscopeEmulator(Backend):
 
     # --- Connect plumbing ---------------------------------------------------------------------------
     def _connect_decode(self, req: Request, cls):
-        body = req.body
-        if (req.header("content-encoding") or "").lower() == "gzip":
+        body = req.get_data()
+        if (req.headers.get("content-encoding") or "").lower() == "gzip":
             try:
                 body = gzip.decompress(body)
             except (OSError, EOFError) as e:
                 raise error(400, "invalid_argument", f"decompress gzip: {e}")
-        ct = req.content_type
+        ct = req.mimetype
         msg = cls()
         try:
             if ct in ("application/proto", "application/protobuf"):
@@ -279,24 +281,24 @@ class PyroscopeEmulator(Backend):
             else:
                 raise error(415, "unknown", f"invalid content-type: {ct!r}; expecting \"application/proto\" or "
                             "\"application/json\"")
-        except HTTPError:
+        except HTTPException:
             raise
         except Exception as e:
             raise error(400, "invalid_argument", f"unmarshal into {cls.DESCRIPTOR.full_name}: {str(e)[:200]}")
         return msg
 
     def _connect_reply(self, req: Request, msg) -> Response:
-        if req.content_type == "application/json":
-            return Response(200, json_format.MessageToJson(msg, indent=None) or "{}", JSON)
-        return Response(200, msg.SerializeToString(), "application/proto")
+        if req.mimetype == "application/json":
+            return Response(json_format.MessageToJson(msg, indent=None) or "{}", 200, content_type=JSON)
+        return Response(msg.SerializeToString(), 200, content_type="application/proto")
 
     def _query_request(self, req: Request, name: str):
         """A querier request message from protojson or proto (Connect unary)."""
         cls = pprof.QUERIER[name]
-        if req.content_type == "application/json":
+        if req.mimetype == "application/json":
             try:
-                data = json.loads(gzip.decompress(req.body) if (req.header("content-encoding") or "").lower() == "gzip"
-                                  else (req.body or b"{}"))
+                data = json.loads(gzip.decompress(req.get_data()) if (req.headers.get("content-encoding") or "").lower() == "gzip"
+                                  else (req.get_data() or b"{}"))
             except (ValueError, OSError) as e:
                 raise error(400, "invalid_argument", f"unmarshal into querier.v1.{name}: {e}")
             if isinstance(data, dict) and isinstance(data.get("format"), str):  # enum by name
@@ -310,9 +312,9 @@ class PyroscopeEmulator(Backend):
         return self._connect_decode(req, cls)
 
     def _query_reply(self, req: Request, msg) -> Response:
-        if req.content_type == "application/json":  # protojson: int64 as strings, empty fields omitted
-            return Response.json(json_format.MessageToDict(msg))
-        return Response(200, msg.SerializeToString(), "application/proto")
+        if req.mimetype == "application/json":  # protojson: int64 as strings, empty fields omitted
+            return json_response(json_format.MessageToDict(msg))
+        return Response(msg.SerializeToString(), 200, content_type="application/proto")
 
     # --- query --------------------------------------------------------------------------------------
     def _select(self, tenant: str, type_id: str | None, matchers, start_ms: int, end_ms: int) -> list[Record]:
@@ -335,13 +337,13 @@ class PyroscopeEmulator(Backend):
         except ValueError as e:
             raise error(400, "invalid_argument", f"failed to parse 'query': {e}")
 
-    @route("GET", "/pyroscope/render")
+    @route("/pyroscope/render", methods=("GET",))
     def render(self, req: Request) -> Response:
         tenant = self.tenant(req)
-        type_id, matchers = self._split_query(req.arg("query", ""))
+        type_id, matchers = self._split_query(req.args.get("query", ""))
         now_ms = int(time.time() * 1000)
-        start = parse_attime(req.arg("from"), now_ms - 3600_000)
-        end = parse_attime(req.arg("until"), now_ms)
+        start = parse_attime(req.args.get("from"), now_ms - 3600_000)
+        end = parse_attime(req.args.get("until"), now_ms)
         recs = self._select(tenant, type_id, matchers, start, end)
         names, levels, total, max_self = pprof.flame_levels([s for r in recs for s in r.stacks])
         spy = recs[0].labels.get("pyroscope_spy", "") if recs else ""
@@ -349,7 +351,7 @@ class PyroscopeEmulator(Backend):
         samples = [0] * max(1, (end - start) // (step * 1000) + 1)
         for r in recs:
             samples[min(len(samples) - 1, max(0, (r.time_ms - start) // (step * 1000)))] += sum(s.value for s in r.stacks)
-        return Response.json({
+        return json_response({
             "version": 1,
             "flamebearer": {"names": names, "levels": levels, "numTicks": total, "maxSelf": max_self},
             "metadata": {"format": "single", "spyName": spy, "sampleRate": 100, "units": "samples",
@@ -358,15 +360,15 @@ class PyroscopeEmulator(Backend):
             "groups": None, "heatmap": None,
         })
 
-    @route("GET", "/pyroscope/label-values")
+    @route("/pyroscope/label-values", methods=("GET",))
     def label_values_http(self, req: Request) -> Response:
         tenant = self.tenant(req)
         see = self.tenant_filter(tenant)
         with self.lock:  # upstream ignores `label` and always answers profile type ids (http.go:45-75)
             ids = sorted({r.type_id for r in self.records if see(r.tenant)})
-        return Response.json(ids)
+        return json_response(ids)
 
-    @route("POST", "/querier.v1.QuerierService/ProfileTypes")
+    @route("/querier.v1.QuerierService/ProfileTypes", methods=("POST",))
     def profile_types(self, req: Request) -> Response:
         tenant = self.tenant(req)
         body = self._query_request(req, "ProfileTypesRequest")
@@ -391,18 +393,18 @@ class PyroscopeEmulator(Backend):
                 raise error(400, "invalid_argument", f"failed to parse matchers: {e}")
         return body, recs
 
-    @route("POST", "/querier.v1.QuerierService/LabelValues")
+    @route("/querier.v1.QuerierService/LabelValues", methods=("POST",))
     def label_values(self, req: Request) -> Response:
         body, recs = self._label_records(req, "LabelValuesRequest")
         values = sorted({r.labels[body.name] for r in recs if body.name in r.labels})
         return self._query_reply(req, pprof.QUERIER["LabelValuesResponse"](names=values))
 
-    @route("POST", "/querier.v1.QuerierService/LabelNames")
+    @route("/querier.v1.QuerierService/LabelNames", methods=("POST",))
     def label_names(self, req: Request) -> Response:
         _, recs = self._label_records(req, "LabelNamesRequest")
         return self._query_reply(req, pprof.QUERIER["LabelNamesResponse"](names=sorted({k for r in recs for k in r.labels})))
 
-    @route("POST", "/querier.v1.QuerierService/SelectMergeStacktraces")
+    @route("/querier.v1.QuerierService/SelectMergeStacktraces", methods=("POST",))
     def select_merge_stacktraces(self, req: Request) -> Response:
         tenant = self.tenant(req)
         body = self._query_request(req, "SelectMergeStacktracesRequest")

@@ -24,16 +24,20 @@ import time
 import zlib
 from collections import deque
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from urllib.parse import parse_qs
 
-from ..protocol.loki_push import decode_protobuf
+from werkzeug.exceptions import HTTPException
+
+from lgtm_smoke.protocol.loki_push import decode_protobuf
+
 from . import logql
-from .httpbase import Backend, HTTPError, Request, Response, route
+from .web import Backend, Request, Response, answer, json_response, plain, route
 
 NS = 1_000_000_000
 JSON_UTF8 = "application/json; charset=UTF-8"
 QUERY_TEXT = "text/plain; charset=utf-8"
+QUERY_METHODS = ("GET", "POST")  # HEAD comes with GET
 
 MAX_ENTRIES = 100_000
 REJECT_OLD_MAX_AGE_NS = 7 * 24 * 3600 * NS       # limits: reject_old_samples_max_age 1w
@@ -96,7 +100,7 @@ def labels_string(labels) -> str:
 
 def rfc3339(ns: int) -> str:
     """time.Time.Format(time.RFC3339) in UTC: seconds precision, `Z`."""
-    return datetime.fromtimestamp(ns // NS, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return datetime.fromtimestamp(ns // NS, tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def go_float(v: float) -> str:
@@ -279,7 +283,7 @@ def _jsoniter_error(body: bytes, head: int, operation: str, msg: str) -> str:
     peek_start = max(0, head - 10)
     parsing = body[peek_start:min(len(body), head + 10)]
     context = body[max(0, head - 50):min(len(body), head + 50)]
-    dec = lambda b: b.decode("utf-8", "replace")  # noqa: E731
+    dec = lambda b: b.decode("utf-8", "replace")
     return (f"{operation}: {msg}, error found in #{head - peek_start} byte of ...|{dec(parsing)}|..., "
             f"bigger context ...|{dec(context)}|...")
 
@@ -353,17 +357,17 @@ def _jsoniter_shape(body: bytes) -> PushError:
 
 
 def decode_content_encoding(req: Request) -> bytes:
-    enc = req.header("content-encoding") or ""
+    enc = req.headers.get("content-encoding") or ""
     if enc in ("", "snappy"):  # snappy: a marker only; the body is snappy-framed protobuf anyway
-        return req.body
+        return req.get_data()
     if enc == "gzip":
         try:
-            return gzip.decompress(req.body)
+            return gzip.decompress(req.get_data())
         except Exception:
             raise PushError(400, "gzip: invalid header\n") from None
     if enc == "deflate":
         try:
-            return zlib.decompress(req.body, -15)
+            return zlib.decompress(req.get_data(), -15)
         except Exception:
             raise PushError(400, "flate: corrupt input before offset 0\n") from None
     raise PushError(400, f"Content-Encoding {go_quote(enc)} not supported\n")
@@ -444,9 +448,9 @@ def build_stats(scanned: list[Entry], post_filter: int, returned: int, started: 
 # --- the backend --------------------------------------------------------------------------------
 
 
-def _query_error(text: str, status: int = 400) -> HTTPError:
+def _query_error(message: str, status: int = 400) -> HTTPException:
     # Loki's query error handler writes the message as is: no trailing newline.
-    return HTTPError(Response.text(status, text, QUERY_TEXT))
+    return answer(plain(status, message, QUERY_TEXT))
 
 
 class LokiEmulator(Backend):
@@ -458,23 +462,23 @@ class LokiEmulator(Backend):
         self.entries: deque[Entry] = deque(maxlen=max_entries)
 
     # ---- readiness ----------------------------------------------------------------------------
-    @route("GET", "/ready")
+    @route("/ready", methods=("GET",))
     def ready(self, req: Request) -> Response:
-        return Response.text(200, "ready\n")
+        return plain(200, "ready\n")
 
     # ---- push ---------------------------------------------------------------------------------
-    @route("POST", r"/loki/api/v1/push|/api/prom/push")
+    @route("/loki/api/v1/push", "/api/prom/push", methods=("POST",))
     def push(self, req: Request) -> Response:
         tenant = self.tenant(req)
         try:
             stored = self._ingest(tenant, req)
         except PushError as e:
-            return Response.text(e.status, e.text)
-        return Response(204) if stored is None else stored
+            return plain(e.status, e.text)
+        return Response(status=204) if stored is None else stored
 
     def _ingest(self, tenant: str, req: Request):
         body = decode_content_encoding(req)
-        if req.content_type == "application/json":
+        if req.mimetype == "application/json":
             raw_streams = decode_json_push(body)
         else:
             try:
@@ -536,7 +540,6 @@ class LokiEmulator(Backend):
             self.entries.extend(accepted)  # deque(maxlen): the oldest entries fall out first
         if errors:
             raise PushError(400, "\n".join(errors) + "\n")
-        return None
 
     @staticmethod
     def _validate_labels(pairs, labels: dict[str, str], ls: str) -> str | None:
@@ -559,9 +562,9 @@ class LokiEmulator(Backend):
     # ---- query helpers ------------------------------------------------------------------------
     @staticmethod
     def _params(req: Request) -> dict[str, str]:
-        params = {k: v[-1] for k, v in req.query.items() if v}
-        if req.method == "POST" and req.content_type == "application/x-www-form-urlencoded" and req.body:
-            for k, v in parse_qs(req.body.decode("utf-8", "replace"), keep_blank_values=True).items():
+        params = {k: vs[-1] for k, vs in req.args.lists() if vs}
+        if req.method == "POST" and req.mimetype == "application/x-www-form-urlencoded" and req.get_data():
+            for k, v in parse_qs(req.get_data().decode("utf-8", "replace"), keep_blank_values=True).items():
                 params.setdefault(k, v[-1])
         return params
 
@@ -616,7 +619,7 @@ class LokiEmulator(Backend):
 
     @staticmethod
     def _success(data: dict) -> Response:
-        return Response.json({"status": "success", "data": data}, content_type=JSON_UTF8)
+        return json_response({"status": "success", "data": data}, content_type=JSON_UTF8)
 
     def _streams(self, q: logql.LogQuery, visible: list[Entry], start: int, end: int, limit: int,
                  direction: str, started: float) -> Response:
@@ -649,10 +652,8 @@ class LokiEmulator(Backend):
         return scanned, kept, [(e.series(), e.ts, e.line) for e in kept]
 
     # ---- query endpoints ----------------------------------------------------------------------
-    @route("*", "/loki/api/v1/query_range")
+    @route("/loki/api/v1/query_range", methods=QUERY_METHODS)
     def query_range(self, req: Request) -> Response:
-        if req.method not in ("GET", "POST", "HEAD"):
-            return Response.text(405, "405 method not allowed\n")
         started = time.perf_counter()
         tenant = self.tenant(req)
         p = self._params(req)
@@ -692,10 +693,8 @@ class LokiEmulator(Backend):
                               "stats": build_stats(scanned, len(kept), sum(len(s["values"]) for s in result),
                                                    started)})
 
-    @route("*", "/loki/api/v1/query")
+    @route("/loki/api/v1/query", methods=QUERY_METHODS)
     def query(self, req: Request) -> Response:
-        if req.method not in ("GET", "POST", "HEAD"):
-            return Response.text(405, "405 method not allowed\n")
         started = time.perf_counter()
         tenant = self.tenant(req)
         p = self._params(req)
@@ -731,17 +730,12 @@ class LokiEmulator(Backend):
         body = {"status": "success"}
         if values:  # `data` is omitempty in loghttp.LabelResponse
             body["data"] = sorted(values)
-        return Response.json(body, content_type=JSON_UTF8)
+        return json_response(body, content_type=JSON_UTF8)
 
-    @route("*", "/loki/api/v1/labels|/loki/api/v1/label")
+    @route("/loki/api/v1/labels", "/loki/api/v1/label", methods=QUERY_METHODS)
     def labels(self, req: Request) -> Response:
-        if req.method not in ("GET", "POST", "HEAD"):
-            return Response.text(405, "405 method not allowed\n")
         return self._names_response({k for e in self._label_scope(req) for k, _ in e.labels})
 
-    @route("*", r"/loki/api/v1/label/(?P<name>[^/]+)/values")
-    def label_values(self, req: Request) -> Response:
-        if req.method not in ("GET", "POST", "HEAD"):
-            return Response.text(405, "405 method not allowed\n")
-        name = req.path.split("/")[-2]
+    @route("/loki/api/v1/label/<name>/values", methods=QUERY_METHODS)
+    def label_values(self, req: Request, name: str) -> Response:
         return self._names_response({v for e in self._label_scope(req) for k, v in e.labels if k == name})

@@ -15,13 +15,12 @@ from __future__ import annotations
 import base64
 import binascii
 import hmac
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
-from urllib.parse import urlencode
 
 import requests
 
-from .httpbase import Backend, HTTPError, Request, Response, route
+from .web import Backend, Request, Response, abort, json_response, plain, route
 
 VERSION = "12.1.0"
 COMMIT = "devstack"  # a real build reports its git commit here
@@ -66,7 +65,6 @@ HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "content-length",
 
 class Grafana(Backend):
     name = "grafana"
-    public_paths = ("/api/health", "/metrics")
 
     def __init__(self, faults=None, password: str | None = None, tenant: str | Callable[[], str] = "lgtm-smoke-dev",
                  upstream: Callable[[str], str] | None = None, user: str = "admin"):
@@ -87,98 +85,97 @@ class Grafana(Backend):
     # --- auth -----------------------------------------------------------------------------
     def _login(self, req: Request) -> str:
         """'admin' for a valid login, 'anonymous' (Viewer) under grafana-anonymous; else 401."""
-        header = req.header("authorization") or ""
+        header = req.headers.get("authorization") or ""
         if header.lower().startswith("basic "):
             try:
                 user, _, password = base64.b64decode(header[6:].strip()).decode().partition(":")
             except (binascii.Error, UnicodeDecodeError):
-                raise HTTPError(Response.json(BAD_LOGIN, 401))
+                abort(json_response(BAD_LOGIN, 401))
             accepted = [self._password] + (["admin"] if "grafana-default-password" in self.faults else [])
             if user == self.user and any(hmac.compare_digest(password.encode(), p.encode()) for p in accepted):
                 return "admin"
-            raise HTTPError(Response.json(BAD_LOGIN, 401))
+            abort(json_response(BAD_LOGIN, 401))
         if "grafana-anonymous" in self.faults:
             return "anonymous"
-        raise HTTPError(Response.json(UNAUTHORIZED, 401))
+        abort(json_response(UNAUTHORIZED, 401))
 
     def _admin(self, req: Request) -> None:
         if self._login(req) != "admin":
-            raise HTTPError(Response.json({
+            abort(json_response({
                 "accessErrorId": "ACE0000000001", "message": "You'll need additional permissions to perform this "
                 "action. Permissions needed: datasources:read", "title": "Access denied"}, 403))
 
     # --- public ---------------------------------------------------------------------------
-    @route("GET", "/api/health")
+    @route("/api/health", methods=("GET",))
     def health(self, req: Request) -> Response:
-        return Response.json({"commit": COMMIT, "database": "ok", "version": VERSION})
+        return json_response({"commit": COMMIT, "database": "ok", "version": VERSION})
 
-    @route("GET", "/metrics")
+    @route("/metrics", methods=("GET",))
     def metrics(self, req: Request) -> Response:
         # Grafana serves its own metrics without a login by default ([metrics] enabled = true).
-        return Response.text(200, f'grafana_build_info{{version="{VERSION}"}} 1\n', "text/plain; version=0.0.4")
+        return plain(200, f'grafana_build_info{{version="{VERSION}"}} 1\n', "text/plain; version=0.0.4")
 
     # --- logged in ------------------------------------------------------------------------
-    @route("GET", "/api/user")
+    @route("/api/user", methods=("GET",))
     def user(self, req: Request) -> Response:
         if self._login(req) != "admin":
-            return Response.json({"message": "user not found"}, 404)
-        return Response.json({"id": 1, "uid": "admin", "login": self.user, "email": "admin@localhost", "name": "",
+            return json_response({"message": "user not found"}, 404)
+        return json_response({"id": 1, "uid": "admin", "login": self.user, "email": "admin@localhost", "name": "",
                               "orgId": 1, "isGrafanaAdmin": True, "isDisabled": False})
 
-    @route("GET", "/api/search")
+    @route("/api/search", methods=("GET",))
     def search(self, req: Request) -> Response:
         self._login(req)
-        return Response.json([])
+        return json_response([])
 
-    @route("GET", "/api/datasources")
+    @route("/api/datasources", methods=("GET",))
     def datasources(self, req: Request) -> Response:
         self._admin(req)
-        return Response.json([self._summary(ds) for ds in DATASOURCES])
+        return json_response([self._summary(ds) for ds in DATASOURCES])
 
-    @route("GET", r"/api/datasources/uid/[^/]+")
-    def datasource(self, req: Request) -> Response:
+    @route("/api/datasources/uid/<uid>", methods=("GET",))
+    def datasource(self, req: Request, uid: str) -> Response:
         self._admin(req)
-        ds = self._find(req.path.split("/")[4])
+        ds = self._find(uid)
         body = self._summary(ds)
         body.update({"withCredentials": False, "secureJsonFields": self._secure_fields(ds), "version": 1})
-        return Response.json(body)
+        return json_response(body)
 
-    @route("GET", r"/api/datasources/uid/[^/]+/health")
-    def datasource_health(self, req: Request) -> Response:
+    @route("/api/datasources/uid/<uid>/health", methods=("GET",))
+    def datasource_health(self, req: Request, uid: str) -> Response:
         self._login(req)
-        ds = self._find(req.path.split("/")[4])
+        ds = self._find(uid)
         method, path, body, ok_message = HEALTH_QUERIES[ds.type]
         try:
             r = self._forward(ds, method, path, body, {"Content-Type": "application/json"} if body else {})
         except requests.RequestException as e:
-            return Response.json({"message": f"{ds.type_name} health check failed: {type(e).__name__}",
+            return json_response({"message": f"{ds.type_name} health check failed: {type(e).__name__}",
                                   "status": "ERROR"}, 400)
         if 200 <= r.status_code < 300:
-            return Response.json({"message": ok_message, "status": "OK"})
+            return json_response({"message": ok_message, "status": "OK"})
         text = r.text.strip()[:200]
-        return Response.json({"message": f"{ds.type_name}: {r.status_code} {text}", "status": "ERROR"}, 400)
+        return json_response({"message": f"{ds.type_name}: {r.status_code} {text}", "status": "ERROR"}, 400)
 
-    @route("*", r"/api/datasources/proxy/uid/[^/]+(/.*)?")
-    def proxy(self, req: Request) -> Response:
+    @route("/api/datasources/proxy/uid/<uid>", "/api/datasources/proxy/uid/<uid>/<path:rest>")
+    def proxy(self, req: Request, uid: str, rest: str = "") -> Response:
         self._login(req)  # Viewers (anonymous) may query
-        parts = req.path.split("/", 6)
-        ds = self._find(parts[5])
-        rest = "/" + (parts[6] if len(parts) > 6 else "")
-        query = urlencode(req.query, doseq=True)
-        headers = {k: v for k, v in (("Content-Type", req.header("content-type")),
-                                     ("Accept", req.header("accept"))) if v}
+        ds = self._find(uid)
+        rest = "/" + rest
+        query = req.query_string.decode("latin-1")
+        headers = {k: v for k, v in (("Content-Type", req.headers.get("content-type")),
+                                     ("Accept", req.headers.get("accept"))) if v}
         try:
-            r = self._forward(ds, req.method, rest + (f"?{query}" if query else ""), req.body or None, headers)
+            r = self._forward(ds, req.method, rest + (f"?{query}" if query else ""), req.get_data() or None, headers)
         except requests.RequestException:
-            return Response.json({"message": "Bad Gateway"}, 502)
+            return json_response({"message": "Bad Gateway"}, 502)
         out = {k: v for k, v in r.headers.items() if k.lower() not in HOP_BY_HOP and k.lower() != "content-type"}
-        return Response(r.status_code, r.content, r.headers.get("Content-Type"), out)
+        return Response(r.content, r.status_code, headers=out, content_type=r.headers.get("Content-Type"))
 
     # --- helpers --------------------------------------------------------------------------
     def _find(self, uid: str) -> Datasource:
         ds = BY_UID.get(uid)
         if ds is None:
-            raise HTTPError(Response.json({"message": "Data source not found"}, 404))
+            abort(json_response({"message": "Data source not found"}, 404))
         return ds
 
     def _has_header(self, ds: Datasource) -> bool:

@@ -9,8 +9,8 @@ BACKENDS = ("mimir", "loki", "tempo", "pyroscope", "grafana")
 
 # name -> (takes a value, what it breaks). The fault matrix test walks this table.
 KNOWN: dict[str, tuple[bool, str]] = {
-    "mimir-route-404": (False, "the ALB has no rule for Mimir's paths; they fall through to Grafana (404)"),
-    "loki-route-404": (False, "the ALB has no rule for /loki/*; it falls through to Grafana (404)"),
+    "mimir-route-404": (False, "the ALB has no rule for Mimir's paths; they get the default fixed 404"),
+    "loki-route-404": (False, "the ALB has no rule for /loki/*; it gets the default fixed 404"),
     "mimir-down": (False, "Mimir is not running: the ALB answers 502"),
     "loki-down": (False, "Loki is not running: the ALB answers 502"),
     "mimir-no-auth": (False, "Mimir runs with multitenancy off: no X-Scope-OrgID accepted (tenant 'anonymous')"),
@@ -18,11 +18,11 @@ KNOWN: dict[str, tuple[bool, str]] = {
     "tenant-leak": (False, "queries ignore the tenant and see every tenant's data"),
     "slow-ingest": (True, "data becomes queryable only SECONDS after the push"),
     "flaky-5xx": (True, "the first N requests to each backend answer 503"),
-    "grafana-down": (False, "Grafana is not running: the ALB's default target answers 502"),
+    "grafana-down": (False, "Grafana is not running: the ALB answers 502 on Grafana's paths"),
     "grafana-default-password": (False, "Grafana still accepts admin/admin"),
     "grafana-anonymous": (False, "Grafana has anonymous access on: API calls without a login succeed"),
     "grafana-datasource-no-tenant": (False, "the Loki datasource lost its X-Scope-OrgID header: health fails, proxy reads get 401"),
-    "admin-endpoint-exposed": (False, "an ALB rule forwards /flush, /config, /runtime_config to Mimir"),
+    "admin-endpoint-exposed": (False, "someone widened Mimir's rule: /flush, /config, /runtime_config reach Mimir"),
     "ingest-5xx-on-garbage": (False, "Mimir answers 500 (not 400) to a remote-write body that is not snappy protobuf"),
     "tempo-down": (False, "Tempo is not running: the ALB answers 502 on both of its target groups"),
     "tempo-no-auth": (False, "Tempo runs with multitenancy off: no X-Scope-OrgID accepted (tenant 'single-tenant')"),
@@ -31,7 +31,7 @@ KNOWN: dict[str, tuple[bool, str]] = {
     "pyroscope-down": (False, "Pyroscope is not running: the ALB answers 502"),
     "pyroscope-no-auth": (False, "Pyroscope accepts requests without X-Scope-OrgID (tenant 'anonymous')"),
     "pyroscope-anonymous": (False, "Pyroscope runs with multitenancy off: every request, with or without a tenant, lands in 'anonymous'"),
-    "pyroscope-route-404": (False, "the ALB has no rule for Pyroscope's paths; they fall through to Grafana (404)"),
+    "pyroscope-route-404": (False, "the ALB has no rule for Pyroscope's paths; they get the default fixed 404"),
 }
 SCOPABLE = ("slow-ingest", "flaky-5xx", "tenant-leak")
 
@@ -113,6 +113,3 @@ class Faults:
 
     def down(self, backend: str) -> bool:
         return f"{backend}-down" in self.active
-
-    def route_missing(self, target_group: str) -> bool:
-        return f"{target_group}-route-404" in self.active

@@ -83,7 +83,8 @@ def _classify(exc: Exception, alb: Alb) -> Unreachable:
 class Client:
     """Requests to the ALB. `tenant` defaults to the run's; pass None to send no header."""
 
-    def __init__(self, alb: Alb, tenant: str | None, timeout: tuple[float, float] = (3.05, 15.0)):
+    def __init__(self, alb: Alb, tenant: str | None, timeout: tuple[float, float] = (3.05, 15.0),
+                 edge_secret: str | None = None):
         self.alb = alb
         self.tenant = tenant
         self.timeout = timeout
@@ -92,6 +93,8 @@ class Client:
         self.session.mount("http://", adapter)
         self.session.mount("https://", adapter)
         self.session.headers["User-Agent"] = "lgtm-smoke"
+        if edge_secret:  # infra/routes.json edge_auth.header; a session header, never shown in an Exchange
+            self.session.headers["X-LGTM-Edge-Secret"] = edge_secret
 
     def request(self, method: str, path: str, *, tenant=_DEFAULT, headers: dict | None = None,
                 params=None, data: bytes | None = None, json=None, auth=None, timeout=None) -> Exchange:

@@ -7,6 +7,7 @@ probe's outcome. Selecting smoke tests without an ALB is a usage error (exit 4).
 from __future__ import annotations
 
 import importlib
+import os
 import socket
 import time
 from pathlib import Path
@@ -101,10 +102,15 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     from .probes import Runner, load_all
 
     registry = load_all()
-    runner = Runner(smoke, Client(smoke.alb, smoke.tenant))
+    runner = Runner(smoke, Client(smoke.alb, smoke.tenant, edge_secret=_edge_secret(config)))
     config.stash[RUNNER_KEY] = runner
     wanted = {spec.id for spec in registry.values() for item in items if spec.fixture_name in item.fixturenames}
     runner.start(sorted(wanted))
+
+
+def _edge_secret(config: pytest.Config) -> str | None:
+    """The ALB edge secret: config.option.edge_secret (set by --devstack) or LGTM_EDGE_SECRET."""
+    return getattr(config.option, "edge_secret", None) or os.environ.get("LGTM_EDGE_SECRET") or None
 
 
 def resolve(config: pytest.Config) -> SmokeConfig:
@@ -244,7 +250,7 @@ class Verdict:
             from .http import Client
             from .results_push import push
 
-            client = Client(smoke.alb, smoke.tenant)
+            client = Client(smoke.alb, smoke.tenant, edge_secret=_edge_secret(config))
             try:
                 terminalreporter.write_line(push(client, self.records, report.verdict(self.records)[0],
                                                  time.monotonic() - self.started))

@@ -76,6 +76,7 @@ class Bench:
         (self.work / "test_empty.py").write_text("def test_empty():\n    pass\n")
         self.env = clean_env(plugins)
         self.env["LGTM_GRAFANA_PASSWORD"] = stack.grafana_password  # not on the command line
+        self.env["LGTM_EDGE_SECRET"] = stack.edge_secret  # the ALB's edge_auth rules require it
         self.times: dict[str, list[float]] = {}
         self.notes: dict[str, set[str]] = {}
         self.latency: dict[str, list[float]] = {}  # probe id -> suite-reported ms (healthy runs)

@@ -60,7 +60,9 @@ def send_trace(ctx: ProbeContext, check: str) -> dict:
 
     path, tenant = "/v1/traces", ctx.config.tenant
     session = RecordingSession(path, tenant)
-    exporter = OTLPSpanExporter(endpoint=ctx.config.alb.url(path), headers={"X-Scope-OrgID": tenant},
+    # The ALB's edge secret rides on the client's session; the exporter has its own session.
+    edge = {k: v for k, v in ctx.client.raw.session.headers.items() if k == "X-LGTM-Edge-Secret"}
+    exporter = OTLPSpanExporter(endpoint=ctx.config.alb.url(path), headers={"X-Scope-OrgID": tenant, **edge},
                                 session=session, timeout=EXPORT_TIMEOUT)
     provider = TracerProvider(resource=Resource.create({"service.name": SERVICE}))
     provider.add_span_processor(BatchSpanProcessor(exporter, schedule_delay_millis=60_000))

@@ -23,7 +23,8 @@ def run_smoke(stack, tmp_path):
     def run(markexpr: str, faults=(), *extra: str, timeout: float = 3, env: dict | None = None):
         stack.set_faults(list(faults))
         return run_pytest(["-m", markexpr, "--alb", stack.url, "--tenant", TENANT, "--readback-timeout", str(timeout),
-                           *stack.suite_args(), *extra], tmp_path, env=env)
+                           *stack.suite_args(), *extra], tmp_path,
+                          env={"LGTM_EDGE_SECRET": stack.edge_secret, **(env or {})})
 
     yield run
     stack.set_faults([])

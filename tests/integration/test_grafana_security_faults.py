@@ -70,7 +70,7 @@ def run(sec_stack, tmp_path):
         sec_stack.set_faults(list(faults))
         return run_pytest(["-m", MARK, "--alb", sec_stack.url, "--tenant", TENANT,
                            *([f"--grafana-password={password}"] if password else []), "--readback-timeout", "3", *extra],
-                          tmp_path, env=env)
+                          tmp_path, env={"LGTM_EDGE_SECRET": sec_stack.edge_secret, **(env or {})})
 
     yield go
     sec_stack.set_faults([])

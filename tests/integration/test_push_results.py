@@ -22,7 +22,7 @@ DASHBOARD = Path(__file__).resolve().parents[2] / "infra/images/grafana/dashboar
 def query(stack, promql: str) -> list[dict]:
     tenant = stack.prestart_tenants[0]  # the tenant run_smoke passes to the suite
     r = requests.get(f"{stack.url}/prometheus/api/v1/query", params={"query": promql},
-                     headers={"X-Scope-OrgID": tenant}, timeout=10)
+                     headers={"X-Scope-OrgID": tenant, "X-LGTM-Edge-Secret": stack.edge_secret}, timeout=10)
     assert r.status_code == 200, r.text
     return r.json()["data"]["result"]
 

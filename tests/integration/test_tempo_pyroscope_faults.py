@@ -40,7 +40,7 @@ def smoke(tp_stack, tmp_path):
         tp_stack.set_faults(list(faults))
         result = run_pytest(["-m", MARK, "--alb", tp_stack.url, "--tenant", TENANT, "--readback-timeout", str(timeout),
                              "--search-timeout", str(timeout)],  # > the stack's 0.5 s search lag
-                            tmp_path)
+                            tmp_path, env={"LGTM_EDGE_SECRET": tp_stack.edge_secret})
         return result.returncode, result.output, result.passed, result.failed
 
     yield run

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from .. import config as cfg
-from .. import routes as routes_mod
+from ..backends.alb import routes as routes_mod
 from . import Snapshot
 
 DEFAULT_SERVICES = ("grafana", "mimir", "loki", "tempo", "pyroscope", "alloy")

@@ -30,7 +30,7 @@ from unittest import mock
 import boto3
 
 from lgtm_smoke import config as cfg
-from lgtm_smoke import routes as routes_mod
+from lgtm_smoke.backends.alb import routes as routes_mod
 
 REPO = Path(__file__).resolve().parents[2]
 TFVARS = REPO / cfg.TFVARS_RELATIVE

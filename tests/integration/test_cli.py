@@ -26,7 +26,9 @@ def test_demo_with_a_fault_is_red_and_exits_1(tmp_path):
     proc = subprocess.run([*CLI, "demo", "--fault", "loki-route-404", "--", "-m", ROUND_TRIPS],
                           cwd=tmp_path, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 1, proc.stdout + proc.stderr
-    assert "RED: target group loki: GET /loki/api/v1/labels → 404: 404 page not found — 2 checks blocked" in proc.stdout
+    # the route is gone, so the ALB answers its own fixed 404 (routes.json default_action)
+    assert ("RED: target group loki: GET /loki/api/v1/labels → 404: 404 not found at the load balancer: no route for this path"
+            " — 2 checks blocked") in proc.stdout
 
 
 def test_demo_with_an_unknown_fault_is_a_usage_error(tmp_path):

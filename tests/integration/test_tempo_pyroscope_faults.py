@@ -43,7 +43,7 @@ def smoke(tp_stack, tmp_path):
         result = run_pytest(["-m", MARK, "-k", ONLY, "--alb", tp_stack.url, "--tenant", TENANT,
                              "--readback-timeout", str(timeout),
                              "--search-timeout", str(timeout)],  # > the stack's 0.5 s search lag
-                            tmp_path, env={"LGTM_EDGE_SECRET": tp_stack.edge_secret})
+                            tmp_path, env=tp_stack.suite_env())
         return result.returncode, result.output, result.passed, result.failed
 
     yield run
@@ -57,8 +57,7 @@ def test_healthy_stack_passes_every_trace_and_profile_check(smoke):
 
 OTLP_404 = ("blocked by target_group.tempo-otlp: target group tempo-otlp: GET /v1/traces → 404: 404 page not found — "
             "/v1/traces reached a Tempo port without an OTLP receiver")
-PYRO_404 = ("blocked by target_group.pyroscope: target group pyroscope: GET /pyroscope/render → 404: "
-            "404 not found at the load balancer: no route for this path")
+PYRO_404 = "blocked by target_group.pyroscope: target group pyroscope: GET /pyroscope/render → 404: 404 page not found"
 PREFIX_404 = "→ 404: 404 page not found — Tempo got the /tempo prefix: is the ALB url-rewrite transform missing?"
 
 

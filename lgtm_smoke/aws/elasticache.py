@@ -5,13 +5,14 @@ Snapshot key: cache.cluster (describe_cache_clusters entry).
 """
 from __future__ import annotations
 
-from . import Finding, Snapshot
-from .discovery import AwsSettings, Fetcher, code_of, describe_error
+from .errors import code_of
+from .settings import AwsSettings
+from .snapshot import Finding, Snapshot, aws_check
 
 CACHE_CLIENTS = ("mimir", "loki")
 
 
-def fetch(f: Fetcher) -> None:
+def fetch(f) -> None:
     s = f.settings
     if not s.memcached_cluster:
         f.snapshot.fail("cache", f"no memcached cluster id: {s.hints['memcached_cluster']}")
@@ -23,12 +24,12 @@ def fetch(f: Fetcher) -> None:
             f.snapshot.fail("cache", f"ElastiCache cluster {s.memcached_cluster} not found in {f.region} "
                                      "(Mimir/Loki caches point at nothing)")
         else:
-            f.snapshot.fail("cache", describe_error(e, f"describing ElastiCache cluster {s.memcached_cluster}"))
+            f.snapshot.fail("cache", f.describe(e, f"describing ElastiCache cluster {s.memcached_cluster}"))
         return
     f.snapshot.put("cache.cluster", resp["CacheClusters"][0])
 
 
-def check_cluster_available(snap: Snapshot, s: AwsSettings) -> list[Finding]:
+def find_cluster_available(snap: Snapshot, s: AwsSettings) -> list[Finding]:
     c = snap.need("cache.cluster")
     res, findings = f"ElastiCache cluster {s.memcached_cluster}", []
     if c.get("Engine") != "memcached":
@@ -40,7 +41,7 @@ def check_cluster_available(snap: Snapshot, s: AwsSettings) -> list[Finding]:
     return findings
 
 
-def check_task_definitions_carry_endpoint(snap: Snapshot, s: AwsSettings) -> list[Finding]:
+def find_task_definitions_carry_endpoint(snap: Snapshot, s: AwsSettings) -> list[Finding]:
     """Mimir and Loki task definitions have MEMCACHED_ENDPOINT, and every task definition that
     sets it (Tempo too) points at this cluster. When AWS returns the configuration endpoint it
     must match; else the value must name the cluster id (memcached endpoints are
@@ -67,3 +68,8 @@ def check_task_definitions_carry_endpoint(snap: Snapshot, s: AwsSettings) -> lis
         elif not address and s.memcached_cluster not in value:
             findings.append(Finding(res, f"MEMCACHED_ENDPOINT={value} does not name cluster {s.memcached_cluster}"))
     return findings
+
+
+cluster_available = aws_check("aws.elasticache.cluster_available", find_cluster_available)
+task_definitions_carry_endpoint = aws_check("aws.elasticache.task_definitions_carry_endpoint", find_task_definitions_carry_endpoint)
+CHECKS = (cluster_available, task_definitions_carry_endpoint,)

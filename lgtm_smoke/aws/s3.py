@@ -6,15 +6,16 @@ Snapshot keys: s3.data.root {"prefixes": [...], "keys": [...]}, s3.data.children
 """
 from __future__ import annotations
 
-from . import Finding, Snapshot
-from .discovery import AwsSettings, Fetcher, code_of
+from .errors import code_of
+from .settings import AwsSettings
+from .snapshot import Finding, Snapshot, aws_check
 
 FORBIDDEN_TENANTS = ("anonymous", "fake", "single-tenant")  # defaults of Pyroscope, Loki/Mimir, Tempo
 SEED_FILES = {f"{b}_cluster_seed.json" for b in ("loki", "mimir", "tempo", "pyroscope")}
 PAB_FLAGS = ("BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets")
 
 
-def fetch(f: Fetcher) -> None:
+def fetch(f) -> None:
     s, s3, snap = f.settings, f.clients["s3"], f.snapshot
     if not s.data_bucket:
         snap.fail("s3.data", f"no data bucket name: {s.hints['data_bucket']}")
@@ -32,7 +33,7 @@ def fetch(f: Fetcher) -> None:
         def run():
             try:
                 return pick(call())
-            except Exception as e:  # noqa: BLE001
+            except Exception as e:
                 if code_of(e) == missing_code:
                     return None
                 raise
@@ -71,7 +72,7 @@ def _expected_prefixes(s: AwsSettings) -> dict[str, str]:
     return dict(s.storage_prefixes) or {b: b for b in ("mimir", "loki", "tempo", "pyroscope")}
 
 
-def check_top_level_layout(snap: Snapshot, s: AwsSettings) -> list[Finding]:
+def find_top_level_layout(snap: Snapshot, s: AwsSettings) -> list[Finding]:
     """Top-level prefixes are exactly one per backend; root objects only the cluster-seed files."""
     root = snap.need("s3.data.root")
     want = {p + "/" for p in _expected_prefixes(s).values()}
@@ -89,7 +90,7 @@ def check_top_level_layout(snap: Snapshot, s: AwsSettings) -> list[Finding]:
     return findings
 
 
-def check_tenant_folders(snap: Snapshot, s: AwsSettings) -> list[Finding]:
+def find_tenant_folders(snap: Snapshot, s: AwsSettings) -> list[Finding]:
     """Each backend prefix holds this tenant's folder."""
     root, children = snap.need("s3.data.root"), snap.need("s3.data.children")
     findings = []
@@ -102,7 +103,7 @@ def check_tenant_folders(snap: Snapshot, s: AwsSettings) -> list[Finding]:
     return findings
 
 
-def check_no_tenantless_folders(snap: Snapshot, s: AwsSettings) -> list[Finding]:
+def find_no_tenantless_folders(snap: Snapshot, s: AwsSettings) -> list[Finding]:
     """No anonymous/, fake/ or single-tenant/ anywhere: the footprint of a backend without a tenant."""
     root, children = snap.need("s3.data.root"), snap.need("s3.data.children")
     findings = []
@@ -114,7 +115,7 @@ def check_no_tenantless_folders(snap: Snapshot, s: AwsSettings) -> list[Finding]
     return findings
 
 
-def check_public_access_block(snap: Snapshot, s: AwsSettings) -> list[Finding]:
+def find_public_access_block(snap: Snapshot, s: AwsSettings) -> list[Finding]:
     pab = snap.need("s3.data.pab")
     if pab is None:
         return [Finding(f"s3://{s.data_bucket}", "no public access block configured")]
@@ -122,15 +123,31 @@ def check_public_access_block(snap: Snapshot, s: AwsSettings) -> list[Finding]:
     return [Finding(f"s3://{s.data_bucket}", f"public access block not fully on: {', '.join(off)} false")] if off else []
 
 
-def check_default_encryption(snap: Snapshot, s: AwsSettings) -> list[Finding]:
-    rules = snap.need("s3.data.sse")
-    algos = [r.get("ApplyServerSideEncryptionByDefault", {}).get("SSEAlgorithm") for r in rules or []]
-    if not any(algos):
-        return [Finding(f"s3://{s.data_bucket}", "no default encryption configured")]
-    return []
+def find_default_encryption(snap: Snapshot, s: AwsSettings) -> list[Finding]:
+    """The data bucket's default encryption is what the stack sets: SSE-KMS (`aws:kms`, with
+    its key when common.tfvars names one) and an S3 Bucket Key. Every bucket has SSE-S3
+    (AES256) by default and deleting the configuration resets it to SSE-S3, so "encrypted
+    at all" could never fail on AWS; SSE-S3 here means the stack's setting was replaced."""
+    rules = snap.need("s3.data.sse") or []
+    res = f"s3://{s.data_bucket}"
+    defaults = [r.get("ApplyServerSideEncryptionByDefault") or {} for r in rules]
+    kms = [d for d in defaults if d.get("SSEAlgorithm") in ("aws:kms", "aws:kms:dsse")]
+    if not kms:
+        algos = ", ".join(d.get("SSEAlgorithm", "?") for d in defaults) or "none returned (SSE-S3, AWS's default)"
+        return [Finding(res, f"default encryption {algos}, expected aws:kms as modules/s3/main.tf sets it: the bucket's "
+                             "encryption configuration was replaced or deleted (deleting resets it to SSE-S3); re-apply 12-s3")]
+    findings = []
+    key = kms[0].get("KMSMasterKeyID")
+    if s.data_bucket_kms_key and (key or "") not in (s.data_bucket_kms_key, s.data_bucket_kms_key.rsplit("/", 1)[-1]):
+        findings.append(Finding(res, f"SSE-KMS key {key or 'aws/s3 (AWS managed)'}, expected {s.data_bucket_kms_key} "
+                                     "(data_bucket_kms_key_arn in common.tfvars)"))
+    if not any(r.get("BucketKeyEnabled") for r in rules):
+        findings.append(Finding(res, "S3 Bucket Key off: every object read and write calls KMS (cost and KMS throttling); "
+                                     "modules/s3/main.tf sets bucket_key_enabled = true"))
+    return findings
 
 
-def check_versioning(snap: Snapshot, s: AwsSettings) -> list[Finding]:
+def find_versioning(snap: Snapshot, s: AwsSettings) -> list[Finding]:
     """Data bucket versioning off (destroy must be able to empty it); state bucket versioning on."""
     findings = []
     data = snap.need("s3.data.versioning")
@@ -141,3 +158,12 @@ def check_versioning(snap: Snapshot, s: AwsSettings) -> list[Finding]:
         findings.append(Finding(f"s3://{s.state_bucket}", f"versioning {state or 'never enabled'}, expected Enabled for Terraform state"))
     return findings
 
+
+
+top_level_layout = aws_check("aws.s3.top_level_layout", find_top_level_layout)
+tenant_folders = aws_check("aws.s3.tenant_folders", find_tenant_folders)
+no_tenantless_folders = aws_check("aws.s3.no_tenantless_folders", find_no_tenantless_folders)
+public_access_block = aws_check("aws.s3.public_access_block", find_public_access_block)
+default_encryption = aws_check("aws.s3.default_encryption", find_default_encryption)
+versioning = aws_check("aws.s3.versioning", find_versioning)
+CHECKS = (top_level_layout, tenant_folders, no_tenantless_folders, public_access_block, default_encryption, versioning,)

@@ -11,4 +11,4 @@ def test_services_registered_with_healthy_instances(aws_check):
     """The namespace exists and every service has ≥ 1 instance not UNHEALTHY. Fails on: a
     service with 0 instances (tasks not registering, e.g. service_registries dropped), so
     Grafana's datasources cannot resolve it."""
-    aws_check(cloudmap.check_services_have_healthy_instances)
+    aws_check(cloudmap.services_have_healthy_instances)

@@ -10,11 +10,11 @@ pytestmark = [pytest.mark.smoke, pytest.mark.aws]
 def test_memcached_cluster_available(aws_check):
     """The memcached cluster is `available` with memcached_config.num_cache_nodes nodes. Fails
     on: cluster missing (seed: ftt-mimir-memcache:11211 referenced but never created) or not available."""
-    aws_check(elasticache.check_cluster_available)
+    aws_check(elasticache.cluster_available)
 
 
 def test_mimir_and_loki_carry_memcached_endpoint(aws_check):
     """Mimir and Loki task definitions set MEMCACHED_ENDPOINT, and every one that sets it
     (Tempo too) names this cluster. Fails on: the variable missing from Mimir/Loki, or pointing
     at another cluster (seed: ftt-mimir-memcache:11211, which never existed)."""
-    aws_check(elasticache.check_task_definitions_carry_endpoint)
+    aws_check(elasticache.task_definitions_carry_endpoint)

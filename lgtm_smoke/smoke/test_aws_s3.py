@@ -12,31 +12,33 @@ def test_top_level_layout(aws_check):
     """Top-level prefixes are exactly the storage_prefixes (mimir/, loki/, tempo/, pyroscope/)
     and the only root objects are *_cluster_seed.json. Fails on: a stray tenant_settings.json at
     the root (seed: Mimir runtime_config) or a backend writing without its prefix."""
-    aws_check(s3.check_top_level_layout)
+    aws_check(s3.top_level_layout)
 
 
 def test_each_backend_has_tenant_folder(aws_check):
     """Each backend prefix holds <prefix>/<tenant>/. Fails on: a backend storing under a
     different tenant (seed: old aws-rag-* tenant ids) or not storing at all."""
-    aws_check(s3.check_tenant_folders)
+    aws_check(s3.tenant_folders)
 
 
 def test_no_tenantless_folders(aws_check):
     """No anonymous/, fake/ or single-tenant/ folder at the root or under a backend prefix.
     Fails on: a backend running without multitenancy (seed: Pyroscope anonymous/phlaredb/)."""
-    aws_check(s3.check_no_tenantless_folders)
+    aws_check(s3.no_tenantless_folders)
 
 
 def test_public_access_block_on(aws_check):
     """All four public-access-block flags are on for the data bucket."""
-    aws_check(s3.check_public_access_block)
+    aws_check(s3.public_access_block)
 
 
 def test_default_encryption_on(aws_check):
-    """The data bucket has default server-side encryption."""
-    aws_check(s3.check_default_encryption)
+    """The data bucket's default encryption is SSE-KMS with a Bucket Key, as modules/s3 sets it.
+    Fails on: SSE-S3 (AES256), which is what AWS resets a bucket to when its configuration is
+    deleted or replaced."""
+    aws_check(s3.default_encryption)
 
 
 def test_versioning_as_intended(aws_check):
     """Data bucket versioning off (seed: destroy failed with BucketNotEmpty), state bucket on."""
-    aws_check(s3.check_versioning)
+    aws_check(s3.versioning)

@@ -7,7 +7,7 @@ import contextlib
 
 import pytest
 
-import seed as seeding
+from conftest import seeding
 
 
 @contextlib.contextmanager
@@ -133,7 +133,7 @@ def no_deployment_configuration(stack):
 
 @contextlib.contextmanager
 def rule_missing(stack):
-    rule = next(r for r in seeding.routes_mod.load().rules if r.priority == 20)
+    rule = seeding.rule_for(stack, 20)
     stack.client("elbv2").delete_rule(RuleArn=stack.rule_arns[20])
     try:
         yield
@@ -242,14 +242,15 @@ def tenant_folder_gone(stack):
 
 
 @contextlib.contextmanager
-def encryption_off(stack):
-    s3, bucket = stack.client("s3"), stack.tf["data_bucket"]
-    s3.delete_bucket_encryption(Bucket=bucket)
+def encryption_reset_to_sse_s3(stack):
+    """What AWS leaves after DeleteBucketEncryption (or a console edit): SSE-S3, not the
+    stack's SSE-KMS. moto would leave no configuration at all, so it is put as AWS has it."""
+    stack.client("s3").put_bucket_encryption(Bucket=stack.tf["data_bucket"], ServerSideEncryptionConfiguration={
+        "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}, "BucketKeyEnabled": False}]})
     try:
         yield
     finally:
-        s3.put_bucket_encryption(Bucket=bucket, ServerSideEncryptionConfiguration={
-            "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]})
+        seeding.put_kms_encryption(stack)
 
 
 @contextlib.contextmanager
@@ -325,10 +326,10 @@ FAULTS = {
                                  ["task definition lgtm-prod-mimir:", "MEMCACHED_ENDPOINT=ftt-mimir-memcache:11211 does not name cluster lgtm-prod-memcached"]),
     "health check path prefixed": (health_check_path_prefixed, None, "test_health_check_path_and_port",
                                    ["target group lgtm-prod-pyroscope", "health check /pyroscope/ready", "expected /ready"]),
-    "target unhealthy": (lambda s: seeding.unhealthy_target_group(s, "pyroscope"), None, "test_targets_healthy",
+    "target unhealthy": (lambda s: seeding.target_health(s, "pyroscope"), None, "test_targets_healthy",
                          ["target group lgtm-prod-pyroscope", "unhealthy", "Target.ResponseCodeMismatch", "[404]"]),
     "listener not on port 80": (listener_moved, None, ("test_listener_present", "test_listener_rules_equal_route_table", "test_tempo_rewrite_in_place"),
-                                ["ALB lgtm-prod-alb", "no listener on port 80 (listeners: [8080])"]),
+                                ["ALB lgtm-prod-alb", "no HTTP listener on port 80", "listeners: [8080]"]),
     "rule missing": (rule_missing, None, "test_listener_rules_equal_route_table",
                      ["ALB lgtm-prod-alb:80 rule 20 (loki)", "missing", "/loki/*"]),
     "rule to wrong target group": (rule_wrong_target_group, None, "test_listener_rules_equal_route_table",
@@ -343,8 +344,8 @@ FAULTS = {
                                            ["s3://jsj-lgtm-data-s3/tenant_settings.json", "stray object at the bucket root"]),
     "tenant folder missing under loki/": (tenant_folder_gone, None, "test_each_backend_has_tenant_folder",
                                            ["s3://jsj-lgtm-data-s3/loki/", "no jsj-lgtm-header/ folder", "aws-rag-cloudwatch/"]),
-    "default encryption off": (encryption_off, None, "test_default_encryption_on",
-                               ["s3://jsj-lgtm-data-s3", "no default encryption"]),
+    "default encryption reset to SSE-S3": (encryption_reset_to_sse_s3, None, "test_default_encryption_on",
+                                           ["s3://jsj-lgtm-data-s3", "default encryption AES256, expected aws:kms"]),
     "data bucket versioning on": (data_versioning_on, None, "test_versioning_as_intended",
                                   ["s3://jsj-lgtm-data-s3", "versioning Enabled"]),
     "public access block off": (public_access_block_off, None, "test_public_access_block_on",

@@ -16,6 +16,8 @@ from .errors import code_of
 from .settings import AwsSettings, match_name
 from .snapshot import Finding, Missing, Snapshot, aws_check
 
+NO_ANSWER = ("no answer to {what} within the fetch deadline: AWS throttled or did not answer (adaptive retries "
+             "were still waiting); run again")
 RULE_PRIORITY_OFFSET = 500  # routes.json: an edge_auth rule's fixed-response twin sits at priority + 500
 
 
@@ -25,16 +27,18 @@ def fetch(f) -> None:
     if lb is None:
         return
     f.snapshot.put("alb.lb", lb)
-    listeners_f = f.pool.submit(lambda: elb.describe_listeners(LoadBalancerArn=lb["LoadBalancerArn"])["Listeners"])
-    tgs = [tg for page in elb.get_paginator("describe_target_groups").paginate() for tg in page["TargetGroups"]]
-    listeners = listeners_f.result()
-    f.snapshot.put("alb.listeners", listeners)
-    names = {tg["TargetGroupName"]: tg for tg in tgs}
-    ours = {key: names.get(match_name(key, names) or "") for key in s.routes_raw.get("target_groups", {})}
-    by_arn = {tg["TargetGroupArn"]: tg for tg in ours.values() if tg}
-    f.snapshot.put("alb.tg_by_arn", {tg["TargetGroupArn"]: tg for tg in tgs})
-    f.snapshot.put("alb.target_groups", ours)
+    listeners_f = f.pool.submit(f.attempt, "alb.listeners", f"reading the listeners of {lb['LoadBalancerName']}",
+                                lambda: elb.describe_listeners(LoadBalancerArn=lb["LoadBalancerArn"])["Listeners"])
 
+    def target_groups():
+        tgs = [tg for page in elb.get_paginator("describe_target_groups").paginate() for tg in page["TargetGroups"]]
+        names = {tg["TargetGroupName"]: tg for tg in tgs}
+        f.snapshot.put("alb.tg_by_arn", {tg["TargetGroupArn"]: tg for tg in tgs})
+        return {key: names.get(match_name(key, names) or "") for key in s.routes_raw.get("target_groups", {})}
+
+    ours = f.attempt("alb.target_groups", "reading the target groups", target_groups) or {}
+    listeners = listeners_f.result() or []
+    by_arn = [tg["TargetGroupArn"] for tg in ours.values() if tg]
     jobs = [("rules", l["ListenerArn"]) for l in listeners] + [("health", a) for a in by_arn] + [("attrs", a) for a in by_arn]
 
     def one(job):
@@ -49,12 +53,20 @@ def fetch(f) -> None:
         except Exception as e:  # noqa: BLE001
             return job, Failed(f.describe(e, f"reading {kind} of {arn.rsplit(':', 1)[-1]}"))
 
+    # Put in place first and filled as answers come: past the fetch deadline (a throttled
+    # account) the checks still read what did arrive, and name what did not.
     out: dict[str, dict] = {"rules": {}, "health": {}, "attrs": {}}
-    for (kind, arn), value in f.map(one, jobs):
+    if "alb.listeners" not in f.snapshot.errors:
+        f.snapshot.put("alb.rules", out["rules"])
+    if "alb.target_groups" not in f.snapshot.errors:
+        f.snapshot.put("alb.health", out["health"])
+        f.snapshot.put("alb.tg_attrs", out["attrs"])
+
+    def store(job):
+        (kind, arn), value = one(job)
         out[kind][arn] = value
-    f.snapshot.put("alb.rules", out["rules"])
-    f.snapshot.put("alb.health", out["health"])
-    f.snapshot.put("alb.tg_attrs", out["attrs"])
+
+    f.map(store, jobs)
 
 
 class Failed(str):
@@ -135,7 +147,7 @@ def _rules(snap: Snapshot, s: AwsSettings) -> tuple[dict, list[dict]]:
     if listener is None:
         raise Missing(f"{_where(snap, s)}: no {s.rules_listener.get('protocol', '')} listener on port "
                       f"{s.rules_listener.get('port')} to read the rules from (rules_listener in infra/routes.json)")
-    rules = snap.need("alb.rules").get(listener["ListenerArn"])
+    rules = snap.need("alb.rules").get(listener["ListenerArn"], Failed(NO_ANSWER.format(what="DescribeRules")))
     if isinstance(rules, Failed):
         raise Missing(str(rules))
     return listener, rules
@@ -161,10 +173,9 @@ def _forward_arns(action: dict) -> list[str]:
 
 
 def _route_key(snap: Snapshot, s: AwsSettings, arn: str) -> str:
-    tg = snap.need("alb.tg_by_arn").get(arn)
-    if tg is None:
-        return arn.rsplit(":", 1)[-1]
-    name = tg["TargetGroupName"]
+    """routes.json's key of the group `arn` names (arn:…:targetgroup/<name>/<id>)."""
+    parts = arn.rsplit(":", 1)[-1].split("/")
+    name = parts[1] if len(parts) == 3 else arn
     return next((k for k in s.routes_raw.get("target_groups", {}) if match_name(k, [name])), name)
 
 
@@ -296,7 +307,7 @@ def find_targets_healthy(snap: Snapshot, s: AwsSettings) -> list[Finding]:
     health = snap.need("alb.health")
     lb_arn = snap.need("alb.lb")["LoadBalancerArn"]
     for _, name, tg in found:
-        descs = health.get(tg["TargetGroupArn"])
+        descs = health.get(tg["TargetGroupArn"], Failed(NO_ANSWER.format(what="DescribeTargetHealth")))
         if isinstance(descs, Failed):
             findings.append(Finding(name, str(descs)))
             continue
@@ -338,12 +349,12 @@ def find_deregistration_delay(snap: Snapshot, s: AwsSettings) -> list[Finding]:
     attrs, taskdefs = snap.need("alb.tg_attrs"), snap.need("ecs.taskdefs")
     for key, name, tg in found:
         svc = s.routes_raw["target_groups"][key]["service"]
-        got = attrs.get(tg["TargetGroupArn"])
+        got = attrs.get(tg["TargetGroupArn"], Failed(NO_ANSWER.format(what="DescribeTargetGroupAttributes")))
         if isinstance(got, Failed):
             findings.append(Finding(name, str(got)))
             continue
-        if svc not in taskdefs or taskdefs[svc] is None:
-            findings.append(Finding(name, f"no task definition of ECS service {svc} to read stopTimeout from"))
+        if not taskdefs.get(svc) or isinstance(taskdefs[svc], str):
+            findings.append(Finding(name, taskdefs.get(svc) or f"no task definition of ECS service {svc} to read stopTimeout from"))
             continue
         delay, limit = int(got.get("deregistration_delay.timeout_seconds", 300)), stop_timeout(taskdefs[svc])
         if delay > limit:

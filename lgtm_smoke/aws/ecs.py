@@ -14,6 +14,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from . import fargate
+from .evidence import last_error, log_stream, newest_stopped
 from .settings import AwsSettings, match_name
 from .snapshot import Finding, Snapshot, aws_check
 
@@ -63,22 +64,24 @@ def fetch(f) -> None:
     present = [svc for svc in s.services if services[svc]]
     td_future = f.pool.submit(f.map, taskdef, present)
     deps_future = f.pool.submit(_deployments, f, services, present)
-    taskdefs: dict = {}
-    errors: dict = {}
-    tasks: dict = {svc: {"running": [], "stopped": []} for svc in present}
     groups = {f"service:{services[svc]['serviceName']}": svc for svc in present}
-    for status, found in f.map(cluster_tasks, ("RUNNING", "STOPPED")):
-        for t in found:  # a service's tasks carry group "service:<service name>"
-            if t.get("group") in groups:
-                tasks[groups[t["group"]]][status.lower()].append(t)
-    for svc, value in td_future.result():
-        if isinstance(value, Failed):
-            errors[svc] = str(value)
-        else:
-            taskdefs[svc] = value
+
+    def all_tasks():
+        tasks: dict = {svc: {"running": [], "stopped": []} for svc in present}
+        for status, found in f.map(cluster_tasks, ("RUNNING", "STOPPED")):
+            for t in found:  # a service's tasks carry group "service:<service name>"
+                if t.get("group") in groups:
+                    tasks[groups[t["group"]]][status.lower()].append(t)
+        return tasks
+
+    tasks = f.attempt("ecs.tasks", f"reading the tasks of ECS cluster {s.cluster}", all_tasks) or {}
+    taskdefs = dict(td_future.result())  # a failed read is that service's Failed line
     f.snapshot.put("ecs.taskdefs", taskdefs)
-    f.snapshot.put("ecs.tasks", tasks)
-    f.snapshot.put("ecs.errors", errors)
+    reader = f.snapshot.get("logs.reader")
+    streams = [log_stream(taskdefs[svc], t) for svc in present for t in [newest_stopped(tasks.get(svc, {}))]
+               if t and isinstance(taskdefs.get(svc), dict)]
+    if reader is not None:  # the last stopped task's log tail: what the stop checks quote
+        f.map(lambda where: reader.prefetch(*where) if where else None, streams)
     f.snapshot.put("ecs.deployments", deps_future.result())
 
 
@@ -116,15 +119,12 @@ class Failed(str):
 def _services(snap: Snapshot, s: AwsSettings):
     """Yield (svc, resource name, service dict); a missing service is itself a finding."""
     services = snap.need("ecs.services")
-    errors = snap.get("ecs.errors", {})
     out, findings = [], []
     for svc in s.services:
         data = services.get(svc)
         name = f"ECS service {s.cluster}/{svc}"
         if data is None:
             findings.append(Finding(name, f"not found in cluster {s.cluster} (looked for '{svc}' or '*-{svc}')"))
-        elif svc in errors:
-            findings.append(Finding(name, errors[svc]))
         else:
             out.append((svc, f"ECS service {s.cluster}/{data['serviceName']}", data))
     return out, findings
@@ -277,7 +277,9 @@ def find_no_recent_bad_stops(snap: Snapshot, s: AwsSettings, now: datetime | Non
             if "ELB health checks" in reason or "Essential container" in reason or t.get("stopCode") in BAD_STOP_CODES:
                 detail = "; ".join(f"{c.get('name')} exit {c.get('exitCode')} {c.get('reason', '')}".strip() for c in exited)
                 when = stopped_at.isoformat(timespec="seconds") if stopped_at else "recently"
-                findings.append(Finding(name, f"task {_short(t['taskArn'])} stopped {when}: {reason}" + (f" ({detail})" if detail else "")))
+                logged = last_error(snap, svc, t)
+                findings.append(Finding(name, f"task {_short(t['taskArn'])} stopped {when}: {reason}" + (f" ({detail})" if detail else "")
+                                        + (f"; its log: {logged}" if logged else "")))
     return findings
 
 
@@ -286,6 +288,9 @@ def find_fargate_sizes(snap: Snapshot, s: AwsSettings) -> list[Finding]:
     taskdefs = snap.need("ecs.taskdefs")
     for svc, name, _ in found:
         td = taskdefs.get(svc) or {}
+        if isinstance(td, str):
+            findings.append(Finding(name, td))
+            continue
         problem = fargate.problem(td.get("cpu"), td.get("memory"))
         if problem:
             findings.append(Finding(f"task definition {td.get('family')}:{td.get('revision')} ({name})", problem))
@@ -311,6 +316,9 @@ def find_running_image(snap: Snapshot, s: AwsSettings) -> list[Finding]:
     tasks, taskdefs = snap.need("ecs.tasks"), snap.need("ecs.taskdefs")
     for svc, name, _ in found:
         td = taskdefs.get(svc) or {}
+        if isinstance(td, str):
+            findings.append(Finding(name, td))
+            continue
         wanted_tag, wanted_digest = s.expected_image(svc)
         images = {c["name"]: c.get("image", "") for c in td.get("containerDefinitions", [])}
         running = _running(tasks.get(svc))

@@ -54,6 +54,9 @@ def find_task_definitions_carry_endpoint(snap: Snapshot, s: AwsSettings) -> list
     findings = []
     for svc in s.services:
         td = taskdefs.get(svc)
+        if isinstance(td, str):
+            findings.append(Finding(f"ECS service {svc}", td))
+            continue
         if td is None:
             if svc in CACHE_CLIENTS:
                 findings.append(Finding(f"ECS service {svc}", "no task definition, cannot read MEMCACHED_ENDPOINT"))

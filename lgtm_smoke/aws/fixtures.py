@@ -120,6 +120,21 @@ def aws_check(aws_snapshot: Snapshot, aws_settings: AwsSettings):
     return run
 
 
+def evidence(config: pytest.Config) -> Evidence | None:
+    """The run's Evidence once its AWS fetch has finished (None: no fetch, or not done)."""
+    future = config.stash.get(FUTURE_KEY, None)
+    if future is None or not future.done() or future.exception() is not None:
+        return None
+    return Evidence(future.result(), _settings(config))
+
+
+def evidence_for(config: pytest.Config, backend: str) -> list[str]:
+    """What the verdict calls for a failing check of `backend` (mimir, loki, tempo, pyroscope,
+    grafana, alloy): its AWS side, one line each; [] unless this run fetched AWS."""
+    ev = evidence(config)
+    return ev.lines(backend) if ev is not None else []
+
+
 def pytest_terminal_summary(terminalreporter, exitstatus, config: pytest.Config) -> None:
     future = config.stash.get(FUTURE_KEY, None)
     if future is None or not future.done() or future.exception() is not None:

@@ -151,6 +151,11 @@ def install() -> None:
             return original(self, resource)
 
         IAMRequest.check_action_permitted = check_action_permitted
+        # moto authorizes S3 bucket reads it has no name for as s3:ListBucket; AWS checks the
+        # action of the subresource (?encryption, ?publicAccessBlock).
+        from moto.s3.responses import ACTION_MAP
+
+        ACTION_MAP["BUCKET"]["GET"].update(encryption="GetEncryptionConfiguration", publicAccessBlock="GetBucketPublicAccessBlock")
         _installed = True
     _install_error_hook()
 
@@ -195,15 +200,11 @@ def _body(err: ServedError, protocol: str) -> tuple[str, dict]:
 _hooked = False
 
 
-def _json_denied(service: str, body, headers: dict):
+def _json_denied(body, headers: dict):
     """moto answers a denied JSON-protocol call with its XML error; AWS with JSON
     (`{"__type": "AccessDeniedException", "message": "User: … is not authorized to perform: …"}`)."""
     text = body.decode() if isinstance(body, bytes) else str(body or "")
-    try:
-        protocol = _models.get_service_model(service).metadata["protocol"]
-    except Exception:  # noqa: BLE001 - not a botocore service name
-        return body
-    if protocol not in ("json", "rest-json") or not text.lstrip().startswith("<"):
+    if not text.lstrip().startswith("<"):
         return body
     import re
 
@@ -232,7 +233,9 @@ def _install_error_hook() -> None:
                     body, headers = _body(err, model.metadata["protocol"])
                     return err.status, headers, body
             status, headers, body = original(self)
-            return (status, headers, _json_denied(self.service_name, body, headers)) if status == 403 else (status, headers, body)
+            if str(status) == "403" and self.headers.get("X-Amz-Target"):  # a JSON-protocol call
+                body = _json_denied(body, headers)
+            return status, headers, body
 
         BaseResponse.call_action = call_action
         _hooked = True

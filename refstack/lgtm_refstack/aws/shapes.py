@@ -25,6 +25,10 @@ def problems(operation_model, body: bytes) -> list[str]:
     root = ElementTree.fromstring(body)
     if root.tag.rsplit("}", 1)[-1] in ("ErrorResponse", "Error"):
         return []
+    payload = shape.serialization.get("payload")
+    if payload:  # rest-xml: the body is that one member (e.g. PublicAccessBlockConfiguration)
+        member = shape.members[payload]
+        return _xml(member, root, f"{shape.name}.{payload}") if member.type_name == "structure" else []
     if protocol == "query":  # <OpResponse><OpResult>...</OpResult><ResponseMetadata/></OpResponse>
         wrapper = operation_model.output_shape.serialization.get("resultWrapper") or f"{operation_model.name}Result"
         result = next((c for c in root if _tag(c) == wrapper), None)

@@ -55,7 +55,7 @@ data "aws_iam_policy_document" "smoke" {
   }
   statement {
     sid       = "SmokeLogs"
-    actions   = ["logs:DescribeLogStreams", "logs:FilterLogEvents", "logs:GetLogEvents"]
+    actions   = ["logs:GetLogEvents"]
     resources = [local.smoke_log_groups, "${local.smoke_log_groups}:*"]
   }
   statement {

@@ -116,7 +116,7 @@ class Bench:
     # --- read-back latency, measured directly ------------------------------------------------
     def direct_round_trip(self, kind: str, session: requests.Session) -> float:
         """Push one sample/line through the ALB, poll every 1 ms until it reads back; ms."""
-        from lgtm_smoke.encoding import loki_push, remote_write
+        from lgtm_smoke.protocol import loki_push, remote_write
 
         url, hdr = self.stack.url, {"X-Scope-OrgID": TENANT}
         mark = uuid.uuid4().hex[:12]
@@ -252,7 +252,7 @@ def main(argv=None) -> int:
     args = p.parse_args(argv)
     if args.runs < 1:
         p.error("--runs must be ≥ 1")
-    from lgtm_smoke.devstack.stack import ReferenceStack
+    from lgtm_refstack.stack import ReferenceStack
 
     with ReferenceStack(tenants=(TENANT,)) as stack:
         print(f"reference stack up in {stack.started_in:.2f}s at {stack.url}; {args.runs} runs each…", file=sys.stderr)

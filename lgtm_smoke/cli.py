@@ -4,20 +4,21 @@
   lgtm-smoke run --alb DNS [--tenant T] [-- PYTEST_ARGS]  the suite against a real ALB
   lgtm-smoke devstack [--fault NAME …]                 the stack in the foreground (Ctrl-C stops)
 
+demo and devstack need the reference stack, a distribution of its own (`refstack/` in the
+checkout, `pip install -e ./refstack`); they run it as `python -m pytest --devstack …` and
+`python -m lgtm_refstack`, so this module never imports it.
+
 The exit code is the verdict: 0 all passed, 1 a check failed, 4 usage error.
 """
 from __future__ import annotations
 
 import argparse
-import signal
 import sys
-import threading
 from pathlib import Path
 
 USAGE_ERROR = 4
 SMOKE_DIR = Path(__file__).resolve().parent / "smoke"
 DEMO_TENANT = "lgtm-smoke-demo"
-DEV_TENANT = "lgtm-smoke-dev"
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -48,17 +49,17 @@ def _pytest(args: list[str]) -> int:
     return int(pytest.main([str(SMOKE_DIR), "-m", "smoke", "-p", "no:cacheprovider", "-rfE", *args]))
 
 
-def _start_stack(faults: list[str], tenants=()):
-    from .devstack.faults import FaultError
-    from .devstack.nginx import ServiceStartError
-    from .devstack.stack import ReferenceStack
+def _refstack(argv: list[str]) -> None:
+    """Hand over to the reference stack (a separate distribution, never imported here): the
+    process becomes `python -m ...`, so Ctrl-C and the exit code are the stack's own."""
+    import importlib.util
+    import os
 
-    try:
-        return ReferenceStack(faults, tenants=tenants).start()
-    except FaultError as e:
-        raise SystemExit(_usage(f"--fault: {e}"))
-    except ServiceStartError as e:
-        raise SystemExit(_usage(f"reference stack did not start: {e}"))
+    if importlib.util.find_spec("lgtm_refstack") is None:
+        raise SystemExit(_usage("the local reference stack is not installed: pip install -e ./refstack "
+                                "(from a checkout of lgtm-smoke; `bash .ci/run demo` does it)"))
+    sys.stdout.flush()
+    os.execv(sys.executable, [sys.executable, *argv])
 
 
 def _usage(message: str) -> int:
@@ -73,51 +74,13 @@ def main(argv: list[str] | None = None) -> int:
         extra += [f"--tenant={args.tenant}"] if args.tenant else []
         return _pytest(extra + _rest(args.pytest_args))
     if args.command == "demo":
-        stack = _start_stack(args.fault, tenants=(args.tenant,))
-        try:
-            print(f"reference stack up in {stack.started_in:.2f}s: ALB {stack.url}"
-                  + (f", faults: {', '.join(stack.faults.describe())}" if stack.faults else ""), flush=True)
-            return _pytest([f"--alb={stack.url}", f"--tenant={args.tenant}", *_stack_args(stack), *_rest(args.pytest_args)])
-        finally:
-            stack.stop()
+        faults = [f"--fault={f}" for f in args.fault]
+        _refstack(["-m", "pytest", str(SMOKE_DIR), "-m", "smoke", "-p", "no:cacheprovider", "-rfE", "--devstack",
+                   f"--tenant={args.tenant}", *faults, *_rest(args.pytest_args)])
     if args.command == "devstack":
-        if args.list_faults:
-            from .devstack.faults import KNOWN
-
-            for name, (takes_value, text) in sorted(KNOWN.items()):
-                print(f"{name + ('=VALUE' if takes_value else ''):32} {text}")
-            return 0
-        return _foreground(args.fault)
+        _refstack(["-m", "lgtm_refstack", *(["--list-faults"] if args.list_faults else []),
+                   *(f"--fault={f}" for f in args.fault)])
     return USAGE_ERROR
-
-
-def _stack_args(stack) -> list[str]:
-    """Settings the stack defines that the suite needs (e.g. its Grafana login)."""
-    hook = getattr(stack, "suite_args", None)
-    return hook() if hook else []
-
-
-def _foreground(faults: list[str]) -> int:
-    stack = _start_stack(faults, tenants=(DEV_TENANT,))
-    stop = threading.Event()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda *_: stop.set())
-    try:
-        print(f"reference stack up in {stack.started_in:.2f}s", flush=True)
-        print(f"ALB: {stack.url}")
-        if stack.faults:
-            print(f"faults: {', '.join(stack.faults.describe())}")
-        secret = stack.workdir / "grafana-password"  # the password is never printed, only where to read it
-        secret.touch(mode=0o600)
-        secret.write_text(stack.grafana_password)
-        print(f"tenant: {DEV_TENANT} (the one Grafana's datasources send)")
-        print(f'run: export LGTM_GRAFANA_PASSWORD="$(cat {secret})"')
-        print(f"     pytest -m smoke --alb {stack.url} --tenant {DEV_TENANT}   (Ctrl-C stops the stack)", flush=True)
-        stop.wait()
-    finally:
-        stack.stop()
-        print("reference stack stopped", flush=True)
-    return 0
 
 
 if __name__ == "__main__":

@@ -31,7 +31,6 @@ MARKERS = {
 }
 CONFIG_KEY = pytest.StashKey[SmokeConfig]()
 RUNNER_KEY = pytest.StashKey[object]()
-STACK_KEY = pytest.StashKey[object]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -42,8 +41,6 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--search-timeout", help="deadline of the TraceQL search check, which lags ingest by design (env LGTM_TEMPO_SEARCH_TIMEOUT; default 60 s)")
     group.addoption("--run-id", help="12 hex digits identifying this run's data (env LGTM_RUN_ID; default random)")
     group.addoption("--tfvars", help="the stack's common.tfvars for defaults (env LGTM_TFVARS; default infra/terraform/environments/prod/common.tfvars when present)")
-    group.addoption("--devstack", action="store_true", help="start the local reference stack for this session and point --alb at it")
-    group.addoption("--fault", action="append", default=[], metavar="NAME[=VALUE]", help="with --devstack: inject a named fault (repeatable)")
     group.addoption("--grafana-user", help="Grafana login for the grafana checks (env LGTM_GRAFANA_USER; default admin)")
     group.addoption("--grafana-password", help="Grafana password (env LGTM_GRAFANA_PASSWORD, preferred: command lines show in ps; with --devstack: the stack's). Never printed")
     group.addoption("--summary-md", metavar="PATH", help="write the verdict as Markdown (also appended to $GITHUB_STEP_SUMMARY when set)")
@@ -69,8 +66,6 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     if _wants_smoke(config) and config.option.verbose == 0:
         config.option.verbose = 1  # one live line per check, with its push→visible latency
-    if config.getoption("devstack") and not (config.getoption("aws_endpoint_url") or cfg.env("LGTM_AWS_ENDPOINT_URL")):
-        config.option.skip_aws = True  # the reference stack has no AWS account behind it
     if not config.pluginmanager.has_plugin("lgtm_smoke_aws"):  # AWS checks: hooks + fixtures
         config.pluginmanager.register(importlib.import_module("lgtm_smoke.aws.fixtures"), "lgtm_smoke_aws")
     for name, text in MARKERS.items():
@@ -83,7 +78,8 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def _wants_smoke(config: pytest.Config) -> bool:
-    return bool(config.getoption("alb") or cfg.env("LGTM_ALB") or config.getoption("devstack")
+    # --devstack belongs to the lgtm-refstack plugin, which sets --alb to its stack
+    return bool(config.getoption("alb") or cfg.env("LGTM_ALB") or config.getoption("devstack", False)
                 or "smoke" in (config.getoption("markexpr") or ""))
 
 
@@ -119,8 +115,6 @@ def resolve(config: pytest.Config) -> SmokeConfig:
     alb_raw, alb_src = opt("alb"), "--alb"
     if not alb_raw and cfg.env("LGTM_ALB"):
         alb_raw, alb_src = cfg.env("LGTM_ALB"), "LGTM_ALB"
-    if opt("devstack"):
-        alb_raw, alb_src = _start_devstack(config), "--devstack"
     if not alb_raw:
         raise UsageError("smoke tests need the ALB: pass --alb <ALB DNS name> (or set LGTM_ALB), "
                          "or --devstack for the local reference stack")
@@ -131,8 +125,6 @@ def resolve(config: pytest.Config) -> SmokeConfig:
         tenant_raw, tenant_src = cfg.env("LGTM_TENANT"), "LGTM_TENANT"
     if not tenant_raw and tfvars.get("tenant_id"):
         tenant_raw, tenant_src = str(tfvars["tenant_id"]), f"tenant_id in {tfvars_path}"
-    if not tenant_raw and opt("devstack"):
-        tenant_raw, tenant_src = "lgtm-smoke-dev", "--devstack default"
     tenant = cfg.parse_tenant(tenant_raw, tenant_src)
     timeout_raw = opt("readback_timeout") or cfg.env("LGTM_READBACK_TIMEOUT") or 30
     timeout = cfg.parse_timeout(timeout_raw, "--readback-timeout" if opt("readback_timeout") else "LGTM_READBACK_TIMEOUT")
@@ -141,22 +133,17 @@ def resolve(config: pytest.Config) -> SmokeConfig:
                       if search_raw else max(60.0, timeout))
     run_raw = opt("run_id") or cfg.env("LGTM_RUN_ID")
     run_id = cfg.parse_run_id(run_raw) if run_raw else cfg.new_run_id()
-    stack = config.stash.get(STACK_KEY, None)
-    if stack is not None:
-        stack.grafana_tenant = tenant  # the stack's Grafana sends the run's (unified) tenant
     return SmokeConfig(alb=alb, tenant=tenant, readback_timeout=timeout, search_timeout=search_timeout, run_id=run_id,
-                       tfvars_path=tfvars_path, tfvars=tfvars, extra={"grafana": _grafana_credentials(config, stack)})
+                       tfvars_path=tfvars_path, tfvars=tfvars, extra={"grafana": _grafana_credentials(config)})
 
 
-def _grafana_credentials(config: pytest.Config, stack):
+def _grafana_credentials(config: pytest.Config):
     from .checks.grafana import GrafanaCredentials
 
     user = config.getoption("grafana_user") or cfg.env("LGTM_GRAFANA_USER") or "admin"
     password, source = config.getoption("grafana_password"), "--grafana-password"
     if not password and cfg.env("LGTM_GRAFANA_PASSWORD"):
         password, source = cfg.env("LGTM_GRAFANA_PASSWORD"), "LGTM_GRAFANA_PASSWORD"
-    if not password and stack is not None:
-        password, source = stack.grafana_password, "--devstack"
     return GrafanaCredentials(user, password or None, source if password else None)
 
 
@@ -169,29 +156,10 @@ def _check_resolves(alb: cfg.Alb) -> None:
                          "`terraform output alb_dns_name`)") from None
 
 
-def _start_devstack(config: pytest.Config) -> str:
-    from .devstack.faults import FaultError
-    from .devstack.stack import ReferenceStack
-
-    from .devstack.nginx import ServiceStartError
-
-    try:
-        stack = ReferenceStack(config.getoption("fault")).start()
-    except FaultError as e:
-        raise UsageError(f"--fault: {e}") from None
-    except ServiceStartError as e:
-        raise UsageError(f"--devstack: the reference stack did not start: {e}") from None
-    config.stash[STACK_KEY] = stack
-    return stack.url
-
-
 def pytest_unconfigure(config: pytest.Config) -> None:
     runner = config.stash.get(RUNNER_KEY, None)
     if runner is not None:
         runner.close()
-    stack = config.stash.get(STACK_KEY, None)
-    if stack is not None:
-        stack.stop()
 
 
 # --- the verdict -----------------------------------------------------------------------

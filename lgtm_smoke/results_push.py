@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 
-from .encoding import remote_write
+from .protocol import remote_write
 
 JOB = "lgtm-smoke"
 CHECK_SUCCESS = "lgtm_smoke_check_success"  # {check, backend}: 1 passed, 0 failed/error

@@ -13,7 +13,7 @@ import time
 
 import requests
 
-from ..encoding import loki_push
+from ..protocol import loki_push
 from ..http import Exchange
 from ..hints import hint
 from ..probes import FIRST_WAIT, PUSH_ATTEMPTS, CheckFailed, NotYetVisible, ProbeContext, Transient, expect_status, probe

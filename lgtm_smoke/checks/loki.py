@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import time
 
-from ..encoding import loki_push
+from ..protocol import loki_push
 from ..probes import CheckFailed, NotYetVisible, ProbeContext, expect_status, probe
 
 JOB = "lgtm-smoke"

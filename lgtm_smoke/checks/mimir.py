@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 import time
 
-from ..encoding import remote_write
+from ..protocol import remote_write
 from ..probes import CheckFailed, NotYetVisible, ProbeContext, expect_status, probe
 
 METRIC = "lgtm_smoke_probe"

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import time
 
-from ..encoding import pprof
+from ..protocol import pprof
 from ..hints import hint
 from ..http import Exchange
 from ..probes import PUSH_ATTEMPTS, CheckFailed, NotYetVisible, ProbeContext, expect_status, probe

@@ -9,7 +9,7 @@ import secrets
 import time
 from importlib import resources
 
-from ..encoding import loki_push, remote_write
+from ..protocol import loki_push, remote_write
 from ..hints import hint
 from ..http import Exchange
 from ..probes import CheckFailed, NotYetVisible, ProbeContext, Transient, expect_status, probe

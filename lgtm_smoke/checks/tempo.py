@@ -116,7 +116,7 @@ def _json(ex: Exchange, what: str) -> dict:
 
 def spans_of(batches: list[dict]) -> list[dict]:
     """Flatten OTLP JSON resource spans into [{name, spanId, parentSpanId, service, attrs}]."""
-    from ..encoding.otlp import attrs
+    from ..protocol.otlp import attrs
 
     out = []
     for rs in batches:
@@ -247,7 +247,7 @@ def _why(ex: Exchange) -> str:
 @probe("tempo.no_tenant", backend="tempo")
 def no_tenant(ctx: ProbeContext) -> dict:
     """OTLP without X-Scope-OrgID: 503 `no org id`; a query without it: 401 `no org id`."""
-    from ..encoding.otlp import one_span_request
+    from ..protocol.otlp import one_span_request
 
     ctx.phase = "push"
     body = one_span_request(ctx.run_id, "no-tenant")

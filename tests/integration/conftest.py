@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from harness import run_pytest
 
-from lgtm_smoke.devstack.stack import ReferenceStack
+from lgtm_refstack.stack import ReferenceStack
 
 TENANT = "t-integration"
 

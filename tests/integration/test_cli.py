@@ -51,7 +51,7 @@ def test_devstack_runs_until_ctrl_c_and_leaves_no_process(tmp_path):
         import requests
 
         assert requests.get(alb + "/api/health", timeout=5).status_code == 200
-        stack_procs = _children_alive("lgtm-devstack-")
+        stack_procs = _children_alive("lgtm-refstack-")
         assert stack_procs, "nginx and prometheus should be running under the stack's workdir"
     finally:
         proc.send_signal(signal.SIGINT)
@@ -59,4 +59,4 @@ def test_devstack_runs_until_ctrl_c_and_leaves_no_process(tmp_path):
     assert proc.returncode == 0, err
     assert "reference stack stopped" in out
     time.sleep(0.2)
-    assert _children_alive("lgtm-devstack-") == []
+    assert _children_alive("lgtm-refstack-") == []

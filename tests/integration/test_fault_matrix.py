@@ -12,7 +12,7 @@ import os
 
 import pytest
 
-from lgtm_smoke.devstack.faults import KNOWN
+from lgtm_refstack.faults import KNOWN
 
 MARK = "smoke and not aws"
 BACKENDS = ("mimir", "loki", "tempo", "pyroscope")

@@ -9,10 +9,10 @@ import secrets
 import pytest
 from harness import run_pytest
 
-from lgtm_smoke.devstack.faults import KNOWN
-from lgtm_smoke.devstack.pyroscope_emulator import PyroscopeEmulator
-from lgtm_smoke.devstack.stack import ReferenceStack
-from lgtm_smoke.devstack.tempo_emulator import tempo_backends
+from lgtm_refstack.faults import KNOWN
+from lgtm_refstack.pyroscope import PyroscopeEmulator
+from lgtm_refstack.stack import ReferenceStack
+from lgtm_refstack.tempo import tempo_backends
 
 
 TENANT = "t-sec"
@@ -39,18 +39,18 @@ def endpoint(path: str) -> str:
     return f"test_internal_endpoint_is_blocked_at_the_alb[{path}]"
 
 
-def _serves(backend, path: str) -> bool:
-    return any(rx.fullmatch(path) for _, rx, _ in backend._routes)
+def _serves(backend, path: str, method: str = "GET") -> bool:
+    return backend.urls.bind("localhost").test(path, method)
 
 
 # Tempo and Pyroscope stand-ins come with issue 4. Until they serve their API, their checks
 # must FAIL here (with a 404 from the placeholder), never pass; once they do, they must pass.
 _tempo = tempo_backends(None)
 PENDING = set()
-if not (_serves(_tempo["tempo"], "/api/search") and _serves(_tempo["tempo-otlp"], "/v1/traces")):
+if not (_serves(_tempo["tempo"], "/api/search") and _serves(_tempo["tempo-otlp"], "/v1/traces", "POST")):
     PENDING |= {DATASOURCE["tempo"], PROXY["tempo"], ISOLATION["tempo"], NO_TENANT["tempo"], NO_TENANT["tempo-otlp"],
                 GARBAGE["tempo"]}
-if not _serves(PyroscopeEmulator(), "/pyroscope/ingest"):
+if not _serves(PyroscopeEmulator(), "/pyroscope/ingest", "POST"):
     PENDING |= {DATASOURCE["pyroscope"], PROXY["pyroscope"], ISOLATION["pyroscope"], NO_TENANT["pyroscope"],
                 GARBAGE["pyroscope"]}
 GRAFANA_ALL = {HEALTH, LOGIN, *DATASOURCE.values(), *PROXY.values(), DEFAULT_PW, ANONYMOUS}
@@ -69,7 +69,7 @@ def run(sec_stack, tmp_path):
     def go(faults=(), *extra: str, password: str | None = PASSWORD, env: dict | None = None):
         sec_stack.set_faults(list(faults))
         return run_pytest(["-m", MARK, "--alb", sec_stack.url, "--tenant", TENANT,
-                           *(["--grafana-password", password] if password else []), "--readback-timeout", "3", *extra],
+                           *([f"--grafana-password={password}"] if password else []), "--readback-timeout", "3", *extra],
                           tmp_path, env=env)
 
     yield go

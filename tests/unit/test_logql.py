@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import pytest
 
-from lgtm_smoke.devstack import logql
-from lgtm_smoke.devstack.logql import (LabelSetError, LineFilter, LogQLError, LogQuery, Matcher, ParseError,
+from lgtm_refstack import logql
+from lgtm_refstack.logql import (LabelSetError, LineFilter, LogQLError, LogQuery, Matcher, ParseError,
                                        RangeAggregation, Unsupported, VectorAggregation, evaluate_instant, parse,
                                        parse_metric)
 

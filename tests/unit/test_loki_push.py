@@ -1,4 +1,4 @@
-"""Loki push encoders (lgtm_smoke.encoding.loki_push): what the smoke client sends is what Loki reads.
+"""Loki push encoders (lgtm_smoke.protocol.loki_push): what the smoke client sends is what Loki reads.
 
 Runbook: a failure here means a push body would be mis-read by Loki (lost nanoseconds, mangled label
 values, wrong framing). The label-set cases are cross-checked against the stand-in's Prometheus-style
@@ -10,10 +10,17 @@ import json
 
 import cramjam
 import pytest
+from lgtm_refstack.logql import parse_metric
 
-from lgtm_smoke.devstack.logql import parse_metric
-from lgtm_smoke.encoding.loki_push import (PushRequest, Stream, decode_protobuf, encode_json, encode_protobuf,
-                                           format_labels, parse_labels)
+from lgtm_smoke.protocol.loki_push import (
+    PushRequest,
+    Stream,
+    decode_protobuf,
+    encode_json,
+    encode_protobuf,
+    format_labels,
+    parse_labels,
+)
 
 TRICKY = {
     "plain": "lgtm-smoke",

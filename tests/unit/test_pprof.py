@@ -1,7 +1,7 @@
 """The pprof encoder the Pyroscope checks push, and the flame-graph codec they read back with.
 
 Runbook: if these fail, the smoke suite would push profiles Pyroscope cannot parse, or would
-misread a correct answer. Fix lgtm_smoke/encoding/pprof.py.
+misread a correct answer. Fix lgtm_smoke/protocol/pprof.py.
 """
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import gzip
 import pytest
 from google.protobuf import json_format
 
-from lgtm_smoke.encoding import pprof
+from lgtm_smoke.protocol import pprof
 
 STACKS = [pprof.Stack(("main", "work", "leaf_a"), 30), pprof.Stack(("main", "work", "leaf_b"), 50),
           pprof.Stack(("main", "leaf_c"), 70)]

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from lgtm_smoke import results_push as rp
-from lgtm_smoke.encoding import remote_write
+from lgtm_smoke.protocol import remote_write
 from lgtm_smoke.report import CheckRecord
 
 

@@ -1,1 +1,0 @@
-"""Wire formats the smoke suite speaks (and the reference stack decodes)."""

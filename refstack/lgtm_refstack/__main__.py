@@ -1,0 +1,70 @@
+"""`python -m lgtm_refstack [--fault NAME …]`: the reference stack in the foreground (Ctrl-C
+stops it); `--list-faults` names every fault. Exit 4 with one line on bad input."""
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import threading
+
+USAGE_ERROR = 4
+DEV_TENANT = "lgtm-smoke-dev"
+TLS = False  # on once lgtm-smoke takes --ca-bundle
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m lgtm_refstack", description=__doc__.split("\n")[0])
+    p.add_argument("--fault", action="append", default=[], metavar="NAME[=VALUE]", help="inject a named fault")
+    p.add_argument("--list-faults", action="store_true", help="list the known faults and exit")
+    p.add_argument("--tenant", default=DEV_TENANT, help="the tenant Grafana's datasources send")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    if args.list_faults:
+        from .faults import KNOWN
+
+        for name, (takes_value, text) in sorted(KNOWN.items()):
+            print(f"{name + ('=VALUE' if takes_value else ''):32} {text}")
+        return 0
+    from .faults import FaultError
+    from .nginx import ServiceStartError
+    from .stack import ReferenceStack
+
+    try:
+        stack = ReferenceStack(args.fault, tenants=(args.tenant,), tls=TLS).start()
+    except (FaultError, ServiceStartError) as e:
+        print(f"lgtm-refstack: error: {'--fault: ' if isinstance(e, FaultError) else 'did not start: '}{e}",
+              file=sys.stderr)
+        return USAGE_ERROR
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    try:
+        print(f"reference stack up in {stack.started_in:.2f}s", flush=True)
+        print(f"ALB: {stack.url}")
+        if stack.ca_bundle:
+            print(f"plain HTTP: {stack.http_url} (redirects to HTTPS); CA: {stack.ca_bundle}")
+        if stack.faults:
+            print(f"faults: {', '.join(stack.faults.describe())}")
+        # Secrets are never printed, only where to read them.
+        secrets = {"LGTM_GRAFANA_PASSWORD": stack.grafana_password, "LGTM_EDGE_SECRET": stack.edge_secret}
+        print(f"tenant: {args.tenant} (the one Grafana's datasources send)")
+        for var, value in secrets.items():
+            path = stack.workdir / var.lower()
+            path.touch(mode=0o600)
+            path.write_text(value)
+            print(f'run: export {var}="$(cat {path})"')
+        ca = f" --ca-bundle {stack.ca_bundle}" if stack.ca_bundle else ""
+        print(f"     pytest -m smoke --alb {stack.url} --tenant {args.tenant}{ca}"
+              f" --listener-rules {stack.listener_rules}   (Ctrl-C stops the stack)", flush=True)
+        stop.wait()
+    finally:
+        stack.stop()
+        print("reference stack stopped", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

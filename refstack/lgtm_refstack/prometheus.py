@@ -1,0 +1,95 @@
+"""Real Prometheus (Debian's package) as Mimir's storage and PromQL engine.
+
+One Prometheus per tenant, started on first use: tenant isolation is then real (each
+tenant has its own TSDB), and every PromQL query is answered by the real engine.
+"""
+from __future__ import annotations
+
+import shutil
+import signal
+import subprocess
+import threading
+import time
+from pathlib import Path
+
+import requests
+
+from .nginx import ServiceStartError
+from .ports import free_port
+
+MAX_TENANTS = 16  # a bound: the smoke suite uses two or three
+
+
+def binary() -> str:
+    found = shutil.which("prometheus") or ("/usr/bin/prometheus" if Path("/usr/bin/prometheus").exists() else None)
+    if not found:
+        raise ServiceStartError("prometheus not found: install Debian's prometheus (apt-get install -y prometheus)")
+    return found
+
+
+class Prometheus:
+    def __init__(self, workdir: Path):
+        self.workdir = workdir
+        self.port = free_port()
+        self.proc: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self, timeout: float = 10.0) -> Prometheus:
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        conf = self.workdir / "prometheus.yml"
+        conf.write_text("global: {}\nscrape_configs: []\n")
+        self.proc = subprocess.Popen(
+            [binary(), f"--config.file={conf}", f"--storage.tsdb.path={self.workdir / 'data'}",
+             f"--web.listen-address=127.0.0.1:{self.port}", "--web.enable-remote-write-receiver",
+             "--log.level=error"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                err = self.proc.stderr.read().decode(errors="replace").strip().splitlines()
+                raise ServiceStartError(f"prometheus exited: {err[-1] if err else 'no output'}")
+            try:
+                if requests.get(f"{self.url}/-/ready", timeout=0.5).status_code == 200:
+                    return self
+            except requests.RequestException:
+                pass
+            time.sleep(0.02)
+        self.stop()
+        raise ServiceStartError(f"prometheus not ready on {self.url} within {timeout}s")
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+
+class PrometheusPool:
+    """tenant -> its own running Prometheus."""
+
+    def __init__(self, workdir: Path):
+        self.workdir = workdir
+        self._by_tenant: dict[str, Prometheus] = {}
+        self._lock = threading.Lock()
+
+    def get(self, tenant: str) -> Prometheus:
+        with self._lock:
+            prom = self._by_tenant.get(tenant)
+            if prom is None:
+                if len(self._by_tenant) >= MAX_TENANTS:
+                    raise ServiceStartError(f"reference stack: more than {MAX_TENANTS} tenants")
+                prom = Prometheus(self.workdir / f"tenant-{len(self._by_tenant)}").start()
+                self._by_tenant[tenant] = prom
+            return prom
+
+    def stop(self) -> None:
+        with self._lock:
+            for prom in self._by_tenant.values():
+                prom.stop()
+            self._by_tenant.clear()

@@ -9,3 +9,10 @@ them), `errors.py` (one line per AWS failure), `evidence.py` (a failing backend'
 `fixtures.py` (pytest hooks and fixtures).
 """
 from .snapshot import Finding, Missing, Snapshot  # noqa: F401 - the names tests and callers use
+
+
+def check_context(config):
+    """The ctx of every AWS check in a run (what the runner calls for kind "aws")."""
+    from .fixtures import check_context as make
+
+    return make(config)

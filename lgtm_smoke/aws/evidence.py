@@ -13,7 +13,8 @@ from __future__ import annotations
 import os
 import re
 import threading
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from .errors import code_of
 from .snapshot import Missing, Snapshot

@@ -12,6 +12,7 @@ read, so only the checks that need the missing fact fail, each naming it.
 """
 from __future__ import annotations
 
+import copy
 import threading
 import time
 from collections.abc import Callable
@@ -20,7 +21,6 @@ from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Any
 
 from . import alb, cloudmap, ecs, elasticache, s3
-from .evidence import LogReader
 from .errors import (
     MODEL_NEEDS,
     NO_REGION,
@@ -29,13 +29,14 @@ from .errors import (
     model_gap,
     too_old,
 )
+from .evidence import LogReader
 from .settings import AwsSettings
 from .snapshot import Snapshot
 
 SERVICES = ("ecs", "elbv2", "s3", "elasticache", "servicediscovery", "logs", "sts")
 PAGINATED = {"ecs": "list_tasks", "elbv2": "describe_rules", "s3": "list_objects_v2", "servicediscovery": "list_instances"}
 MAX_ATTEMPTS = 4  # adaptive mode: up to 3 retries (backoff ≤ 1+2+4 s), and the client slows its own rate
-CALL_THREADS = 12  # ~40 calls per run; more threads only spend the shared ELBv2 token bucket faster
+CALL_THREADS = 6  # per area (~40 calls per run); more only spend the shared ELBv2 token bucket faster
 DEADLINE = 20.0  # seconds for the whole fetch, retries included; the checks then say what is missing
 AREAS: dict[str, Callable[[Fetcher], None]] = {
     "ecs": lambda f: (ecs.fetch(f), cloudmap.fetch(f)),  # Cloud Map services come from the ECS services' registries
@@ -118,6 +119,13 @@ class Fetcher:
     def map(self, fn: Callable, items) -> list:
         return [f.result() for f in [self.pool.submit(fn, i) for i in items]]
 
+    def with_pool(self, pool: ThreadPoolExecutor) -> Fetcher:
+        """The same clients and snapshot with the area's own call pool, so one throttled
+        service (its calls asleep in the adaptive rate limiter) never starves another area."""
+        view = copy.copy(self)
+        view.pool = pool
+        return view
+
     def model_gaps(self) -> dict[str, str]:
         """{"elbv2.Rule.Transforms": why} for every member a check reads that the loaded
         botocore model lacks (the query protocol drops unmodelled members silently)."""
@@ -142,15 +150,15 @@ def fetch(settings: AwsSettings, session=None, deadline: float = DEADLINE) -> Sn
     snapshot = Snapshot()
     started = time.perf_counter()
     outer = ThreadPoolExecutor(max_workers=len(AREAS), thread_name_prefix="aws-area")
-    inner = ThreadPoolExecutor(max_workers=CALL_THREADS, thread_name_prefix="aws-call")
+    inner = {area: ThreadPoolExecutor(max_workers=CALL_THREADS, thread_name_prefix=f"aws-{area}") for area in AREAS}
     try:
-        fetcher = Fetcher(settings, snapshot, inner, session)
+        fetcher = Fetcher(settings, snapshot, inner["ecs"], session)
         snapshot.blocked = _preflight(fetcher)
         if snapshot.blocked:
             return snapshot
         snapshot.put("model_gaps", fetcher.model_gaps())
         snapshot.put("logs.reader", LogReader(fetcher.clients["logs"], fetcher.describe))
-        futures = {area: outer.submit(fn, fetcher) for area, fn in AREAS.items()}
+        futures = {area: outer.submit(fn, fetcher.with_pool(inner[area])) for area, fn in AREAS.items()}
         for area, fut in futures.items():
             left = max(0.1, deadline - (time.perf_counter() - started))
             try:
@@ -170,7 +178,8 @@ def fetch(settings: AwsSettings, session=None, deadline: float = DEADLINE) -> Sn
         snapshot.blocked = credentials_problem(e) or describe_error(e, "creating AWS clients")
     finally:
         outer.shutdown(wait=False, cancel_futures=True)
-        inner.shutdown(wait=False, cancel_futures=True)
+        for pool in inner.values():
+            pool.shutdown(wait=False, cancel_futures=True)
         snapshot.seconds = time.perf_counter() - started
     return snapshot
 

@@ -15,6 +15,7 @@ import pytest
 from ..outcome import Check, Status, run_check
 from . import fetch
 from . import settings as aws_settings_mod
+from .evidence import Evidence
 from .settings import AwsSettings
 from .snapshot import AwsView, Snapshot
 from .snapshot import aws_check as make_check
@@ -63,15 +64,36 @@ def pytest_collection_finish(session: pytest.Session):
     return result
 
 
+def _run_settings(config: pytest.Config):
+    """The run's settings (ALB, tenant, tfvars): lgtm_smoke.settings when it is there, else as
+    the plugin resolved them, looked up through the plugin manager (no import of the plugin)."""
+    import importlib
+    import importlib.util
+
+    if importlib.util.find_spec("lgtm_smoke.settings") is not None:
+        return importlib.import_module("lgtm_smoke.settings").get(config)
+    plugin = config.pluginmanager.get_plugin("lgtm_smoke")
+    return config.stash[plugin.CONFIG_KEY] if plugin.CONFIG_KEY in config.stash else plugin.resolve(config)
+
+
 def _settings(config: pytest.Config) -> AwsSettings:
     if SETTINGS_KEY not in config.stash:
-        # The run's settings (ALB, tenant, tfvars) as the plugin resolved them; looked up at
-        # run time through the plugin manager, so this module does not import the plugin.
-        plugin = config.pluginmanager.get_plugin("lgtm_smoke")
-        smoke = config.stash[plugin.CONFIG_KEY] if plugin.CONFIG_KEY in config.stash else plugin.resolve(config)
+        smoke = _run_settings(config)
         config.stash[SETTINGS_KEY] = aws_settings_mod.resolve(config.getoption, smoke.tfvars, smoke.alb.host,
                                                               smoke.tenant, smoke.tfvars_path)
     return config.stash[SETTINGS_KEY]
+
+
+def check_context(config: pytest.Config) -> AwsView:
+    """The ctx every `Check(kind="aws")` gets from the runner: the run's one snapshot (its
+    fetch started at collection finish; waited for here, bounded) and the AWS settings."""
+    settings = _settings(config)
+    future = config.stash.get(FUTURE_KEY, None) or fetch.start(settings)
+    config.stash[FUTURE_KEY] = future
+    started = time.perf_counter()
+    snapshot = wait(future)
+    config.stash[WAITED_KEY] = time.perf_counter() - started
+    return AwsView(snapshot, settings)
 
 
 @pytest.fixture(scope="session")

@@ -10,9 +10,9 @@ import contextlib
 import re
 
 import pytest
+from lgtm_refstack.aws import fidelity, iam, shapes
 
 from conftest import REPO, seeding
-from lgtm_refstack.aws import fidelity, iam, shapes
 
 SMOKE = REPO / "lgtm_smoke" / "smoke"
 TESTS = {area: set(re.findall(r"^def (test_\w+)", (SMOKE / f"test_aws_{area}.py").read_text(), re.MULTILINE))

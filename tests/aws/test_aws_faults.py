@@ -9,6 +9,17 @@ import pytest
 
 from conftest import seeding
 
+# The rules the faults break, found in infra/routes.json by what they do (not by number), so
+# the faults follow the route table as it changes.
+ROUTES = seeding.routes()
+_LISTENERS = ROUTES.get("listeners") or {"http": ROUTES.get("listener") or {"port": 80, "protocol": "HTTP"}}
+LISTENER = _LISTENERS[ROUTES.get("rules_listener", "http")]
+PORT = LISTENER["port"]
+FORWARDS = [r for r in ROUTES["rules"] if r.get("action", "forward") == "forward"]
+LOKI = next(r for r in FORWARDS if r["target_group"] == "loki")
+MIMIR = [r for r in FORWARDS if r["target_group"] == "mimir"][-1]
+REWRITE = next(r for r in FORWARDS if r.get("rewrite"))
+
 
 @contextlib.contextmanager
 def service_attr(stack, svc, **changes):
@@ -133,30 +144,31 @@ def no_deployment_configuration(stack):
 
 @contextlib.contextmanager
 def rule_missing(stack):
-    rule = seeding.rule_for(stack, 20)
-    stack.client("elbv2").delete_rule(RuleArn=stack.rule_arns[20])
+    rule = seeding.rule_for(stack, LOKI["priority"])
+    stack.client("elbv2").delete_rule(RuleArn=stack.rule_arns[LOKI["priority"]])
     try:
         yield
     finally:
-        stack.rule_arns[20] = seeding.create_rule(stack, rule)
+        stack.rule_arns[LOKI["priority"]] = seeding.create_rule(stack, rule)
 
 
 @contextlib.contextmanager
 def rule_wrong_target_group(stack):
     elb = stack.client("elbv2")
-    elb.modify_rule(RuleArn=stack.rule_arns[11], Actions=[{"Type": "forward", "TargetGroupArn": stack.tg_arns["loki"]}])
+    arn = stack.rule_arns[MIMIR["priority"]]
+    elb.modify_rule(RuleArn=arn, Actions=[{"Type": "forward", "TargetGroupArn": stack.tg_arns["loki"]}])
     try:
         yield
     finally:
-        elb.modify_rule(RuleArn=stack.rule_arns[11], Actions=[{"Type": "forward", "TargetGroupArn": stack.tg_arns["mimir"]}])
+        elb.modify_rule(RuleArn=arn, Actions=[{"Type": "forward", "TargetGroupArn": stack.tg_arns["mimir"]}])
 
 
 @contextlib.contextmanager
 def tempo_rewrite_missing(stack):
     """The rule exists but describe_rules shows no Transforms (what moto does without the workaround)."""
-    rule = seeding.rule_object(stack, stack.rule_arns[31])
+    rule = seeding.rule_object(stack, stack.rule_arns[REWRITE["priority"]])
     saved = rule.transforms
-    seeding.keep_rule_transforms(stack, stack.rule_arns[31], None)
+    seeding.keep_rule_transforms(stack, stack.rule_arns[REWRITE["priority"]], None)
     try:
         yield
     finally:
@@ -280,7 +292,7 @@ def memcached_endpoint_stale(stack):
 
 @contextlib.contextmanager
 def listener_moved(stack):
-    """The HTTP listener is not on routes.json's port (80): nothing routes, so the rule and
+    """The rules listener is not on routes.json's port: nothing routes, so the rule and
     rewrite checks have no listener to read either; the listener check says why."""
     from moto.elbv2.models import elbv2_backends
 
@@ -289,7 +301,7 @@ def listener_moved(stack):
     try:
         yield
     finally:
-        listener.port = 80
+        listener.port = PORT
 
 
 def tag_args(stack, **override):
@@ -328,14 +340,14 @@ FAULTS = {
                                    ["target group lgtm-prod-pyroscope", "health check /pyroscope/ready", "expected /ready"]),
     "target unhealthy": (lambda s: seeding.target_health(s, "pyroscope"), None, "test_targets_healthy",
                          ["target group lgtm-prod-pyroscope", "unhealthy", "Target.ResponseCodeMismatch", "[404]"]),
-    "listener not on port 80": (listener_moved, None, ("test_listener_present", "test_listener_rules_equal_route_table", "test_tempo_rewrite_in_place"),
-                                ["ALB lgtm-prod-alb", "no HTTP listener on port 80", "listeners: [8080]"]),
+    "rules listener moved": (listener_moved, None, ("test_listener_present", "test_listener_rules_equal_route_table", "test_tempo_rewrite_in_place"),
+                             ["ALB lgtm-prod-alb", f"no {LISTENER['protocol']} listener on port {PORT}", "8080"]),
     "rule missing": (rule_missing, None, "test_listener_rules_equal_route_table",
-                     ["ALB lgtm-prod-alb:80 rule 20 (loki)", "missing", "/loki/*"]),
+                     [f"ALB lgtm-prod-alb:{PORT} rule {LOKI['priority']} ({LOKI['name']})", "missing", LOKI["paths"][0]]),
     "rule to wrong target group": (rule_wrong_target_group, None, "test_listener_rules_equal_route_table",
-                                   ["rule 11 (mimir-query)", "forwards to loki, expected forward to target group mimir"]),
+                                   [f"rule {MIMIR['priority']} ({MIMIR['name']})", "forwards to loki, expected forward to target group mimir"]),
     "tempo rewrite missing": (tempo_rewrite_missing, None, "test_tempo_rewrite_in_place",
-                              ["rule 31 (tempo-api)", "no Transforms in describe_rules", "^/tempo/(.*)$"]),
+                              [f"rule {REWRITE['priority']} ({REWRITE['name']})", "no Transforms in describe_rules", REWRITE["rewrite"]["regex"]]),
     "deregistration delay 300 s": (deregistration_delay_default, None, "test_deregistration_delay_within_stop_timeout",
                                    ["target group lgtm-prod-loki", "deregistration delay 300s > loki container stopTimeout 120s"]),
     "anonymous/ under pyroscope/": (lambda s: s3_object(s, "pyroscope/anonymous/phlaredb/block.parquet"), None,

@@ -26,12 +26,19 @@ class Account:
     env: dict[str, str]  # credentials of the smoke role and where to send the calls
     seeded: seeding.Seeded = field(repr=False)
     _server: object = field(default=None, repr=False)
+    _saved_env: dict = field(default_factory=dict, repr=False)
 
     def smoke_env(self, session: str = "lgtm-smoke-gate") -> dict[str, str]:
         """Fresh smoke-role credentials (a new STS session) in the same shape as `env`."""
         return {**self.env, **seeding.smoke_credentials(self.seeded, session)}
 
     def close(self) -> None:
+        for key, value in self._saved_env.items():  # what attach_to() replaced
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+        self._saved_env.clear()
         if self._server is not None:
             self._server.stop()
             self._server = None
@@ -56,3 +63,19 @@ def start_account(port: int = 0, enforce_iam: bool = True) -> Account:
         server.stop()
         raise
     return Account(endpoint, env, seeded, server)
+
+
+def attach_to(config) -> Account:
+    """For the reference stack's pytest plugin (`--devstack`, `lgtm-smoke demo`): start the
+    account and point this run's AWS checks at it: `config.option.aws_endpoint_url` and the
+    smoke role's credentials in this process's environment (restored by `close()`, which the
+    plugin calls at unconfigure). The verdict then counts the AWS checks as run, not skipped."""
+    account = start_account()
+    config.option.aws_endpoint_url = account.endpoint_url
+    config.option.skip_aws = False
+    for key, value in account.env.items():
+        account._saved_env.setdefault(key, os.environ.get(key))
+        os.environ[key] = value
+    for key in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE"):  # a user's profile would win over the env keys
+        account._saved_env.setdefault(key, os.environ.pop(key, None))
+    return account

@@ -92,9 +92,15 @@ class Seeded:
     secrets: dict[str, str] = field(default_factory=dict)  # grafana / edge -> secret ARN
     admin: tuple[str, str] = ADMIN  # access key of the seeding admin (moto IAM user)
 
+    _clients: dict = field(default_factory=dict, repr=False)
+
     def client(self, name: str, credentials: dict | None = None):
+        """A client as the seeding admin (made once per service and identity)."""
         creds = credentials or {"aws_access_key_id": self.admin[0], "aws_secret_access_key": self.admin[1]}
-        return boto3.client(name, endpoint_url=self.endpoint, region_name=self.region, **creds)
+        key = (name, *sorted(creds.items()))
+        if key not in self._clients:
+            self._clients[key] = boto3.client(name, endpoint_url=self.endpoint, region_name=self.region, **creds)
+        return self._clients[key]
 
     def image_tag(self, svc: str) -> str:
         return self.images[svc].rsplit(":", 1)[-1]

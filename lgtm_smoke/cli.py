@@ -14,10 +14,8 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 
 USAGE_ERROR = 4
-SMOKE_DIR = Path(__file__).resolve().parent / "smoke"
 DEMO_TENANT = "lgtm-smoke-demo"
 
 
@@ -45,8 +43,9 @@ def _rest(args: list[str]) -> list[str]:
 def _pytest(args: list[str]) -> int:
     import pytest
 
-    # -rfE: the verdict table already lists skipped areas; the summary keeps only failures
-    return int(pytest.main([str(SMOKE_DIR), "-m", "smoke", "-p", "no:cacheprovider", "-rfE", *args]))
+    # No test path: the plugin runs the shipped suite. -rfE: the verdict table already lists
+    # skipped areas; the summary keeps only failures.
+    return int(pytest.main(["-m", "smoke", "-p", "no:cacheprovider", "-rfE", *args]))
 
 
 def _refstack(argv: list[str]) -> None:
@@ -75,7 +74,7 @@ def main(argv: list[str] | None = None) -> int:
         return _pytest(extra + _rest(args.pytest_args))
     if args.command == "demo":
         faults = [f"--fault={f}" for f in args.fault]
-        _refstack(["-m", "pytest", str(SMOKE_DIR), "-m", "smoke", "-p", "no:cacheprovider", "-rfE", "--devstack",
+        _refstack(["-m", "pytest", "-m", "smoke", "-p", "no:cacheprovider", "-rfE", "--devstack",
                    f"--tenant={args.tenant}", *faults, *_rest(args.pytest_args)])
     if args.command == "devstack":
         _refstack(["-m", "lgtm_refstack", *(["--list-faults"] if args.list_faults else []),

@@ -74,6 +74,16 @@ class Check:
         return self.fn(ctx)
 
 
+def check(id: str, area: str | None = None, **kw: Any) -> Callable[[Callable[..., Any]], Check]:
+    """Decorator: `@check("loki.push_json", needs=("alb",))` above `def push_json(ctx)` makes
+    `push_json` that Check (area defaults to the id's first part)."""
+
+    def make(fn: Callable[..., Any]) -> Check:
+        return Check(id, area or id.split(".", 1)[0], fn, doc=(fn.__doc__ or "").strip(), **kw)
+
+    return make
+
+
 @dataclass
 class Outcome:
     """What one check did. The verdict reads only this."""

@@ -1,2 +1,3 @@
-"""Probe implementations, one module per backend. Importing this package registers them."""
-from . import grafana, loki, mimir, pyroscope, security, tempo  # noqa: F401
+"""What is left of the old per-aspect check modules: only `security.exposed_endpoints`,
+which the ALB room replaces (lgtm_smoke/backends/alb/) and then deletes with this package.
+Every other check lives with its backend in lgtm_smoke/backends/<backend>/checks.py."""

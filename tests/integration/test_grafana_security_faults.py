@@ -20,7 +20,7 @@ OTHER_TENANT = "lgtm-smoke-isolation-probe"  # SmokeConfig.other_tenant
 PASSWORD = "pw-" + secrets.token_hex(8)  # the secret the output must never show
 MARK = "smoke and (grafana or security)"
 
-HEALTH, LOGIN = "test_health_reports_database_ok", "test_api_requires_login"
+HEALTH = "test_health_reports_database_ok"
 DATASOURCE = {b: f"test_{b}_datasource_has_tenant_header_and_is_healthy" for b in ("mimir", "loki", "tempo", "pyroscope")}
 PROXY = {b: f"test_{b}_data_reads_back_through_grafana_proxy" for b in ("mimir", "loki", "tempo", "pyroscope")}
 ISOLATION = {"mimir": "test_mimir_tenant_cannot_read_another_tenants_metrics",
@@ -53,7 +53,7 @@ if not (_serves(_tempo["tempo"], "/api/search") and _serves(_tempo["tempo-otlp"]
 if not _serves(PyroscopeEmulator(), "/pyroscope/ingest", "POST"):
     PENDING |= {DATASOURCE["pyroscope"], PROXY["pyroscope"], ISOLATION["pyroscope"], NO_TENANT["pyroscope"],
                 GARBAGE["pyroscope"]}
-GRAFANA_ALL = {HEALTH, LOGIN, *DATASOURCE.values(), *PROXY.values(), DEFAULT_PW, ANONYMOUS}
+GRAFANA_ALL = {HEALTH, *DATASOURCE.values(), *PROXY.values(), DEFAULT_PW, ANONYMOUS}
 
 
 @pytest.fixture(scope="module")
@@ -86,7 +86,7 @@ def test_healthy_stack_passes_every_grafana_and_security_check(run):
 
 @pytest.mark.parametrize("fault, failing, cause", [
     ("grafana-default-password", {DEFAULT_PW}, "GET /api/user with admin/admin → 200: Grafana still has its default admin password"),
-    ("grafana-anonymous", {LOGIN, ANONYMOUS}, "without credentials → "),
+    ("grafana-anonymous", {ANONYMOUS}, "without credentials → "),
     ("grafana-datasource-no-tenant", {DATASOURCE["loki"], PROXY["loki"]}, ("'Loki'", "X-Scope-OrgID")),
     ("grafana-down", GRAFANA_ALL, "502"),
     ("admin-endpoint-exposed", {endpoint(p) for p in ("/flush", "/config", "/runtime_config", "/metrics")},

@@ -34,7 +34,7 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
 )
 from opentelemetry.proto.trace.v1.trace_pb2 import TracesData
 
-from lgtm_smoke.checks.tempo import spans_of
+from lgtm_smoke.backends.tempo.client import spans_of
 
 CONTRACT = Path(__file__).resolve().parents[2].parent / "shared" / "contracts" / "tempo.json"
 EXCHANGES = json.loads(CONTRACT.read_text()) if CONTRACT.is_file() else []

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from lgtm_smoke import results_push
+from lgtm_smoke.verdict import push as results_push
 
 ROOT = Path(__file__).resolve().parents[2]
 DASHBOARD = ROOT / "infra/images/grafana/dashboards/lgtm-smoke.json"

@@ -9,9 +9,9 @@ import pickle
 import pytest
 import requests
 
-from lgtm_smoke.checks.grafana import GrafanaCredentials
-from lgtm_smoke.config import SmokeConfig, parse_alb
-from lgtm_smoke.probes import CheckFailed
+from lgtm_smoke.backends.grafana.client import GrafanaCredentials
+from lgtm_smoke.outcome import CheckFailed
+from lgtm_smoke.settings import Secret, Settings, parse_alb
 
 SECRET = "pw-unit-3f9a"
 
@@ -19,8 +19,8 @@ SECRET = "pw-unit-3f9a"
 def test_repr_and_str_hide_the_password():
     creds = GrafanaCredentials("admin", SECRET, "--grafana-password")
     assert SECRET not in repr(creds) and SECRET not in str(creds) and "***" in repr(creds)
-    config = SmokeConfig(parse_alb("127.0.0.1:1"), "t", 3.0, "0" * 12, extra={"grafana": creds})
-    assert SECRET not in repr(config) and SECRET not in str(dataclasses.asdict(config))
+    settings = Settings(parse_alb("127.0.0.1:1"), "t", 3.0, "0" * 12, grafana_password=Secret(SECRET))
+    assert SECRET not in repr(settings) and SECRET not in str(dataclasses.asdict(settings))
     assert copy.deepcopy(creds) is creds
 
 

@@ -3,14 +3,12 @@ import ast
 import re
 from pathlib import Path
 
-import lgtm_smoke
-
-SMOKE = Path(lgtm_smoke.__file__).parent / "smoke"
+from lgtm_smoke.plugin import SUITE
 
 
 def smoke_check_names() -> set[str]:
     names = set()
-    for path in SMOKE.glob("test_*.py"):
+    for path in (p for folder in SUITE for p in folder.rglob("test_*.py")):
         for node in ast.parse(path.read_text()).body:
             if isinstance(node, ast.FunctionDef) and node.name.startswith("test_"):
                 names.add(node.name)

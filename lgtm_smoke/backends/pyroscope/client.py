@@ -1,23 +1,28 @@
-"""Pyroscope: a real pprof profile (built in code, gzip) pushed through the ALB two ways —
+"""Pyroscope through the ALB: a real pprof profile (built in code, gzip) pushed two ways —
 legacy `/pyroscope/ingest?format=pprof` and Connect `/push.v1.PusherService/Push` — and read
-back exactly (`/pyroscope/render`, `/querier.v1.QuerierService/SelectMergeStacktraces`), plus
-the missing-tenant answer a multitenant Pyroscope must give (401 `no org id`).
+back exactly (`/pyroscope/render`, `/querier.v1.QuerierService/SelectMergeStacktraces`).
 
 Cardinality stays bounded: fixed service name and function names; labels `check` (4 values:
-the two round trips, the security isolation check and the Grafana proxy read)
-and `run_slot` (the run id's last two hex digits: 256 values). The run itself is carried in the
-sample values (a run-derived multiplier), so the exact total proves these are this run's samples;
-two runs collide only if they share the slot *and* push in the same second.
+the two round trips, the isolation check and the Grafana proxy read) and `run_slot` (the run
+id's last two hex digits: 256 values). The run itself is carried in the sample values (a
+run-derived multiplier), so the exact total proves these are this run's samples; two runs
+collide only if they share the slot *and* push in the same second.
 """
 from __future__ import annotations
 
 import time
+from typing import Any
 
-from ..protocol import pprof
-from ..hints import hint
-from ..http import Exchange
-from ..probes import PUSH_ATTEMPTS, CheckFailed, NotYetVisible, ProbeContext, expect_status, probe
+from ...http import Exchange
+from ...outcome import CheckFailed
+from ...probe import NotYetVisible, ProbeContext, expect_status, json_of
+from ...protocol import pprof
 
+INGEST = "/pyroscope/ingest"
+RENDER = "/pyroscope/render"
+CONNECT_PUSH = "/push.v1.PusherService/Push"
+MERGE_STACKTRACES = "/querier.v1.QuerierService/SelectMergeStacktraces"
+PROFILE_TYPES = "/querier.v1.QuerierService/ProfileTypes"
 SERVICE = "lgtm-smoke"
 PROFILE_TYPE = pprof.CPU_PROFILE_TYPE  # process_cpu:cpu:nanoseconds:cpu:nanoseconds
 PERIOD_NS = 10_000_000  # 100 Hz
@@ -43,7 +48,7 @@ def run_labels(ctx: ProbeContext, check: str) -> dict[str, str]:
     return {"service_name": SERVICE, "check": check, "run_slot": ctx.run_id[-2:]}
 
 
-def make_profile(run_id: str, time_ns: int):
+def make_profile(run_id: str, time_ns: int) -> Any:
     """Laid out like a Go runtime CPU profile (samples/count + cpu/nanoseconds), the most common input."""
     return pprof.build_profile([pprof.Stack(f, v) for f, v in expected_stacks(run_id).items()], time_ns=time_ns,
                                period=PERIOD_NS, with_counts=True)
@@ -73,14 +78,6 @@ def compare(ex: Exchange, names: list[str], levels: list, total: int, run_id: st
     return {"total": total, "functions": FUNCTIONS, "stacks": len(got)}
 
 
-def _json(ex: Exchange, what: str):
-    try:
-        return ex.json()
-    except ValueError:
-        raise CheckFailed(f"read: {ex.method} {ex.path} → {ex.status} is not Pyroscope's {what} JSON: "
-                          f"{ex.preview(120)}{hint(ex, 'read')}") from None
-
-
 def profile_time_ns() -> int:
     """Now, on a whole second: the legacy ingest's `from` (seconds) and the profile's own time then
     agree, whichever one Pyroscope stamps the samples with."""
@@ -94,14 +91,18 @@ def _window(t_ns: int) -> tuple[int, int]:
     return t_ms, t_ms + 999
 
 
+def ingest_params(name: str, t_ns: int, seconds: int = 1) -> dict[str, str]:
+    return {"name": name, "format": "pprof", "from": str(t_ns // 10**9), "until": str(t_ns // 10**9 + seconds),
+            "spyName": "lgtm-smoke", "sampleRate": "100"}
+
+
 def push_ingest(ctx: ProbeContext, labels: dict[str, str]) -> int:
     """This run's profile via legacy `/pyroscope/ingest?format=pprof` as the run's tenant; its time (ns)."""
     t_ns = profile_time_ns()
     body = pprof.encode(make_profile(ctx.run_id, t_ns))
     tags = ",".join(f"{k}={v}" for k, v in labels.items() if k != "service_name")
-    params = {"name": f"{SERVICE}{{{tags}}}", "format": "pprof", "from": str(t_ns // 10**9),
-              "until": str(t_ns // 10**9 + 1), "spyName": "lgtm-smoke", "sampleRate": "100"}
-    ctx.push(lambda: ctx.client.post("/pyroscope/ingest", params=params, data=body,
+    params = ingest_params(f"{SERVICE}{{{tags}}}", t_ns)
+    ctx.push(lambda: ctx.client.post(INGEST, params=params, data=body,
                                      headers={"Content-Type": "application/octet-stream"}), what="pprof ingest")
     return t_ns
 
@@ -111,7 +112,7 @@ def push_connect(ctx: ProbeContext, labels: dict[str, str]) -> int:
     t_ns = profile_time_ns()
     raw = pprof.encode(make_profile(ctx.run_id, t_ns))
     body = pprof.push_request([({"__name__": "process_cpu", **labels}, [raw])]).SerializeToString()
-    ctx.push(lambda: ctx.client.post("/push.v1.PusherService/Push", data=body,
+    ctx.push(lambda: ctx.client.post(CONNECT_PUSH, data=body,
                                      headers={"Content-Type": "application/proto", "Connect-Protocol-Version": "1"}),
              what="Connect push")
     return t_ns
@@ -123,16 +124,17 @@ def render_params(labels: dict[str, str], t_ns: int) -> dict[str, str]:
     return {"query": PROFILE_TYPE + selector(labels), "from": str(start), "until": str(end)}
 
 
+def _json(ex: Exchange, what: str) -> Any:
+    return json_of(expect_status(ex, "read"), "read", f"Pyroscope's {what}")
+
+
 def flamebearer(ex: Exchange) -> tuple[list[str], list, int]:
     """(names, levels, total) of a /pyroscope/render answer."""
-    data = _json(expect_status(ex, "read"), "render (flamebearer)")
+    data = _json(ex, "render (flamebearer)")
     fb = data.get("flamebearer") if isinstance(data, dict) else None
     if not isinstance(fb, dict):
         raise CheckFailed(f"read: {ex.method} {ex.path} → {ex.status} has no flamebearer: {ex.preview(120)}")
     return fb.get("names") or [], fb.get("levels") or [], int(fb.get("numTicks") or 0)
-
-
-MERGE_STACKTRACES = "/querier.v1.QuerierService/SelectMergeStacktraces"
 
 
 def merge_request(labels: dict[str, str], t_ns: int) -> dict:
@@ -145,61 +147,6 @@ def merge_request(labels: dict[str, str], t_ns: int) -> dict:
 
 def flamegraph(ex: Exchange) -> tuple[list[str], list, int]:
     """(names, levels, total) of a SelectMergeStacktraces answer."""
-    data = _json(expect_status(ex, "read"), "SelectMergeStacktraces")
+    data = _json(ex, "SelectMergeStacktraces")
     fg = (data or {}).get("flamegraph") or {}
     return fg.get("names") or [], [lv.get("values") or [] for lv in fg.get("levels") or []], int(fg.get("total") or 0)
-
-
-@probe("pyroscope.ingest", backend="pyroscope")
-def ingest_round_trip(ctx: ProbeContext) -> dict:
-    labels = run_labels(ctx, "pyroscope-ingest")
-    params = render_params(labels, push_ingest(ctx, labels))
-
-    def fetch() -> dict:
-        ex = ctx.client.get("/pyroscope/render", params=params)
-        return {"query": params["query"], **compare(ex, *flamebearer(ex), ctx.run_id)}
-
-    return ctx.read_back(fetch, what=f"profile {params['query']}")
-
-
-@probe("pyroscope.connect_push", backend="pyroscope")
-def connect_round_trip(ctx: ProbeContext) -> dict:
-    labels = run_labels(ctx, "pyroscope-connect")
-    request = merge_request(labels, push_connect(ctx, labels))
-
-    def fetch() -> dict:
-        ex = ctx.client.post(MERGE_STACKTRACES, json=request, headers={"Connect-Protocol-Version": "1"})
-        return {"selector": request["labelSelector"], **compare(ex, *flamegraph(ex), ctx.run_id)}
-
-    return ctx.read_back(fetch, what=f"profile {PROFILE_TYPE}{request['labelSelector']}")
-
-
-@probe("pyroscope.no_tenant", backend="pyroscope")
-def no_tenant(ctx: ProbeContext) -> dict:
-    """A push without X-Scope-OrgID must get 401 {"code":"unauthenticated","message":"no org id"}."""
-    ctx.phase = "push"
-    t_ns = time.time_ns()
-    body = pprof.encode(make_profile(ctx.run_id, t_ns))
-    params = {"name": f"{SERVICE}{{check=no-tenant}}", "format": "pprof", "from": str(t_ns // 10**9 - 10),
-              "until": str(t_ns // 10**9)}
-
-    def send() -> Exchange:
-        return ctx.client.post("/pyroscope/ingest", params=params, data=body, tenant=None,
-                               headers={"Content-Type": "application/octet-stream"})
-
-    ex = send()
-    for attempt in range(1, PUSH_ATTEMPTS):
-        if ex.status != 429 and ex.status < 500:
-            break
-        time.sleep(0.05 * 2 ** (attempt - 1))
-        ex = send()
-    if ex.status == 401 and "no org id" in ex.text.lower():
-        return {"request": f"{ex.method} {ex.path}", "status": 401, "answer": ex.preview(80)}
-    if 200 <= ex.status < 300:
-        raise CheckFailed(f"no tenant: {ex.method} {ex.path} (no X-Scope-OrgID) → {ex.status}: Pyroscope accepted a "
-                          "profile without a tenant — multitenancy is off, so every profile (whatever X-Scope-OrgID "
-                          "it carries) lands in tenant 'anonymous' (anonymous/ in the bucket) and any tenant reads "
-                          "them all: set multitenancy_enabled: true", f"response body: {ex.preview()}")
-    tries = f" after {PUSH_ATTEMPTS} attempts" if ex.status == 429 or ex.status >= 500 else ""
-    raise CheckFailed(f"no tenant: {ex.method} {ex.path} (no X-Scope-OrgID) → {ex.status}{tries}, expected 401 "
-                      f"'no org id': {ex.preview(120)}{hint(ex, 'push')}", f"response body: {ex.preview()}")

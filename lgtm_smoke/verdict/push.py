@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import time
 
-from .protocol import remote_write
+from .. import retry
+from ..protocol import remote_write
 
 JOB = "lgtm-smoke"
 CHECK_SUCCESS = "lgtm_smoke_check_success"  # {check, backend}: 1 passed, 0 failed/error
@@ -46,24 +47,24 @@ def build_series(records, run_ok: bool, duration_s: float, timestamp_ms: int | N
 def push(client, records, run_ok: bool, duration_s: float) -> str:
     """Remote-write the run's series with `client` (an http.Client to the ALB, run's tenant).
     Returns one line for the terminal; never raises."""
-    from .http import Unreachable
+    from ..http import Exchange, Unreachable
+
+    def send() -> Exchange:
+        series = build_series(records, run_ok, duration_s)  # a fresh timestamp per attempt
+        return client.post("/api/v1/push", data=remote_write.encode(series), headers=remote_write.HEADERS,
+                           timeout=(3.05, 10.0))
+
+    def again(ex: Exchange) -> bool:
+        return ex.status == 429 or ex.status >= 500 or "out of order" in ex.text.lower()
 
     try:
-        ex = None
-        for attempt in range(ATTEMPTS):
-            if attempt:
-                time.sleep(0.1 * attempt)
-            series = build_series(records, run_ok, duration_s)  # a fresh timestamp per attempt
-            try:
-                ex = client.post("/api/v1/push", data=remote_write.encode(series), headers=remote_write.HEADERS,
-                                 timeout=(3.05, 10.0))
-            except Unreachable as e:
-                return f"WARNING: --push-results: {e} (the verdict above stands)"
-            if 200 <= ex.status < 300:
-                return (f"pushed {len(series)} result series to Mimir (tenant {client.tenant!r}, job={JOB!r}): "
-                        f"{RUN_SUCCESS}={1 if run_ok else 0}")
-            if not (ex.status == 429 or ex.status >= 500 or "out of order" in ex.text.lower()):
-                break
+        try:
+            ex = retry.repeat_while(send, again, attempts=ATTEMPTS, first_wait=0.1)
+        except Unreachable as e:
+            return f"WARNING: --push-results: {e} (the verdict above stands)"
+        if 200 <= ex.status < 300:
+            return (f"pushed {len(build_series(records, run_ok, duration_s))} result series to Mimir (tenant "
+                    f"{client.tenant!r}, job={JOB!r}): {RUN_SUCCESS}={1 if run_ok else 0}")
         return f"WARNING: --push-results: {ex.summary()[:300]} (the verdict above stands)"
     except Exception as e:  # reporting must never turn a verdict into a traceback
         return f"WARNING: --push-results: {type(e).__name__}: {e} (the verdict above stands)"

@@ -1,0 +1,129 @@
+"""Runs checks: all at once in a thread pool, each test waiting only for its own.
+
+For each check the runner first establishes the preconditions it `needs` (once per run,
+whoever asks first; see `Preconditions`), then calls `check.fn(ctx)` with the context of its
+kind, and turns whatever happened into one `Outcome`:
+- evidence returned → PASSED; `CheckFailed` → FAILED; `Blocked` or a failed precondition →
+  BLOCKED (blocked_by = the precondition id);
+- any other exception is a bug in the suite: FAILED with one line naming it and the path of
+  a file holding the trace (never a traceback on the terminal).
+"""
+from __future__ import annotations
+
+import tempfile
+import threading
+import time
+import traceback
+from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
+from typing import Any, Callable, Iterable, Mapping
+
+from .outcome import Blocked, Check, CheckFailed, Outcome, Status
+
+ContextFor = Callable[[Check], Any]  # kind -> (check -> the ctx its fn gets)
+Provider = Callable[[str], Any]  # precondition id -> evidence, or raises CheckFailed / Blocked
+
+
+class Preconditions:
+    """Precondition ids (`alb`, `target_group.<name>`, `grafana.login`, `aws.credentials`)
+    established once each, on first need. `providers` maps an id, or a prefix ending in
+    `.*` (`target_group.*`), to a function that returns or raises CheckFailed(cause). An id
+    without a provider counts as met here: the checks that need it raise `Blocked` themselves
+    (the AWS room's `aws.credentials`)."""
+
+    def __init__(self, providers: Mapping[str, Provider] | None = None):
+        self.providers = dict(providers or {})
+        self.results: dict[str, Future[Blocked | None]] = {}
+        self.lock = threading.Lock()
+
+    def _provider(self, pid: str) -> Provider | None:
+        if pid in self.providers:
+            return self.providers[pid]
+        prefix = pid.split(".", 1)[0] + ".*"
+        return self.providers.get(prefix)
+
+    def establish(self, pid: str) -> Blocked | None:
+        """None when `pid` holds; else the Blocked that every dependent check reports."""
+        with self.lock:
+            future = self.results.get(pid)
+            owner = future is None
+            if owner:
+                future = self.results[pid] = Future()
+        assert future is not None
+        if owner:
+            future.set_result(self._run(pid))
+        return future.result()
+
+    def _run(self, pid: str) -> Blocked | None:
+        provider = self._provider(pid)
+        if provider is None:
+            return None
+        try:
+            provider(pid)
+        except Blocked as e:
+            return e
+        except CheckFailed as e:
+            return Blocked(pid, e.cause)
+        except Exception as e:  # a bug in a precondition blocks its checks with a line, not a trace
+            return Blocked(pid, f"bug in the suite: precondition {pid} raised {type(e).__name__}: {e}")
+        return None
+
+    def failed(self) -> dict[str, Blocked]:
+        """The preconditions that were established and failed, by id."""
+        return {pid: f.result() for pid, f in self.results.items() if f.done() and f.result() is not None}
+
+
+class Runner:
+    def __init__(self, contexts: Mapping[str, ContextFor], preconditions: Preconditions | None = None,
+                 workers: int = 16, trace_dir: Path | None = None):
+        self.contexts = dict(contexts)
+        self.preconditions = preconditions or Preconditions()
+        self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="check")
+        self.futures: dict[str, Future[Outcome]] = {}
+        self.outcomes: dict[str, Outcome] = {}
+        self.trace_dir = trace_dir
+
+    def start(self, checks: Iterable[Check]) -> None:
+        for check in checks:
+            if check.id not in self.futures:
+                self.futures[check.id] = self.pool.submit(self._run, check)
+
+    def outcome(self, check: Check) -> Outcome:
+        """Wait for `check` (starting it if nobody did) and return its Outcome."""
+        self.start([check])
+        out = self.futures[check.id].result()
+        self.outcomes[check.id] = out
+        return out
+
+    def _run(self, check: Check) -> Outcome:
+        t0 = time.monotonic()
+        for pid in check.needs:
+            blocked = self.preconditions.establish(pid)
+            if blocked is not None:
+                return Outcome(check.id, check.area, Status.BLOCKED, blocked.cause, runbook=check.runbook_key,
+                               blocked_by=blocked.precondition, duration=time.monotonic() - t0)
+        ctx = None
+        try:
+            ctx = self.contexts[check.kind](check)
+            data = check.fn(ctx) or {}
+            out = Outcome(check.id, check.area, Status.PASSED, runbook=check.runbook_key, data=dict(data))
+        except (CheckFailed, Blocked) as e:
+            out = Outcome.from_exception(check, e)
+        except Exception as e:
+            out = Outcome(check.id, check.area, Status.FAILED, self._bug(check, e), runbook=check.runbook_key)
+        out.duration = time.monotonic() - t0
+        for name in ("push_ok", "read_ok", "latency"):  # what a probe context recorded
+            if getattr(ctx, name, None) is not None:
+                setattr(out, name, getattr(ctx, name))
+        return out
+
+    def _bug(self, check: Check, exc: Exception) -> str:
+        folder = self.trace_dir or Path(tempfile.gettempdir()) / "lgtm-smoke"
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"{check.id}.trace.txt"
+        path.write_text(traceback.format_exc())
+        first = (str(exc).strip().splitlines() or [""])[0][:200]
+        return f"bug in the suite: check {check.id} raised {type(exc).__name__}: {first} (trace in {path})"
+
+    def close(self) -> None:
+        self.pool.shutdown(wait=False, cancel_futures=True)

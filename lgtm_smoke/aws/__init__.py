@@ -8,6 +8,7 @@ makes a `lgtm_smoke.outcome.Check(kind="aws")` of a pure finder), one module per
 them), `errors.py` (one line per AWS failure), `evidence.py` (a failing backend's AWS side),
 `fixtures.py` (pytest hooks and fixtures).
 """
+
 from .snapshot import Finding, Missing, Snapshot  # noqa: F401 - the names tests and callers use
 
 

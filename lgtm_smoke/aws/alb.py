@@ -10,14 +10,17 @@ lists there only the groups the load balancer routes to, so a group no rule forw
 more would silently vanish; by name it is found, and its targets read `unused` /
 `Target.NotInUse`, which the health check reports as orphaned.
 """
+
 from __future__ import annotations
 
 from .errors import code_of
 from .settings import AwsSettings, match_name
 from .snapshot import Finding, Missing, Snapshot, aws_check
 
-NO_ANSWER = ("no answer to {what} within the fetch deadline: AWS throttled or did not answer (adaptive retries "
-             "were still waiting); run again")
+NO_ANSWER = (
+    "no answer to {what} within the fetch deadline: AWS throttled or did not answer (adaptive retries "
+    "were still waiting); run again"
+)
 RULE_PRIORITY_OFFSET = 500  # routes.json: an edge_auth rule's fixed-response twin sits at priority + 500
 
 
@@ -27,8 +30,12 @@ def fetch(f) -> None:
     if lb is None:
         return
     f.snapshot.put("alb.lb", lb)
-    listeners_f = f.pool.submit(f.attempt, "alb.listeners", f"reading the listeners of {lb['LoadBalancerName']}",
-                                lambda: elb.describe_listeners(LoadBalancerArn=lb["LoadBalancerArn"])["Listeners"])
+    listeners_f = f.pool.submit(
+        f.attempt,
+        "alb.listeners",
+        f"reading the listeners of {lb['LoadBalancerName']}",
+        lambda: elb.describe_listeners(LoadBalancerArn=lb["LoadBalancerArn"])["Listeners"],
+    )
 
     def target_groups():
         tgs = [tg for page in elb.get_paginator("describe_target_groups").paginate() for tg in page["TargetGroups"]]
@@ -39,13 +46,19 @@ def fetch(f) -> None:
     ours = f.attempt("alb.target_groups", "reading the target groups", target_groups) or {}
     listeners = listeners_f.result() or []
     by_arn = [tg["TargetGroupArn"] for tg in ours.values() if tg]
-    jobs = [("rules", l["ListenerArn"]) for l in listeners] + [("health", a) for a in by_arn] + [("attrs", a) for a in by_arn]
+    jobs = (
+        [("rules", lst["ListenerArn"]) for lst in listeners]
+        + [("health", a) for a in by_arn]
+        + [("attrs", a) for a in by_arn]
+    )
 
     def one(job):
         kind, arn = job
         try:
             if kind == "rules":
-                return job, [r for p in elb.get_paginator("describe_rules").paginate(ListenerArn=arn) for r in p["Rules"]]
+                return job, [
+                    r for p in elb.get_paginator("describe_rules").paginate(ListenerArn=arn) for r in p["Rules"]
+                ]
             if kind == "health":
                 return job, elb.describe_target_health(TargetGroupArn=arn)["TargetHealthDescriptions"]
             attrs = elb.describe_target_group_attributes(TargetGroupArn=arn)["Attributes"]
@@ -82,11 +95,17 @@ def _find_lb(f):
             for lb in page["LoadBalancers"]:
                 if lb.get("DNSName", "").lower() == host:
                     return lb
-        f.snapshot.fail("alb", f"no load balancer with DNS name {s.alb_host} in {f.region}: check --alb / --region (or pass --alb-name)")
+        f.snapshot.fail(
+            "alb",
+            f"no load balancer with DNS name {s.alb_host} in {f.region}: check --alb / --region (or pass --alb-name)",
+        )
         return None
     if not s.alb_name:
-        f.snapshot.fail("alb", f"cannot find the ALB: --alb {s.alb_host} is not an ELB DNS name; pass --alb-name "
-                               "or set project_name and environment in common.tfvars")
+        f.snapshot.fail(
+            "alb",
+            f"cannot find the ALB: --alb {s.alb_host} is not an ELB DNS name; pass --alb-name "
+            "or set project_name and environment in common.tfvars",
+        )
         return None
     try:
         return elb.describe_load_balancers(Names=[s.alb_name])["LoadBalancers"][0]
@@ -109,15 +128,41 @@ def expected_rules(raw: dict) -> list[dict]:
         paths, prio = tuple(r["paths"]), int(r["priority"])
         rewrite = (r["rewrite"]["regex"], r["rewrite"]["replace"]) if r.get("rewrite") else None
         if r.get("action", "forward") == "forward":
-            out.append({"priority": prio, "name": r["name"], "paths": paths, "kind": "forward", "target_group": r["target_group"],
-                        "header": edge.get("header") if r.get("edge_auth") else None, "rewrite": rewrite})
+            out.append(
+                {
+                    "priority": prio,
+                    "name": r["name"],
+                    "paths": paths,
+                    "kind": "forward",
+                    "target_group": r["target_group"],
+                    "header": edge.get("header") if r.get("edge_auth") else None,
+                    "rewrite": rewrite,
+                }
+            )
         else:  # the old deny rules
-            out.append({"priority": prio, "name": r["name"], "paths": paths, "kind": "fixed",
-                        "status": str(r.get("status", "4xx")), "header": None, "rewrite": None})
+            out.append(
+                {
+                    "priority": prio,
+                    "name": r["name"],
+                    "paths": paths,
+                    "kind": "fixed",
+                    "status": str(r.get("status", "4xx")),
+                    "header": None,
+                    "rewrite": None,
+                }
+            )
         if r.get("edge_auth"):
-            out.append({"priority": prio + RULE_PRIORITY_OFFSET, "name": f"{r['name']} (no edge secret)", "paths": paths,
-                        "kind": "fixed", "status": str((edge.get("unauthenticated") or {}).get("status", 401)),
-                        "header": None, "rewrite": None})
+            out.append(
+                {
+                    "priority": prio + RULE_PRIORITY_OFFSET,
+                    "name": f"{r['name']} (no edge secret)",
+                    "paths": paths,
+                    "kind": "fixed",
+                    "status": str((edge.get("unauthenticated") or {}).get("status", 401)),
+                    "header": None,
+                    "rewrite": None,
+                }
+            )
     return sorted(out, key=lambda r: r["priority"])
 
 
@@ -135,7 +180,7 @@ def _lb_name(snap: Snapshot) -> str:
 
 def _listener(snap: Snapshot, s: AwsSettings) -> dict | None:
     port = s.rules_listener.get("port")
-    return next((l for l in snap.need("alb.listeners") if l.get("Port") == port), None)
+    return next((lst for lst in snap.need("alb.listeners") if lst.get("Port") == port), None)
 
 
 def _where(snap: Snapshot, s: AwsSettings) -> str:
@@ -145,8 +190,10 @@ def _where(snap: Snapshot, s: AwsSettings) -> str:
 def _rules(snap: Snapshot, s: AwsSettings) -> tuple[dict, list[dict]]:
     listener = _listener(snap, s)
     if listener is None:
-        raise Missing(f"{_where(snap, s)}: no {s.rules_listener.get('protocol', '')} listener on port "
-                      f"{s.rules_listener.get('port')} to read the rules from (rules_listener in infra/routes.json)")
+        raise Missing(
+            f"{_where(snap, s)}: no {s.rules_listener.get('protocol', '')} listener on port "
+            f"{s.rules_listener.get('port')} to read the rules from (rules_listener in infra/routes.json)"
+        )
     rules = snap.need("alb.rules").get(listener["ListenerArn"], Failed(NO_ANSWER.format(what="DescribeRules")))
     if isinstance(rules, Failed):
         raise Missing(str(rules))
@@ -162,8 +209,13 @@ def _paths(rule: dict) -> set[str]:
 
 
 def _headers(rule: dict) -> dict[str, list[str]]:
-    return {(c.get("HttpHeaderConfig") or {}).get("HttpHeaderName", "").lower(): (c.get("HttpHeaderConfig") or {}).get("Values", [])
-            for c in rule.get("Conditions", []) if c.get("Field") == "http-header"}
+    return {
+        (c.get("HttpHeaderConfig") or {}).get("HttpHeaderName", "").lower(): (c.get("HttpHeaderConfig") or {}).get(
+            "Values", []
+        )
+        for c in rule.get("Conditions", [])
+        if c.get("Field") == "http-header"
+    }
 
 
 def _forward_arns(action: dict) -> list[str]:
@@ -204,24 +256,38 @@ def find_listener_present(snap: Snapshot, s: AwsSettings) -> list[Finding]:
     res = f"ALB {_lb_name(snap)}"
     got = _listener(snap, s)
     if got is None:
-        ports = sorted(l.get("Port") for l in listeners)
-        return [Finding(res, f"no {want.get('protocol', '')} listener on port {want.get('port')} "
-                             f"(rules_listener {want['name']} in infra/routes.json; listeners: {ports or 'none'})")]
+        ports = sorted(lst.get("Port") for lst in listeners)
+        return [
+            Finding(
+                res,
+                f"no {want.get('protocol', '')} listener on port {want.get('port')} "
+                f"(rules_listener {want['name']} in infra/routes.json; listeners: {ports or 'none'})",
+            )
+        ]
     findings = []
     if want.get("protocol") and got.get("Protocol") != want["protocol"]:
         findings.append(Finding(f"{res}:{got['Port']}", f"protocol {got.get('Protocol')}, expected {want['protocol']}"))
     if want.get("protocol") == "HTTPS" and not got.get("Certificates"):
-        findings.append(Finding(f"{res}:{got['Port']}", "HTTPS listener without a certificate (certificate_arn unset?)"))
+        findings.append(
+            Finding(f"{res}:{got['Port']}", "HTTPS listener without a certificate (certificate_arn unset?)")
+        )
     if want.get("ssl_policy") and got.get("SslPolicy") != want["ssl_policy"]:
-        findings.append(Finding(f"{res}:{got['Port']}", f"TLS policy {got.get('SslPolicy')}, expected {want['ssl_policy']}"))
+        findings.append(
+            Finding(f"{res}:{got['Port']}", f"TLS policy {got.get('SslPolicy')}, expected {want['ssl_policy']}")
+        )
     for name, other in (s.routes_raw.get("listeners") or {}).items():
         if name == want["name"] or not other.get("redirect_to"):
             continue
-        lst = next((l for l in listeners if l.get("Port") == other.get("port")), None)
+        lst = next((x for x in listeners if x.get("Port") == other.get("port")), None)
         kind, port = _describe_action(snap, s, (lst or {}).get("DefaultActions", []))
         if lst is None or kind != "redirect" or port != str(want.get("port")):
-            findings.append(Finding(f"{res}:{other.get('port')}", f"{'no listener' if lst is None else kind}, expected a "
-                                                                   f"redirect to {other['redirect_to']} on {want.get('port')}"))
+            findings.append(
+                Finding(
+                    f"{res}:{other.get('port')}",
+                    f"{'no listener' if lst is None else kind}, expected a "
+                    f"redirect to {other['redirect_to']} on {want.get('port')}",
+                )
+            )
     return findings
 
 
@@ -245,12 +311,18 @@ def find_rules_match_routes(snap: Snapshot, s: AwsSettings) -> list[Finding]:
         if want["header"] and not headers.get(want["header"].lower()):
             findings.append(Finding(res, f"no {want['header']} condition: the route is open without the edge secret"))
         elif not want["header"] and headers:
-            findings.append(Finding(res, f"has header conditions {sorted(headers)} that infra/routes.json does not have"))
+            findings.append(
+                Finding(res, f"has header conditions {sorted(headers)} that infra/routes.json does not have")
+            )
         kind, key = _describe_action(snap, s, got.get("Actions", []))
         if want["kind"] == "forward" and (kind != "forward" or key != want["target_group"]):
-            findings.append(Finding(res, f"{kind}s to {key or '-'}, expected forward to target group {want['target_group']}"))
+            findings.append(
+                Finding(res, f"{kind}s to {key or '-'}, expected forward to target group {want['target_group']}")
+            )
         if want["kind"] == "fixed" and (kind != "fixed" or not _status_ok(want["status"], key)):
-            findings.append(Finding(res, f"{kind} {key or ''}".rstrip() + f", expected a fixed {want['status']} response"))
+            findings.append(
+                Finding(res, f"{kind} {key or ''}".rstrip() + f", expected a fixed {want['status']} response")
+            )
     for prio, extra in sorted(by_prio.items()):
         findings.append(Finding(f"{where} rule {prio}", f"not in infra/routes.json: paths {sorted(_paths(extra))}"))
     default = next((r for r in rules if r.get("IsDefault")), None)
@@ -274,14 +346,23 @@ def find_rewrites(snap: Snapshot, s: AwsSettings) -> list[Finding]:
     for want in expected_rules(s.routes_raw):
         got = by_prio.get(str(want["priority"]))
         res = f"{where} rule {want['priority']} ({want['name']})"
-        rewrites = [(rw.get("Regex"), rw.get("Replace")) for t in (got or {}).get("Transforms") or []
-                    if t.get("Type") == "url-rewrite" for rw in (t.get("UrlRewriteConfig") or {}).get("Rewrites", [])]
+        rewrites = [
+            (rw.get("Regex"), rw.get("Replace"))
+            for t in (got or {}).get("Transforms") or []
+            if t.get("Type") == "url-rewrite"
+            for rw in (t.get("UrlRewriteConfig") or {}).get("Rewrites", [])
+        ]
         if want["rewrite"] and got is None:
             findings.append(Finding(res, "missing, so its url-rewrite is not in place"))
         elif want["rewrite"] and tuple(want["rewrite"]) not in rewrites:
             seen = f"url-rewrite {rewrites}" if rewrites else "no Transforms in describe_rules"
-            findings.append(Finding(res, f"{seen}, expected url-rewrite {want['rewrite'][0]} -> {want['rewrite'][1]} "
-                                         "(without it the backend sees the prefixed path and answers 404)"))
+            findings.append(
+                Finding(
+                    res,
+                    f"{seen}, expected url-rewrite {want['rewrite'][0]} -> {want['rewrite'][1]} "
+                    "(without it the backend sees the prefixed path and answers 404)",
+                )
+            )
         elif not want["rewrite"] and rewrites:
             findings.append(Finding(res, f"has url-rewrite {rewrites} that infra/routes.json does not have"))
     return findings
@@ -293,8 +374,9 @@ def _groups(snap: Snapshot, s: AwsSettings):
     for key in s.routes_raw.get("target_groups", {}):
         tg = tgs.get(key)
         if tg is None:
-            findings.append(Finding(f"target group {key}", "not found (looked for a target group named "
-                                                            f"'{key}' or '*-{key}')"))
+            findings.append(
+                Finding(f"target group {key}", f"not found (looked for a target group named '{key}' or '*-{key}')")
+            )
         else:
             found.append((key, f"target group {tg['TargetGroupName']}", tg))
     return found, findings
@@ -313,17 +395,29 @@ def find_targets_healthy(snap: Snapshot, s: AwsSettings) -> list[Finding]:
             continue
         orphaned = [d for d in descs if d["TargetHealth"].get("Reason") == "Target.NotInUse"]
         if orphaned or lb_arn not in tg.get("LoadBalancerArns", [lb_arn]):
-            findings.append(Finding(name, f"orphaned: no rule of ALB {_lb_name(snap)} forwards to it (targets unused, "
-                                          "Target.NotInUse): its rule was removed or points at another group"))
+            findings.append(
+                Finding(
+                    name,
+                    f"orphaned: no rule of ALB {_lb_name(snap)} forwards to it (targets unused, "
+                    "Target.NotInUse): its rule was removed or points at another group",
+                )
+            )
             continue
         healthy = [d for d in descs if d["TargetHealth"]["State"] == "healthy"]
         for d in descs:
             th = d["TargetHealth"]
             if th["State"] not in ("healthy", "initial", "draining"):
-                findings.append(Finding(name, f"target {d['Target']['Id']}:{d['Target'].get('Port')} is {th['State']}: "
-                                              f"{th.get('Reason', '')} {th.get('Description', '')}".rstrip()))
+                findings.append(
+                    Finding(
+                        name,
+                        f"target {d['Target']['Id']}:{d['Target'].get('Port')} is {th['State']}: "
+                        f"{th.get('Reason', '')} {th.get('Description', '')}".rstrip(),
+                    )
+                )
         if not healthy:
-            states = ", ".join(f"{d['Target']['Id']}={d['TargetHealth']['State']}" for d in descs) or "no targets registered"
+            states = (
+                ", ".join(f"{d['Target']['Id']}={d['TargetHealth']['State']}" for d in descs) or "no targets registered"
+            )
             findings.append(Finding(name, f"no healthy target ({states})"))
     return findings
 
@@ -336,8 +430,13 @@ def find_health_check_settings(snap: Snapshot, s: AwsSettings) -> list[Finding]:
         port = tg.get("HealthCheckPort")
         port_ok = port == str(want["port"]) or (port == "traffic-port" and tg.get("Port") == want["port"])
         if tg.get("HealthCheckPath") != want["path"] or not port_ok:
-            findings.append(Finding(name, f"health check {tg.get('HealthCheckPath')} on port {port}, "
-                                          f"expected {want['path']} on port {want['port']} (infra/routes.json)"))
+            findings.append(
+                Finding(
+                    name,
+                    f"health check {tg.get('HealthCheckPath')} on port {port}, "
+                    f"expected {want['path']} on port {want['port']} (infra/routes.json)",
+                )
+            )
     return findings
 
 
@@ -354,12 +453,19 @@ def find_deregistration_delay(snap: Snapshot, s: AwsSettings) -> list[Finding]:
             findings.append(Finding(name, str(got)))
             continue
         if not taskdefs.get(svc) or isinstance(taskdefs[svc], str):
-            findings.append(Finding(name, taskdefs.get(svc) or f"no task definition of ECS service {svc} to read stopTimeout from"))
+            findings.append(
+                Finding(name, taskdefs.get(svc) or f"no task definition of ECS service {svc} to read stopTimeout from")
+            )
             continue
         delay, limit = int(got.get("deregistration_delay.timeout_seconds", 300)), stop_timeout(taskdefs[svc])
         if delay > limit:
-            findings.append(Finding(name, f"deregistration delay {delay}s > {svc} container stopTimeout {limit}s: "
-                                          "ECS kills the task while the ALB still drains to it"))
+            findings.append(
+                Finding(
+                    name,
+                    f"deregistration delay {delay}s > {svc} container stopTimeout {limit}s: "
+                    "ECS kills the task while the ALB still drains to it",
+                )
+            )
     return findings
 
 

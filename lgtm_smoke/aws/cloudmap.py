@@ -8,6 +8,7 @@ never "healthy".
 Snapshot keys: cloudmap.services {svc: {"service", "namespace", "instances", "health"} |
 {"error"} | None}.
 """
+
 from __future__ import annotations
 
 from .settings import AwsSettings
@@ -19,8 +20,11 @@ def fetch(f) -> None:
     sd = f.clients["servicediscovery"]
     services = f.snapshot.get("ecs.services")
     if services is None:
-        f.snapshot.fail("cloudmap", f.snapshot.errors.get("ecs", "the ECS services could not be read")
-                        + " (the Cloud Map services are those the ECS services' registries name)")
+        f.snapshot.fail(
+            "cloudmap",
+            f.snapshot.errors.get("ecs", "the ECS services could not be read")
+            + " (the Cloud Map services are those the ECS services' registries name)",
+        )
         return
     namespaces: dict[str, dict] = {}
 
@@ -35,23 +39,32 @@ def fetch(f) -> None:
             return svc, None
         registries = data.get("serviceRegistries") or []
         if not registries:
-            return svc, {"error": f"ECS service {data['serviceName']} has no serviceRegistries: its tasks never register in Cloud Map"}
+            return svc, {
+                "error": f"ECS service {data['serviceName']} has no serviceRegistries: "
+                "its tasks never register in Cloud Map"
+            }
         service_id = registries[0]["registryArn"].rsplit("/", 1)[-1]
         try:
             service = sd.get_service(Id=service_id)["Service"]
             ns = namespace(service["NamespaceId"])
-            instances = [i for p in sd.get_paginator("list_instances").paginate(ServiceId=service_id) for i in p["Instances"]]
+            instances = [
+                i for p in sd.get_paginator("list_instances").paginate(ServiceId=service_id) for i in p["Instances"]
+            ]
             health: dict[str, str] = {}
             if instances and (service.get("HealthCheckCustomConfig") is not None or service.get("HealthCheckConfig")):
                 token = None
                 while True:  # GetInstancesHealthStatus has no botocore paginator
-                    page = sd.get_instances_health_status(ServiceId=service_id, **({"NextToken": token} if token else {}))
+                    page = sd.get_instances_health_status(
+                        ServiceId=service_id, **({"NextToken": token} if token else {})
+                    )
                     health.update(page.get("Status", {}))
                     token = page.get("NextToken")
                     if not token:
                         break
         except Exception as e:  # noqa: BLE001 - AccessDenied or throttling is this service's problem, not health
-            return svc, {"error": f.describe(e, f"reading Cloud Map service {service_id} of ECS service {data['serviceName']}")}
+            return svc, {
+                "error": f.describe(e, f"reading Cloud Map service {service_id} of ECS service {data['serviceName']}")
+            }
         return svc, {"service": service, "namespace": ns, "instances": instances, "health": health}
 
     f.snapshot.put("cloudmap.services", dict(f.map(one, f.settings.services)))
@@ -72,15 +85,31 @@ def find_services_have_healthy_instances(snap: Snapshot, s: AwsSettings) -> list
         ns = entry["namespace"]["Name"]
         res = f"Cloud Map {ns}/{entry['service']['Name']}"
         if s.cloudmap_namespace and ns != s.cloudmap_namespace:
-            findings.append(Finding(res, f"in namespace {ns}, expected {s.cloudmap_namespace} (cloudmap_namespace): "
-                                         "other services resolve names there"))
-        healthy = [i for i in entry["instances"] if entry["health"].get(i["Id"], "HEALTHY" if not entry["health"] else "UNKNOWN") == "HEALTHY"]
+            findings.append(
+                Finding(
+                    res,
+                    f"in namespace {ns}, expected {s.cloudmap_namespace} (cloudmap_namespace): "
+                    "other services resolve names there",
+                )
+            )
+        healthy = [
+            i
+            for i in entry["instances"]
+            if entry["health"].get(i["Id"], "HEALTHY" if not entry["health"] else "UNKNOWN") == "HEALTHY"
+        ]
         if not healthy:
             states = ", ".join(f"{i['Id']}={entry['health'].get(i['Id'], '?')}" for i in entry["instances"])
-            findings.append(Finding(res, f"{len(entry['instances'])} instances, none healthy{f' ({states})' if states else ''} "
-                                         "(other services cannot resolve it)"))
+            findings.append(
+                Finding(
+                    res,
+                    f"{len(entry['instances'])} instances, none healthy{f' ({states})' if states else ''} "
+                    "(other services cannot resolve it)",
+                )
+            )
     return findings
 
 
-services_have_healthy_instances = aws_check("aws.cloudmap.services_have_healthy_instances", find_services_have_healthy_instances)
+services_have_healthy_instances = aws_check(
+    "aws.cloudmap.services_have_healthy_instances", find_services_have_healthy_instances
+)
 CHECKS = (services_have_healthy_instances,)

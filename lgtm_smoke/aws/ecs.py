@@ -9,6 +9,7 @@ no trace in DescribeServices (one PRIMARY/COMPLETED deployment on the previous t
 definition, and `taskDefinition` reverts too). Only ListServiceDeployments /
 DescribeServiceDeployments keep `ROLLBACK_SUCCESSFUL` and the revision that failed.
 """
+
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
@@ -30,8 +31,11 @@ def fetch(f) -> None:
     if not s.cluster:
         f.snapshot.fail("ecs", f"no ECS cluster name: {s.hints['cluster']}")
         return
-    listing = f.pool.submit(lambda: [a for page in ecs.get_paginator("list_services").paginate(cluster=s.cluster)
-                                     for a in page["serviceArns"]])
+    listing = f.pool.submit(
+        lambda: [
+            a for page in ecs.get_paginator("list_services").paginate(cluster=s.cluster) for a in page["serviceArns"]
+        ]
+    )
     clusters = ecs.describe_clusters(clusters=[s.cluster]).get("clusters") or []
     if not clusters or clusters[0].get("status") == "INACTIVE":
         listing.exception()  # a missing cluster fails the listing too; the cluster is the news
@@ -44,7 +48,7 @@ def fetch(f) -> None:
     found = [n for n in actual.values() if n]
     described: dict[str, dict] = {}
     for i in range(0, len(found), 10):
-        for svc in ecs.describe_services(cluster=s.cluster, services=found[i:i + 10])["services"]:
+        for svc in ecs.describe_services(cluster=s.cluster, services=found[i : i + 10])["services"]:
             described[svc["serviceName"]] = svc
     services = {svc: described.get(name) if name else None for svc, name in actual.items()}
     f.snapshot.put("ecs.services", services)
@@ -57,8 +61,14 @@ def fetch(f) -> None:
 
     def cluster_tasks(status):
         """One listing for the whole cluster (not one per service): fewer calls, same facts."""
-        arns = [a for p in ecs.get_paginator("list_tasks").paginate(cluster=s.cluster, desiredStatus=status) for a in p["taskArns"]]
-        chunks = f.map(lambda i: ecs.describe_tasks(cluster=s.cluster, tasks=arns[i:i + 100])["tasks"], range(0, len(arns), 100))
+        arns = [
+            a
+            for p in ecs.get_paginator("list_tasks").paginate(cluster=s.cluster, desiredStatus=status)
+            for a in p["taskArns"]
+        ]
+        chunks = f.map(
+            lambda i: ecs.describe_tasks(cluster=s.cluster, tasks=arns[i : i + 100])["tasks"], range(0, len(arns), 100)
+        )
         return status, [t for chunk in chunks for t in chunk]
 
     present = [svc for svc in s.services if services[svc]]
@@ -78,8 +88,12 @@ def fetch(f) -> None:
     taskdefs = dict(td_future.result())  # a failed read is that service's Failed line
     f.snapshot.put("ecs.taskdefs", taskdefs)
     reader = f.snapshot.get("logs.reader")
-    streams = [log_stream(taskdefs[svc], t) for svc in present for t in [newest_stopped(tasks.get(svc, {}))]
-               if t and isinstance(taskdefs.get(svc), dict)]
+    streams = [
+        log_stream(taskdefs[svc], t)
+        for svc in present
+        for t in [newest_stopped(tasks.get(svc, {}))]
+        if t and isinstance(taskdefs.get(svc), dict)
+    ]
     if reader is not None:  # the last stopped task's log tail: what the stop checks quote
         f.map(lambda where: reader.prefetch(*where) if where else None, streams)
     f.snapshot.put("ecs.deployments", deps_future.result())
@@ -100,9 +114,17 @@ def _deployments(f, services: dict, present: list[str]) -> dict:
             briefs = ecs.list_service_deployments(cluster=cluster, service=name).get("serviceDeployments", [])
             if not briefs:
                 return svc, {"last": None, "revisions": {}}
-            latest = max(briefs, key=lambda b: b.get("createdAt") or b.get("startedAt") or datetime.min.replace(tzinfo=UTC))
-            dep = ecs.describe_service_deployments(serviceDeploymentArns=[latest["serviceDeploymentArn"]])["serviceDeployments"][0]
-            arns = [r["arn"] for r in [dep.get("targetServiceRevision") or {}, *dep.get("sourceServiceRevisions", [])] if r.get("arn")]
+            latest = max(
+                briefs, key=lambda b: b.get("createdAt") or b.get("startedAt") or datetime.min.replace(tzinfo=UTC)
+            )
+            dep = ecs.describe_service_deployments(serviceDeploymentArns=[latest["serviceDeploymentArn"]])[
+                "serviceDeployments"
+            ][0]
+            arns = [
+                r["arn"]
+                for r in [dep.get("targetServiceRevision") or {}, *dep.get("sourceServiceRevisions", [])]
+                if r.get("arn")
+            ]
             revisions = ecs.describe_service_revisions(serviceRevisionArns=arns)["serviceRevisions"] if arns else []
             return svc, {"last": dep, "revisions": {r["serviceRevisionArn"]: r for r in revisions}}
         except Exception as e:  # noqa: BLE001
@@ -137,7 +159,11 @@ def find_cluster_and_services_active(snap: Snapshot, s: AwsSettings) -> list[Fin
         findings.append(Finding(f"ECS cluster {s.cluster}", f"status {cluster.get('status')}, expected ACTIVE"))
     found, missing = _services(snap, s)
     findings += missing
-    findings += [Finding(name, f"status {d.get('status')}, expected ACTIVE") for _, name, d in found if d.get("status") != "ACTIVE"]
+    findings += [
+        Finding(name, f"status {d.get('status')}, expected ACTIVE")
+        for _, name, d in found
+        if d.get("status") != "ACTIVE"
+    ]
     return findings
 
 
@@ -148,8 +174,11 @@ def find_running_equals_desired(snap: Snapshot, s: AwsSettings) -> list[Finding]
         if desired < 1:
             findings.append(Finding(name, f"desiredCount {desired}: the service is scaled to zero"))
         elif running != desired:
-            findings.append(Finding(name, f"running {running} of desired {desired} (pending {d.get('pendingCount', 0)})"
-                                          f"{_last_event(d)}"))
+            findings.append(
+                Finding(
+                    name, f"running {running} of desired {desired} (pending {d.get('pendingCount', 0)}){_last_event(d)}"
+                )
+            )
     return findings
 
 
@@ -164,15 +193,26 @@ def find_deployment_settled(snap: Snapshot, s: AwsSettings) -> list[Finding]:
     for _, name, d in found:
         deps = d.get("deployments") or []
         if len(deps) != 1:
-            states = ", ".join(f"{x.get('status')}/{x.get('rolloutState', '?')} {x.get('taskDefinition', '').rsplit('/', 1)[-1]}"
-                               f" {x.get('runningCount', 0)}/{x.get('desiredCount', 0)}" for x in deps)
-            findings.append(Finding(name, f"{len(deps)} deployments, expected exactly 1 (a rollout is stuck or still running): {states}"))
+            states = ", ".join(
+                f"{x.get('status')}/{x.get('rolloutState', '?')} {x.get('taskDefinition', '').rsplit('/', 1)[-1]}"
+                f" {x.get('runningCount', 0)}/{x.get('desiredCount', 0)}"
+                for x in deps
+            )
+            findings.append(
+                Finding(
+                    name, f"{len(deps)} deployments, expected exactly 1 (a rollout is stuck or still running): {states}"
+                )
+            )
             continue
         dep = deps[0]
         if dep.get("status") != "PRIMARY":
             findings.append(Finding(name, f"only deployment is {dep.get('status')}, expected PRIMARY"))
         if dep.get("rolloutState") != "COMPLETED":
-            findings.append(Finding(name, f"rolloutState {dep.get('rolloutState')}: {dep.get('rolloutStateReason', '')}".rstrip(": ")))
+            findings.append(
+                Finding(
+                    name, f"rolloutState {dep.get('rolloutState')}: {dep.get('rolloutStateReason', '')}".rstrip(": ")
+                )
+            )
         if dep.get("failedTasks", 0):
             findings.append(Finding(name, f"deployment {dep.get('id')} has {dep['failedTasks']} failed tasks"))
     return findings
@@ -200,15 +240,31 @@ def find_last_deployment_succeeded(snap: Snapshot, s: AwsSettings) -> list[Findi
         reason = (dep.get("rollback") or {}).get("reason") or dep.get("statusReason") or ""
         status = dep.get("status")
         if status in ROLLED_BACK:
-            back_to = revisions.get((dep.get("rollback") or {}).get("serviceRevisionArn"), {}).get("taskDefinition") or d.get("taskDefinition")
+            back_to = revisions.get((dep.get("rollback") or {}).get("serviceRevisionArn"), {}).get(
+                "taskDefinition"
+            ) or d.get("taskDefinition")
             what = f"last deployment rolled back ({status}): {_short(taskdef)} ({images}) failed"
-            findings.append(Finding(name, f"{what}{f' — {stop}' if stop else ''}{f'; {reason}' if reason else ''}; "
-                                          f"running {_short(back_to)} again"))
+            findings.append(
+                Finding(
+                    name,
+                    f"{what}{f' — {stop}' if stop else ''}{f'; {reason}' if reason else ''}; "
+                    f"running {_short(back_to)} again",
+                )
+            )
         elif status in LIVE:
-            findings.append(Finding(name, f"deployment of {_short(taskdef)} ({images}) still {status}: the gate ran before it settled"))
+            findings.append(
+                Finding(
+                    name, f"deployment of {_short(taskdef)} ({images}) still {status}: the gate ran before it settled"
+                )
+            )
         else:
-            findings.append(Finding(name, f"last deployment of {_short(taskdef)} ({images}) is {status}"
-                                          f"{f': {reason}' if reason else ''}{f' — {stop}' if stop else ''}"))
+            findings.append(
+                Finding(
+                    name,
+                    f"last deployment of {_short(taskdef)} ({images}) is {status}"
+                    f"{f': {reason}' if reason else ''}{f' — {stop}' if stop else ''}",
+                )
+            )
     return findings
 
 
@@ -218,9 +274,15 @@ def _why_stopped(tasks: dict, taskdef: str | None) -> str:
     if not stopped:
         return ""
     t = max(stopped, key=lambda t: str(t.get("stoppedAt") or ""))
-    exits = [f"{c.get('name')} exit {c.get('exitCode')}" for c in t.get("containers", []) if c.get("exitCode") not in (None, 0)]
+    exits = [
+        f"{c.get('name')} exit {c.get('exitCode')}"
+        for c in t.get("containers", [])
+        if c.get("exitCode") not in (None, 0)
+    ]
     code = t.get("stopCode")
-    return f"task stopped{f' ({code})' if code else ''}: {t.get('stoppedReason', '?')}" + (f" ({', '.join(exits)})" if exits else "")
+    return f"task stopped{f' ({code})' if code else ''}: {t.get('stoppedReason', '?')}" + (
+        f" ({', '.join(exits)})" if exits else ""
+    )
 
 
 def find_circuit_breaker(snap: Snapshot, s: AwsSettings) -> list[Finding]:
@@ -228,13 +290,23 @@ def find_circuit_breaker(snap: Snapshot, s: AwsSettings) -> list[Finding]:
     for _, name, d in found:
         conf = d.get("deploymentConfiguration")
         if conf is None:
-            findings.append(Finding(name, "describe_services returned no deploymentConfiguration: cannot confirm the "
-                                          "deployment circuit breaker (real ECS always returns it)"))
+            findings.append(
+                Finding(
+                    name,
+                    "describe_services returned no deploymentConfiguration: cannot confirm the "
+                    "deployment circuit breaker (real ECS always returns it)",
+                )
+            )
             continue
         cb = conf.get("deploymentCircuitBreaker") or {}
         if not (cb.get("enable") and cb.get("rollback")):
-            findings.append(Finding(name, f"deployment circuit breaker enable={cb.get('enable', False)} "
-                                          f"rollback={cb.get('rollback', False)}, expected both true"))
+            findings.append(
+                Finding(
+                    name,
+                    f"deployment circuit breaker enable={cb.get('enable', False)} "
+                    f"rollback={cb.get('rollback', False)}, expected both true",
+                )
+            )
     return findings
 
 
@@ -245,13 +317,22 @@ def find_tasks_on_current_definition(snap: Snapshot, s: AwsSettings) -> list[Fin
         current = d.get("taskDefinition")
         for t in _running(tasks.get(svc)):
             if t.get("taskDefinitionArn") != current:
-                findings.append(Finding(name, f"task {_short(t['taskArn'])} runs {_short(t.get('taskDefinitionArn'))}, "
-                                              f"not the service's {_short(current)} (old revision still running)"))
+                findings.append(
+                    Finding(
+                        name,
+                        f"task {_short(t['taskArn'])} runs {_short(t.get('taskDefinitionArn'))}, "
+                        f"not the service's {_short(current)} (old revision still running)",
+                    )
+                )
     return findings
 
 
 def _running(tasks: dict | None) -> list[dict]:
-    return [t for t in (tasks or {}).get("running", []) if t.get("lastStatus") not in ("STOPPED", "DEPROVISIONING", "STOPPING")]
+    return [
+        t
+        for t in (tasks or {}).get("running", [])
+        if t.get("lastStatus") not in ("STOPPED", "DEPROVISIONING", "STOPPING")
+    ]
 
 
 def _short(arn: str | None) -> str:
@@ -275,11 +356,19 @@ def find_no_recent_bad_stops(snap: Snapshot, s: AwsSettings, now: datetime | Non
             reason = t.get("stoppedReason") or ""
             exited = [c for c in t.get("containers", []) if c.get("exitCode") not in (None, 0)]
             if "ELB health checks" in reason or "Essential container" in reason or t.get("stopCode") in BAD_STOP_CODES:
-                detail = "; ".join(f"{c.get('name')} exit {c.get('exitCode')} {c.get('reason', '')}".strip() for c in exited)
+                detail = "; ".join(
+                    f"{c.get('name')} exit {c.get('exitCode')} {c.get('reason', '')}".strip() for c in exited
+                )
                 when = stopped_at.isoformat(timespec="seconds") if stopped_at else "recently"
                 logged = last_error(snap, svc, t)
-                findings.append(Finding(name, f"task {_short(t['taskArn'])} stopped {when}: {reason}" + (f" ({detail})" if detail else "")
-                                        + (f"; its log: {logged}" if logged else "")))
+                findings.append(
+                    Finding(
+                        name,
+                        f"task {_short(t['taskArn'])} stopped {when}: {reason}"
+                        + (f" ({detail})" if detail else "")
+                        + (f"; its log: {logged}" if logged else ""),
+                    )
+                )
     return findings
 
 
@@ -332,7 +421,11 @@ def find_running_image(snap: Snapshot, s: AwsSettings) -> list[Finding]:
                 if wanted_tag and tag != wanted_tag:
                     findings.append(Finding(name, f"{where} runs {image}, expected tag {wanted_tag}"))
                 elif wanted_digest and c.get("imageDigest") != wanted_digest:
-                    findings.append(Finding(name, f"{where} runs digest {c.get('imageDigest') or 'unknown'}, expected {wanted_digest}"))
+                    findings.append(
+                        Finding(
+                            name, f"{where} runs digest {c.get('imageDigest') or 'unknown'}, expected {wanted_digest}"
+                        )
+                    )
                 elif not (wanted_tag or wanted_digest) and c.get("name") in images and image != images[c["name"]]:
                     findings.append(Finding(name, f"{where} runs {image}, task definition says {images[c['name']]}"))
     return findings
@@ -340,7 +433,11 @@ def find_running_image(snap: Snapshot, s: AwsSettings) -> list[Finding]:
 
 def stop_timeout(td: dict) -> int:
     """The longest essential container stopTimeout of a task definition (Fargate default 30 s)."""
-    values = [c.get("stopTimeout") or DEFAULT_STOP_TIMEOUT for c in td.get("containerDefinitions", []) if c.get("essential", True)]
+    values = [
+        c.get("stopTimeout") or DEFAULT_STOP_TIMEOUT
+        for c in td.get("containerDefinitions", [])
+        if c.get("essential", True)
+    ]
     return max(values or [DEFAULT_STOP_TIMEOUT])
 
 
@@ -349,7 +446,6 @@ def environment(td: dict) -> dict[str, str]:
     for c in td.get("containerDefinitions", []):
         env.update({e["name"]: e.get("value", "") for e in c.get("environment", [])})
     return env
-
 
 
 # --- the checks (ids are the runbook keys in docs/runbook.md) ------------------------------
@@ -363,5 +459,15 @@ no_recent_bad_stops = aws_check("aws.ecs.no_recent_bad_stops", find_no_recent_ba
 fargate_sizes = aws_check("aws.ecs.fargate_sizes", find_fargate_sizes)
 grace_period = aws_check("aws.ecs.grace_period", find_grace_period)
 running_image = aws_check("aws.ecs.running_image", find_running_image)
-CHECKS = (cluster_and_services_active, running_equals_desired, deployment_settled, last_deployment_succeeded,
-          circuit_breaker, tasks_on_current_definition, no_recent_bad_stops, fargate_sizes, grace_period, running_image)
+CHECKS = (
+    cluster_and_services_active,
+    running_equals_desired,
+    deployment_settled,
+    last_deployment_succeeded,
+    circuit_breaker,
+    tasks_on_current_definition,
+    no_recent_bad_stops,
+    fargate_sizes,
+    grace_period,
+    running_image,
+)

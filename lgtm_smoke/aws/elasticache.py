@@ -3,6 +3,7 @@ in the configs but never created).
 
 Snapshot key: cache.cluster (describe_cache_clusters entry).
 """
+
 from __future__ import annotations
 
 from .errors import code_of
@@ -18,11 +19,16 @@ def fetch(f) -> None:
         f.snapshot.fail("cache", f"no memcached cluster id: {s.hints['memcached_cluster']}")
         return
     try:
-        resp = f.clients["elasticache"].describe_cache_clusters(CacheClusterId=s.memcached_cluster, ShowCacheNodeInfo=True)
+        resp = f.clients["elasticache"].describe_cache_clusters(
+            CacheClusterId=s.memcached_cluster, ShowCacheNodeInfo=True
+        )
     except Exception as e:  # noqa: BLE001
         if code_of(e) == "CacheClusterNotFound":
-            f.snapshot.fail("cache", f"ElastiCache cluster {s.memcached_cluster} not found in {f.region} "
-                                     "(Mimir/Loki caches point at nothing)")
+            f.snapshot.fail(
+                "cache",
+                f"ElastiCache cluster {s.memcached_cluster} not found in {f.region} "
+                "(Mimir/Loki caches point at nothing)",
+            )
         else:
             f.snapshot.fail("cache", f.describe(e, f"describing ElastiCache cluster {s.memcached_cluster}"))
         return
@@ -37,7 +43,9 @@ def find_cluster_available(snap: Snapshot, s: AwsSettings) -> list[Finding]:
     if c.get("CacheClusterStatus") != "available":
         findings.append(Finding(res, f"status {c.get('CacheClusterStatus')}, expected available"))
     if s.memcached_nodes is not None and c.get("NumCacheNodes") != s.memcached_nodes:
-        findings.append(Finding(res, f"{c.get('NumCacheNodes')} nodes, memcached_config.num_cache_nodes says {s.memcached_nodes}"))
+        findings.append(
+            Finding(res, f"{c.get('NumCacheNodes')} nodes, memcached_config.num_cache_nodes says {s.memcached_nodes}")
+        )
     return findings
 
 
@@ -65,7 +73,9 @@ def find_task_definitions_carry_endpoint(snap: Snapshot, s: AwsSettings) -> list
         value = environment(td).get("MEMCACHED_ENDPOINT", "")
         if not value:
             if svc in CACHE_CLIENTS:
-                findings.append(Finding(res, "no MEMCACHED_ENDPOINT environment variable (its caches point at nothing)"))
+                findings.append(
+                    Finding(res, "no MEMCACHED_ENDPOINT environment variable (its caches point at nothing)")
+                )
         elif address and address not in value:
             findings.append(Finding(res, f"MEMCACHED_ENDPOINT={value}, cluster endpoint is {address}"))
         elif not address and s.memcached_cluster not in value:
@@ -74,5 +84,10 @@ def find_task_definitions_carry_endpoint(snap: Snapshot, s: AwsSettings) -> list
 
 
 cluster_available = aws_check("aws.elasticache.cluster_available", find_cluster_available)
-task_definitions_carry_endpoint = aws_check("aws.elasticache.task_definitions_carry_endpoint", find_task_definitions_carry_endpoint)
-CHECKS = (cluster_available, task_definitions_carry_endpoint,)
+task_definitions_carry_endpoint = aws_check(
+    "aws.elasticache.task_definitions_carry_endpoint", find_task_definitions_carry_endpoint
+)
+CHECKS = (
+    cluster_available,
+    task_definitions_carry_endpoint,
+)

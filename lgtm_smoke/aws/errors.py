@@ -2,25 +2,45 @@
 and what to do. Credential problems (none, expired, rejected) are `CredentialsProblem`s: the
 fetch stops at once and every AWS check is blocked by `aws.credentials` with that one line.
 """
+
 from __future__ import annotations
 
 import re
 
-NO_CREDENTIALS = ("no AWS credentials: configure the standard chain (env, profile, OIDC role) "
-                  "or pass --skip-aws")
+NO_CREDENTIALS = "no AWS credentials: configure the standard chain (env, profile, OIDC role) or pass --skip-aws"
 NO_REGION = "no AWS region: pass --region, set AWS_REGION, or set aws_region in common.tfvars"
 EXPIRED_CODES = {"RequestExpired", "ExpiredToken", "ExpiredTokenException", "InvalidToken", "TokenRefreshRequired"}
-REJECTED_CODES = {"UnrecognizedClientException", "InvalidClientTokenId", "InvalidAccessKeyId", "SignatureDoesNotMatch",
-                  "AuthFailure", "InvalidSignatureException", "IncompleteSignature"}
-THROTTLE_CODES = {"Throttling", "ThrottlingException", "ThrottledException", "RequestLimitExceeded",
-                  "TooManyRequestsException", "RequestThrottled", "RequestThrottledException", "SlowDown",
-                  "ProvisionedThroughputExceededException", "PriorRequestNotComplete"}
+REJECTED_CODES = {
+    "UnrecognizedClientException",
+    "InvalidClientTokenId",
+    "InvalidAccessKeyId",
+    "SignatureDoesNotMatch",
+    "AuthFailure",
+    "InvalidSignatureException",
+    "IncompleteSignature",
+}
+THROTTLE_CODES = {
+    "Throttling",
+    "ThrottlingException",
+    "ThrottledException",
+    "RequestLimitExceeded",
+    "TooManyRequestsException",
+    "RequestThrottled",
+    "RequestThrottledException",
+    "SlowDown",
+    "ProvisionedThroughputExceededException",
+    "PriorRequestNotComplete",
+}
 SMOKE_POLICY = "infra/terraform/modules/iam/smoke.tf"
 # IAM action prefix of each client (the signing name) and the S3 operations whose IAM action
 # is not "s3:<operation>".
 IAM_PREFIX = {"elbv2": "elasticloadbalancing", "elasticloadbalancingv2": "elasticloadbalancing"}
-S3_ACTIONS = {"ListObjectsV2": "s3:ListBucket", "GetBucketEncryption": "s3:GetEncryptionConfiguration",
-              "GetPublicAccessBlock": "s3:GetBucketPublicAccessBlock", "HeadBucket": "s3:ListBucket"}
+S3_ACTIONS = {
+    "ListObjectsV2": "s3:ListBucket",
+    "GetBucketEncryption": "s3:GetEncryptionConfiguration",
+    "GetPublicAccessBlock": "s3:GetBucketPublicAccessBlock",
+    "HeadBucket": "s3:ListBucket",
+}
 
 
 class CredentialsProblem(Exception):
@@ -53,8 +73,10 @@ def first_line(exc: BaseException | str) -> str:
 
 
 def expired(code: str) -> str:
-    return (f"AWS credentials expired ({code}): get fresh ones (re-run `aws sso login`, or let the workflow "
-            "re-assume the smoke role through OIDC) and run again")
+    return (
+        f"AWS credentials expired ({code}): get fresh ones (re-run `aws sso login`, or let the workflow "
+        "re-assume the smoke role through OIDC) and run again"
+    )
 
 
 def credentials_problem(exc: BaseException) -> str | None:
@@ -73,7 +95,9 @@ def credentials_problem(exc: BaseException) -> str | None:
     if code in EXPIRED_CODES:
         return expired(code)
     if code in REJECTED_CODES:
-        return f"AWS credentials rejected ({code}): they belong to no valid identity here; refresh them or pass --skip-aws"
+        return (
+            f"AWS credentials rejected ({code}): they belong to no valid identity here; refresh them or pass --skip-aws"
+        )
     return None
 
 
@@ -93,15 +117,19 @@ def describe_error(exc: BaseException, what: str, principal: str = "") -> str:
         op = getattr(exc, "operation_name", "") or ""
         if code in THROTTLE_CODES:
             attempts = exc.response.get("ResponseMetadata", {}).get("RetryAttempts", 0)
-            return (f"throttled by AWS while {what} ({code}: {msg}; gave up after {attempts + 1} attempts with "
-                    "adaptive retries): the account's API rate is shared with the console and Terraform; run again")
+            return (
+                f"throttled by AWS while {what} ({code}: {msg}; gave up after {attempts + 1} attempts with "
+                "adaptive retries): the account's API rate is shared with the console and Terraform; run again"
+            )
         if "AccessDenied" in code or code in ("UnauthorizedOperation", "Forbidden", "AuthorizationError"):
             m = re.search(r"not authorized to perform:? ([\w-]+:\w+)", msg)
             action = m.group(1) if m else iam_action(service, op) if op else "the call"
             who = re.search(r"User: (\S+)", msg)
             role = role_of(who.group(1) if who else principal)
-            return (f"access denied: {role} may not call {action} ({code}) while {what}: "
-                    f"add {action} to the smoke role ({SMOKE_POLICY})")
+            return (
+                f"access denied: {role} may not call {action} ({code}) while {what}: "
+                f"add {action} to the smoke role ({SMOKE_POLICY})"
+            )
         return f"{what}: {code}: {msg}"
     return f"{what}: {type(exc).__name__}: {first_line(exc)}"
 
@@ -128,5 +156,7 @@ def model_gap(service_model, name: str, member: str | None) -> bool:
 
 
 def too_old(service: str, what: str, version: str) -> str:
-    return (f"botocore {version} too old: its {service} model lacks what {what} reads, so the API's answer "
-            f"would be dropped; pip install 'botocore>={MIN_BOTOCORE}'")
+    return (
+        f"botocore {version} too old: its {service} model lacks what {what} reads, so the API's answer "
+        f"would be dropped; pip install 'botocore>={MIN_BOTOCORE}'"
+    )

@@ -8,6 +8,7 @@ Everything but the log lines comes from the run's one AWS snapshot (no extra cal
 lines are one `logs:GetLogEvents` per backend (the newest `LOG_EVENTS` of the stream of its
 last stopped task, else of a running one), read once and cached.
 """
+
 from __future__ import annotations
 
 import os
@@ -24,13 +25,21 @@ LOG_EVENTS = 50  # newest log events read from the stream
 LOG_LINES = 5  # error lines shown
 LINE_BYTES = 300  # each line cut to this
 LOG_BYTES = 1500  # all log lines together
-ERROR = re.compile(r"level=(error|fatal|crit|warn)|\b(error|err|failed|failure|panic|fatal|exception|no such host|"
-                   r"refused|timeout|sigterm|killed)\b", re.IGNORECASE)
+ERROR = re.compile(
+    r"level=(error|fatal|crit|warn)|\b(error|err|failed|failure|panic|fatal|exception|no such host|"
+    r"refused|timeout|sigterm|killed)\b",
+    re.IGNORECASE,
+)
 SECRET_ENV = ("LGTM_EDGE_SECRET", "LGTM_GRAFANA_PASSWORD", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN")
 PATTERNS = (
     (re.compile(r"\b(AKIA|ASIA)[0-9A-Z]{16}\b"), "<redacted access key>"),
-    (re.compile(r"(?i)\b(password|passwd|secret|token|api[_-]?key|authorization|x-lgtm-edge-secret)"
-                r"(\"?\s*[=:]\s*\"?)(bearer\s+|basic\s+)?[^\s\",;&]+"), r"\1\2<redacted>"),
+    (
+        re.compile(
+            r"(?i)\b(password|passwd|secret|token|api[_-]?key|authorization|x-lgtm-edge-secret)"
+            r"(\"?\s*[=:]\s*\"?)(bearer\s+|basic\s+)?[^\s\",;&]+"
+        ),
+        r"\1\2<redacted>",
+    ),
     (re.compile(r"(?i)(://[^/\s:@]+:)[^@\s/]+@"), r"\1<redacted>@"),
 )
 
@@ -50,7 +59,7 @@ def known_secrets() -> tuple[str, ...]:
 
 def cut(line: str, limit: int = LINE_BYTES) -> str:
     raw = line.strip().encode()
-    return line.strip() if len(raw) <= limit else raw[:limit - 3].decode(errors="ignore") + "..."
+    return line.strip() if len(raw) <= limit else raw[: limit - 3].decode(errors="ignore") + "..."
 
 
 def error_lines(messages: list[str], secrets: tuple[str, ...] = ()) -> list[str]:
@@ -110,8 +119,9 @@ class LogReader:
         with self.lock:
             if key not in self.cache:
                 try:
-                    events = self.client.get_log_events(logGroupName=group, logStreamName=stream, startFromHead=False,
-                                                        limit=LOG_EVENTS)["events"]
+                    events = self.client.get_log_events(
+                        logGroupName=group, logStreamName=stream, startFromHead=False, limit=LOG_EVENTS
+                    )["events"]
                     self.cache[key] = [e.get("message", "") for e in events]
                 except Exception as e:  # noqa: BLE001 - the evidence says why it has no log lines
                     if code_of(e) == "ResourceNotFoundException":  # a task that never started writes no stream
@@ -154,11 +164,20 @@ class Evidence:
         tasks = (snap.get("ecs.tasks") or {}).get(backend) or {}
         stopped = newest_stopped(tasks)
         if stopped:
-            exits = ", ".join(f"{c.get('name')} exit {c.get('exitCode')}" for c in stopped.get("containers", [])
-                              if c.get("exitCode") is not None)
+            exits = ", ".join(
+                f"{c.get('name')} exit {c.get('exitCode')}"
+                for c in stopped.get("containers", [])
+                if c.get("exitCode") is not None
+            )
             code = stopped.get("stopCode")
-            out.append(cut(f"last stopped task {stopped['taskArn'].rsplit('/', 1)[-1]} ({_short(stopped.get('taskDefinitionArn'))}): "
-                           f"{stopped.get('stoppedReason') or '?'}" + (f" [{code}]" if code else "") + (f" ({exits})" if exits else "")))
+            out.append(
+                cut(
+                    f"last stopped task {_short(stopped['taskArn'])} ({_short(stopped.get('taskDefinitionArn'))}): "
+                    f"{stopped.get('stoppedReason') or '?'}"
+                    + (f" [{code}]" if code else "")
+                    + (f" ({exits})" if exits else "")
+                )
+            )
         out += self.log_lines(backend)
         return out
 
@@ -174,9 +193,20 @@ class Evidence:
             if isinstance(descs, str) or descs is None:
                 out.append(cut(f"target group {tg['TargetGroupName']}: {descs or 'target health not read'}"))
                 continue
-            states = "; ".join(f"{d['Target']['Id']}:{d['Target'].get('Port')} {d['TargetHealth']['State']}"
-                               + (f" ({d['TargetHealth']['Reason']}: {d['TargetHealth'].get('Description', '')})".replace(": )", ")")
-                                  if d["TargetHealth"].get("Reason") else "") for d in descs) or "no targets registered"
+            states = (
+                "; ".join(
+                    f"{d['Target']['Id']}:{d['Target'].get('Port')} {d['TargetHealth']['State']}"
+                    + (
+                        f" ({d['TargetHealth']['Reason']}: {d['TargetHealth'].get('Description', '')})".replace(
+                            ": )", ")"
+                        )
+                        if d["TargetHealth"].get("Reason")
+                        else ""
+                    )
+                    for d in descs
+                )
+                or "no targets registered"
+            )
             out.append(cut(f"target group {tg['TargetGroupName']}: {states}", 2 * LINE_BYTES))
         return out
 

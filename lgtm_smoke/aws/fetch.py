@@ -10,6 +10,7 @@ credentials stop the fetch there and block every AWS check with one line. Then e
 fetches in its own thread; every AWS problem becomes one line stored under the key the checks
 read, so only the checks that need the missing fact fail, each naming it.
 """
+
 from __future__ import annotations
 
 import copy
@@ -34,13 +35,20 @@ from .settings import AwsSettings
 from .snapshot import Snapshot
 
 SERVICES = ("ecs", "elbv2", "s3", "elasticache", "servicediscovery", "logs", "sts")
-PAGINATED = {"ecs": "list_tasks", "elbv2": "describe_rules", "s3": "list_objects_v2", "servicediscovery": "list_instances"}
+PAGINATED = {
+    "ecs": "list_tasks",
+    "elbv2": "describe_rules",
+    "s3": "list_objects_v2",
+    "servicediscovery": "list_instances",
+}
 MAX_ATTEMPTS = 4  # adaptive mode: up to 3 retries (backoff ≤ 1+2+4 s), and the client slows its own rate
 CALL_THREADS = 6  # per area (~40 calls per run); more only spend the shared ELBv2 token bucket faster
 DEADLINE = 20.0  # seconds for the whole fetch, retries included; the checks then say what is missing
 AREAS: dict[str, Callable[[Fetcher], None]] = {
     "ecs": lambda f: (ecs.fetch(f), cloudmap.fetch(f)),  # Cloud Map services come from the ECS services' registries
-    "alb": alb.fetch, "s3": s3.fetch, "cache": elasticache.fetch,
+    "alb": alb.fetch,
+    "s3": s3.fetch,
+    "cache": elasticache.fetch,
 }
 AREA_KEYS = {"ecs": ("ecs", "cloudmap"), "alb": ("alb",), "s3": ("s3",), "cache": ("cache",)}
 _warm: Future | None = None
@@ -64,7 +72,9 @@ def _warm_session():
 
     session = botocore.session.Session()
     for name in SERVICES:
-        client = session.create_client(name, region_name="us-east-1", aws_access_key_id="warm", aws_secret_access_key="warm")
+        client = session.create_client(
+            name, region_name="us-east-1", aws_access_key_id="warm", aws_secret_access_key="warm"
+        )
         if name in PAGINATED:
             client.get_paginator(PAGINATED[name])
     return session
@@ -89,10 +99,17 @@ class Fetcher:
         from botocore.config import Config
 
         self.settings, self.snapshot, self.pool = settings, snapshot, pool
-        self.session = session or boto3.session.Session(botocore_session=_botocore_session(), region_name=settings.region)
+        self.session = session or boto3.session.Session(
+            botocore_session=_botocore_session(), region_name=settings.region
+        )
         self.region = self.session.region_name
-        base = Config(retries={"mode": "adaptive", "max_attempts": MAX_ATTEMPTS}, connect_timeout=3, read_timeout=10,
-                      max_pool_connections=CALL_THREADS, s3={"addressing_style": "path"} if settings.endpoint_url else None)
+        base = Config(
+            retries={"mode": "adaptive", "max_attempts": MAX_ATTEMPTS},
+            connect_timeout=3,
+            read_timeout=10,
+            max_pool_connections=CALL_THREADS,
+            s3={"addressing_style": "path"} if settings.endpoint_url else None,
+        )
         self.clients: dict[str, Any] = {}
         for name in SERVICES:
             client = self.session.client(name, config=base, endpoint_url=settings.endpoint_url)
@@ -166,8 +183,11 @@ def fetch(settings: AwsSettings, session=None, deadline: float = DEADLINE) -> Sn
             except FutureTimeout:  # what arrived stays; only what did not is named
                 for key in AREA_KEYS[area]:
                     if not any(k == key or k.startswith(key + ".") for k in snapshot.values):
-                        snapshot.fail(key, f"AWS did not answer the {area} reads within {deadline:.0f} s (throttled or "
-                                           "unreachable; adaptive retries gave up waiting): run again")
+                        snapshot.fail(
+                            key,
+                            f"AWS did not answer the {area} reads within {deadline:.0f} s (throttled or "
+                            "unreachable; adaptive retries gave up waiting): run again",
+                        )
             except Exception as e:  # noqa: BLE001
                 problem = credentials_problem(e)
                 if problem:  # e.g. the token expired mid-run

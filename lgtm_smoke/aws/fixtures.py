@@ -1,9 +1,13 @@
 """pytest hooks and fixtures of the AWS checks (registered by plugin.py as `lgtm_smoke_aws`).
 
 The snapshot is fetched once per session, in a background thread started at collection
-finish, so the AWS calls overlap with the HTTP probes; each `aws` test then runs one check
-over it. `--skip-aws` is the only way to skip them. Every wait is bounded (fetch.DEADLINE).
+finish, so the AWS calls overlap with the HTTP probes; each AWS check (`lgtm_smoke/aws/
+test_<area>.py`, `@pytest.mark.check(...)`) then runs over it in the plugin's runner, whose
+context `check_context(config)` is. `--skip-aws` is the only way to skip them. Every wait is
+bounded (fetch.DEADLINE). `evidence_for(config, backend)` is what the verdict puts beside a
+failing check of that backend.
 """
+
 from __future__ import annotations
 
 import time
@@ -12,13 +16,11 @@ from concurrent.futures import TimeoutError as FutureTimeout
 
 import pytest
 
-from ..outcome import Check, Status, run_check
 from . import fetch
 from . import settings as aws_settings_mod
 from .evidence import Evidence
 from .settings import AwsSettings
 from .snapshot import AwsView, Snapshot
-from .snapshot import aws_check as make_check
 
 SKIP_REASON = "--skip-aws given: AWS resource checks not run"
 SETTINGS_KEY = pytest.StashKey[AwsSettings]()
@@ -35,8 +37,12 @@ def pytest_configure(config: pytest.Config) -> None:
     """When the run will most likely select aws checks, import boto3 and load the service models
     in the background now. The fetch itself waits for collection finish."""
     expr = " ".join((config.getoption("markexpr") or "").split())
-    smoke_run = bool(config.getoption("alb", None) or config.getoption("devstack", False)
-                     or aws_settings_mod.cfg.env("LGTM_ALB") or "smoke" in expr.replace("not smoke", ""))
+    smoke_run = bool(
+        config.getoption("alb", None)
+        or config.getoption("devstack", False)
+        or aws_settings_mod.cfg.env("LGTM_ALB")
+        or "smoke" in expr.replace("not smoke", "")
+    )
     if not smoke_run or config.getoption("skip_aws", False) or "not aws" in expr:
         return
     if expr in ("", "smoke") or "aws" in expr:
@@ -79,8 +85,9 @@ def _run_settings(config: pytest.Config):
 def _settings(config: pytest.Config) -> AwsSettings:
     if SETTINGS_KEY not in config.stash:
         smoke = _run_settings(config)
-        config.stash[SETTINGS_KEY] = aws_settings_mod.resolve(config.getoption, smoke.tfvars, smoke.alb.host,
-                                                              smoke.tenant, smoke.tfvars_path)
+        config.stash[SETTINGS_KEY] = aws_settings_mod.resolve(
+            config.getoption, smoke.tfvars, smoke.alb.host, smoke.tenant, smoke.tfvars_path
+        )
     return config.stash[SETTINGS_KEY]
 
 
@@ -88,6 +95,8 @@ def check_context(config: pytest.Config) -> AwsView:
     """The ctx every `Check(kind="aws")` gets from the runner: the run's one snapshot (its
     fetch started at collection finish; waited for here, bounded) and the AWS settings."""
     settings = _settings(config)
+    if config.getoption("skip_aws", False):  # the tests are skipped; the runner may still ask
+        return AwsView(Snapshot(blocked=SKIP_REASON), settings)
     future = config.stash.get(FUTURE_KEY, None) or fetch.start(settings)
     config.stash[FUTURE_KEY] = future
     started = time.perf_counter()
@@ -109,8 +118,10 @@ def wait(future: Future) -> Snapshot:
     try:
         return future.result(timeout=fetch.DEADLINE + WAIT_SLACK)
     except FutureTimeout:
-        return Snapshot(blocked=f"the AWS fetch did not finish within {fetch.DEADLINE + WAIT_SLACK:.0f} s: "
-                                "AWS unreachable or throttling hard; run again")
+        return Snapshot(
+            blocked=f"the AWS fetch did not finish within {fetch.DEADLINE + WAIT_SLACK:.0f} s: "
+            "AWS unreachable or throttling hard; run again"
+        )
 
 
 @pytest.fixture(scope="session")
@@ -122,24 +133,6 @@ def aws_snapshot(pytestconfig: pytest.Config, aws_settings: AwsSettings) -> Snap
     snapshot = wait(future)
     pytestconfig.stash[WAITED_KEY] = time.perf_counter() - started
     return snapshot
-
-
-@pytest.fixture
-def aws_check(aws_snapshot: Snapshot, aws_settings: AwsSettings):
-    """aws_check(check): run one AWS Check over the snapshot and return its evidence; fail with
-    its cause (then one line per further finding), or the one line that blocked it."""
-
-    def run(check):
-        if not isinstance(check, Check):  # a bare finder
-            check = make_check(f"aws.{check.__name__}", check)
-        outcome = run_check(check, AwsView(aws_snapshot, aws_settings))
-        if outcome.status is Status.BLOCKED:
-            pytest.fail(f"{outcome.cause}\n(blocked by {outcome.blocked_by})", pytrace=False)
-        if outcome.status is Status.FAILED:
-            pytest.fail("\n".join([outcome.cause, *(f"  - {e}" for e in outcome.evidence)]), pytrace=False)
-        return outcome.data
-
-    return run
 
 
 def evidence(config: pytest.Config) -> Evidence | None:
@@ -163,5 +156,7 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config: pytest.Config)
         return
     snap = future.result()
     waited = config.stash.get(WAITED_KEY, 0.0)
-    terminalreporter.write_line(f"lgtm-smoke aws: {snap.calls} AWS API calls in {snap.seconds:.2f}s "
-                                f"(background from collection; tests waited {waited:.2f}s)")
+    terminalreporter.write_line(
+        f"lgtm-smoke aws: {snap.calls} AWS API calls in {snap.seconds:.2f}s "
+        f"(background from collection; tests waited {waited:.2f}s)"
+    )

@@ -4,6 +4,7 @@ ALB from `--alb` when it is an ELB DNS name (else by `--alb-name` or
 `<project_name>-<environment>-alb` from tfvars), ECS services / target groups by their short
 name (`mimir`) or a `*-mimir` suffix, Cloud Map services from the ECS services' registries.
 """
+
 from __future__ import annotations
 
 import json
@@ -86,8 +87,7 @@ def _per_service(raw: str | None, source: str) -> dict[str, str]:
     return out
 
 
-def resolve(getoption: Callable[[str], Any], tfvars: dict, alb_host: str, tenant: str,
-            tfvars_path=None) -> AwsSettings:
+def resolve(getoption: Callable[[str], Any], tfvars: dict, alb_host: str, tenant: str, tfvars_path=None) -> AwsSettings:
     """Options > environment > tfvars; bad input is a UsageError, unset names become hints."""
     where = f"common.tfvars ({tfvars_path})" if tfvars_path else "common.tfvars"
     values: dict[str, str | None] = {}
@@ -110,24 +110,50 @@ def resolve(getoption: Callable[[str], Any], tfvars: dict, alb_host: str, tenant
         if not 0 < window <= 24 * 60:
             raise ValueError
     except (TypeError, ValueError):
-        raise cfg.UsageError(f"--stopped-window-minutes {window_raw!r}: a number of minutes in (0, 1440], e.g. 30") from None
+        raise cfg.UsageError(
+            f"--stopped-window-minutes {window_raw!r}: a number of minutes in (0, 1440], e.g. 30"
+        ) from None
     alb_name, alb_src = getoption("aws_alb_name") or cfg.env("LGTM_ALB_NAME"), "--alb-name"
-    if not alb_name and not alb_host.lower().endswith(".elb.amazonaws.com") and tfvars.get("project_name") and tfvars.get("environment"):
-        alb_name, alb_src = f"{tfvars['project_name']}-{tfvars['environment']}-alb", f"project_name-environment-alb in {where}"
+    if (
+        not alb_name
+        and not alb_host.lower().endswith(".elb.amazonaws.com")
+        and tfvars.get("project_name")
+        and tfvars.get("environment")
+    ):
+        alb_name, alb_src = (
+            f"{tfvars['project_name']}-{tfvars['environment']}-alb",
+            f"project_name-environment-alb in {where}",
+        )
     prefixes = tfvars.get("storage_prefixes") or {}
     nodes = (tfvars.get("memcached_config") or {}).get("num_cache_nodes")
     return AwsSettings(
-        region=values["region"], endpoint_url=getoption("aws_endpoint_url") or cfg.env("LGTM_AWS_ENDPOINT_URL"),
-        cluster=values["cluster"], data_bucket=values["data_bucket"], state_bucket=values["state_bucket"],
-        cloudmap_namespace=values["cloudmap_namespace"], memcached_cluster=values["memcached_cluster"],
-        services=services, tenant=tenant, alb_host=alb_host, alb_name=alb_name, alb_name_source=alb_src,
+        region=values["region"],
+        endpoint_url=getoption("aws_endpoint_url") or cfg.env("LGTM_AWS_ENDPOINT_URL"),
+        cluster=values["cluster"],
+        data_bucket=values["data_bucket"],
+        state_bucket=values["state_bucket"],
+        cloudmap_namespace=values["cloudmap_namespace"],
+        memcached_cluster=values["memcached_cluster"],
+        services=services,
+        tenant=tenant,
+        alb_host=alb_host,
+        alb_name=alb_name,
+        alb_name_source=alb_src,
         storage_prefixes={k: str(v).strip("/") for k, v in prefixes.items()},
         memcached_nodes=int(nodes) if nodes is not None else None,
-        expect_image_tag=_per_service(getoption("aws_expect_image_tag") or cfg.env("LGTM_EXPECT_IMAGE_TAG"), "--expect-image-tag"),
-        expect_image_digest=_per_service(getoption("aws_expect_image_digest") or cfg.env("LGTM_EXPECT_IMAGE_DIGEST"), "--expect-image-digest"),
-        stopped_window_minutes=window, skip=bool(getoption("skip_aws")), routes=routes_mod.load(), hints=hints,
+        expect_image_tag=_per_service(
+            getoption("aws_expect_image_tag") or cfg.env("LGTM_EXPECT_IMAGE_TAG"), "--expect-image-tag"
+        ),
+        expect_image_digest=_per_service(
+            getoption("aws_expect_image_digest") or cfg.env("LGTM_EXPECT_IMAGE_DIGEST"), "--expect-image-digest"
+        ),
+        stopped_window_minutes=window,
+        skip=bool(getoption("skip_aws")),
+        routes=routes_mod.load(),
+        hints=hints,
         routes_raw=json.loads(routes_mod.default_path().read_text()),
-        data_bucket_kms_key=tfvars.get("data_bucket_kms_key_arn") or None)
+        data_bucket_kms_key=tfvars.get("data_bucket_kms_key_arn") or None,
+    )
 
 
 def match_name(short: str, names) -> str | None:

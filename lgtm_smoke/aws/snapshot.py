@@ -6,6 +6,7 @@ A finder returns what is wrong (one `Finding` per resource and problem); the che
 credentials or region are unusable for the whole area (said once, not per call), or
 `CheckFailed(why)` when a fact it reads could not be fetched (`Missing`).
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -88,7 +89,14 @@ def aws_check(check_id: str, finder: Finder, runbook: str = "") -> Check:
         if findings:
             head = str(findings[0]) if len(findings) == 1 else f"{findings[0]} (+{len(findings) - 1} more)"
             raise CheckFailed(head, [str(f) for f in findings] if len(findings) > 1 else [])
-        return {}
+        return {"findings": [], "aws_calls": ctx.snapshot.calls}
 
-    return Check(id=check_id, area="aws", fn=run, kind="aws", needs=(CREDENTIALS,), runbook=runbook,
-                 doc=(finder.__doc__ or "").strip())
+    return Check(
+        id=check_id,
+        area="aws",
+        fn=run,
+        kind="aws",
+        needs=(CREDENTIALS,),
+        runbook=runbook,
+        doc=(finder.__doc__ or "").strip(),
+    )

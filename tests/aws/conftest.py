@@ -8,21 +8,17 @@ because `--alb 127.0.0.1` is not an ELB DNS name: the plugin still requires a re
 --alb for any smoke run, and `-m "smoke and aws"` selects no HTTP probe, so nothing is sent
 to it.
 """
+
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import pytest
 from harness import run_pytest
+from lgtm_refstack.aws import seed as seeding  # the reference stack's distribution (pip install -e refstack)
+from lgtm_refstack.aws import start_account
 
 REPO = Path(__file__).resolve().parents[2]
-try:
-    import lgtm_refstack.aws  # noqa: F401 - installed with the reference stack's distribution
-except ImportError:  # a checkout where refstack/ is not installed: use it in place
-    sys.path.insert(0, str(REPO / "refstack"))
-from lgtm_refstack.aws import seed as seeding
-from lgtm_refstack.aws import start_account
 
 
 @pytest.fixture(scope="session")
@@ -39,8 +35,12 @@ def stack(account):
 
 
 def aws_env(account, credentials: bool = True) -> dict:
-    env = {k: v for k, v in account.env.items() if not k.startswith("AWS_") or k in (
-        "AWS_EC2_METADATA_DISABLED", "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE")}
+    env = {
+        k: v
+        for k, v in account.env.items()
+        if not k.startswith("AWS_")
+        or k in ("AWS_EC2_METADATA_DISABLED", "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE")
+    }
     env["PYTHONDONTWRITEBYTECODE"] = "1"
     if credentials:
         env.update(account.smoke_env())
@@ -51,13 +51,30 @@ def aws_env(account, credentials: bool = True) -> dict:
 def run_aws(account, stack, tmp_path):
     """run_aws(*extra, markexpr=..., credentials=True, env=None) -> harness.SmokeRun of the shipped suite."""
 
-    def run(*extra: str, markexpr: str = "smoke and aws", credentials: bool = True, expect_tags: bool = True,
-            env: dict | None = None):
+    def run(
+        *extra: str,
+        markexpr: str = "smoke and aws",
+        credentials: bool = True,
+        expect_tags: bool = True,
+        env: dict | None = None,
+    ):
         tags = ",".join(f"{svc}={stack.image_tag(svc)}" for svc in stack.images)
-        return run_pytest(["-m", markexpr, "--alb", "127.0.0.1", "--tfvars", str(seeding.TFVARS),
-                           "--aws-endpoint-url", stack.endpoint, *(["--expect-image-tag", tags] if expect_tags else []),
-                           *extra], tmp_path, env={**aws_env(account, credentials), **(env or {})}, drop=("AWS_", "LGTM_"))
+        return run_pytest(
+            [
+                "-m",
+                markexpr,
+                "--alb",
+                "127.0.0.1",
+                "--tfvars",
+                str(seeding.TFVARS),
+                "--aws-endpoint-url",
+                stack.endpoint,
+                *(["--expect-image-tag", tags] if expect_tags else []),
+                *extra,
+            ],
+            tmp_path,
+            env={**aws_env(account, credentials), **(env or {})},
+            drop=("AWS_", "LGTM_"),
+        )
 
     return run
-
-

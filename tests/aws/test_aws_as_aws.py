@@ -4,6 +4,7 @@ botocore's output shape), each failing exactly its check with a cause a person a
 a rolled-back deploy, an orphaned target group, throttling, AccessDenied on one action (for
 every action of the smoke role), expired credentials. And the shapes themselves: every
 response the seeded account and these scenarios produce matches botocore's models."""
+
 from __future__ import annotations
 
 import contextlib
@@ -14,9 +15,11 @@ from lgtm_refstack.aws import fidelity, iam, shapes
 
 from conftest import REPO, seeding
 
-SMOKE = REPO / "lgtm_smoke" / "smoke"
-TESTS = {area: set(re.findall(r"^def (test_\w+)", (SMOKE / f"test_aws_{area}.py").read_text(), re.MULTILINE))
-         for area in ("ecs", "alb", "s3", "elasticache", "cloudmap")}
+SMOKE = REPO / "lgtm_smoke" / "aws"
+TESTS = {
+    area: set(re.findall(r"^def (test_\w+)", (SMOKE / f"test_{area}.py").read_text(), re.MULTILINE))
+    for area in ("ecs", "alb", "s3", "elasticache", "cloudmap")
+}
 ALL = set().union(*TESTS.values())
 BAD_IMAGE_TAG = "2.17.0-20260116-0300bad"
 
@@ -33,13 +36,25 @@ def rolled_back_deploy(stack, svc="mimir"):
     bad_image = seeding.image(stack.tf, stack.region, svc).rsplit(":", 1)[0] + f":{BAD_IMAGE_TAG}"
     bad = seeding.register_task_definition(stack, svc, stack.tf["service_config"][svc], image_uri=bad_image)
     service_arn = stack.service_arns[svc]
-    seeding.record_deployment(stack, svc, bad, status="ROLLBACK_SUCCESSFUL", image_uri=bad_image,
-                              reason="ECS deployment circuit breaker: tasks failed to start.")
+    seeding.record_deployment(
+        stack,
+        svc,
+        bad,
+        status="ROLLBACK_SUCCESSFUL",
+        image_uri=bad_image,
+        reason="ECS deployment circuit breaker: tasks failed to start.",
+    )
     task = seeding.run_task(stack, svc, taskdef=bad)
     ecs = stack.client("ecs")
-    ecs.stop_task(cluster=stack.cluster, task=task, reason=(
-        f"CannotPullContainerError: pull image manifest has been retried 7 time(s): failed to resolve ref {bad_image}: "
-        f"{bad_image}: not found"))
+    ecs.stop_task(
+        cluster=stack.cluster,
+        task=task,
+        reason=(
+            "CannotPullContainerError: pull image manifest has been retried 7 time(s): "
+            f"failed to resolve ref {bad_image}: "
+            f"{bad_image}: not found"
+        ),
+    )
     moto_task = ecs_backends[seeding.ACCOUNT][stack.region].tasks[stack.cluster][task]
     moto_task.stop_code = "TaskFailedToStart"
     try:
@@ -59,8 +74,13 @@ def orphaned_target_group(stack):
     rule = seeding.rule_for(stack, prio)
     stack.client("elbv2").delete_rule(RuleArn=stack.rule_arns[prio])
     try:
-        with seeding.target_health(stack, "tempo-otlp", state="unused", reason="Target.NotInUse",
-                                   description="Target group is not configured to receive traffic from the load balancer"):
+        with seeding.target_health(
+            stack,
+            "tempo-otlp",
+            state="unused",
+            reason="Target.NotInUse",
+            description="Target group is not configured to receive traffic from the load balancer",
+        ):
             yield
     finally:
         stack.rule_arns[prio] = seeding.create_rule(stack, rule)
@@ -68,17 +88,33 @@ def orphaned_target_group(stack):
 
 SCENARIOS = {
     "rolled-back deploy (bad image)": (
-        rolled_back_deploy, {"test_last_deployment_not_rolled_back", "test_no_recent_health_check_or_essential_exit_stops"},
-        ["ECS service lgtm-prod-cluster/mimir", "last deployment rolled back (ROLLBACK_SUCCESSFUL)", "lgtm-prod-mimir:",
-         f"lgtm-mimir:{BAD_IMAGE_TAG}", "TaskFailedToStart", "CannotPullContainerError", "running lgtm-prod-mimir:1 again"]),
+        rolled_back_deploy,
+        {"test_last_deployment_not_rolled_back", "test_no_recent_health_check_or_essential_exit_stops"},
+        [
+            "ECS service lgtm-prod-cluster/mimir",
+            "last deployment rolled back (ROLLBACK_SUCCESSFUL)",
+            "lgtm-prod-mimir:",
+            f"lgtm-mimir:{BAD_IMAGE_TAG}",
+            "TaskFailedToStart",
+            "CannotPullContainerError",
+            "running lgtm-prod-mimir:1 again",
+        ],
+    ),
     "orphaned target group": (
-        orphaned_target_group, {"test_targets_healthy", "test_listener_rules_equal_route_table"},
-        ["target group lgtm-prod-tempo-otlp", "orphaned", "Target.NotInUse"]),
+        orphaned_target_group,
+        {"test_targets_healthy", "test_listener_rules_equal_route_table"},
+        ["target group lgtm-prod-tempo-otlp", "orphaned", "Target.NotInUse"],
+    ),
     "ECS listing denied": (
         lambda s: seeding.smoke_policy_without(s, "ecs:ListServices"),
-        TESTS["ecs"] | {"test_deregistration_delay_within_stop_timeout", "test_mimir_and_loki_carry_memcached_endpoint",
-                        "test_services_registered_with_healthy_instances"},
-        ["access denied: role lgtm-prod-smoke may not call ecs:ListServices", "infra/terraform/modules/iam/smoke.tf"]),
+        TESTS["ecs"]
+        | {
+            "test_deregistration_delay_within_stop_timeout",
+            "test_mimir_and_loki_carry_memcached_endpoint",
+            "test_services_registered_with_healthy_instances",
+        },
+        ["access denied: role lgtm-prod-smoke may not call ecs:ListServices", "infra/terraform/modules/iam/smoke.tf"],
+    ),
 }
 
 
@@ -117,45 +153,73 @@ def test_throttling_that_passes_is_retried_to_green(stack, run_aws):
     assert run.returncode == 0 and run.passed == ALL, run.output[-3000:]
 
 
-@pytest.mark.parametrize("code,message", [("ExpiredToken", "The security token included in the request is expired"),
-                                          ("RequestExpired", "Request has expired.")])
+@pytest.mark.parametrize(
+    "code,message",
+    [
+        ("ExpiredToken", "The security token included in the request is expired"),
+        ("RequestExpired", "Request has expired."),
+    ],
+)
 def test_expired_credentials_block_every_check_in_one_line(code, message, stack, run_aws):
     with fidelity.serve_error("sts", "GetCallerIdentity", code, message, status=403):
         run = run_aws()
     assert set(run.failed) == ALL, run.output[-2000:]
     for text in run.failed.values():
-        head = text.strip().splitlines()
-        assert head[0] == f"AWS credentials expired ({code}): get fresh ones (re-run `aws sso login`, or let the workflow " \
-                          "re-assume the smoke role through OIDC) and run again"
-        assert head[1] == "(blocked by aws.credentials)"
+        assert (
+            f"blocked by aws.credentials: AWS credentials expired ({code}): get fresh ones (re-run `aws sso login`, "
+            "or let the workflow re-assume the smoke role through OIDC) and run again"
+        ) in text.strip().splitlines()[0]
 
 
 # --- least privilege: each action of the smoke role is needed by exactly these checks --------
-ECS_ALL = TESTS["ecs"] | {"test_deregistration_delay_within_stop_timeout", "test_mimir_and_loki_carry_memcached_endpoint",
-                          "test_services_registered_with_healthy_instances"}
-TASKDEF_READERS = {"test_task_sizes_are_valid_fargate_combinations", "test_running_image_is_expected",
-                   "test_deregistration_delay_within_stop_timeout", "test_mimir_and_loki_carry_memcached_endpoint"}
+ECS_ALL = TESTS["ecs"] | {
+    "test_deregistration_delay_within_stop_timeout",
+    "test_mimir_and_loki_carry_memcached_endpoint",
+    "test_services_registered_with_healthy_instances",
+}
+TASKDEF_READERS = {
+    "test_task_sizes_are_valid_fargate_combinations",
+    "test_running_image_is_expected",
+    "test_deregistration_delay_within_stop_timeout",
+    "test_mimir_and_loki_carry_memcached_endpoint",
+}
 NEEDED_BY = {
-    "ecs:DescribeClusters": ECS_ALL, "ecs:ListServices": ECS_ALL, "ecs:DescribeServices": ECS_ALL,
+    "ecs:DescribeClusters": ECS_ALL,
+    "ecs:ListServices": ECS_ALL,
+    "ecs:DescribeServices": ECS_ALL,
     "ecs:DescribeTaskDefinition": TASKDEF_READERS,
-    "ecs:ListTasks": {"test_tasks_run_current_task_definition", "test_no_recent_health_check_or_essential_exit_stops",
-                      "test_running_image_is_expected"},
-    "ecs:DescribeTasks": {"test_tasks_run_current_task_definition", "test_no_recent_health_check_or_essential_exit_stops",
-                          "test_running_image_is_expected"},
+    "ecs:ListTasks": {
+        "test_tasks_run_current_task_definition",
+        "test_no_recent_health_check_or_essential_exit_stops",
+        "test_running_image_is_expected",
+    },
+    "ecs:DescribeTasks": {
+        "test_tasks_run_current_task_definition",
+        "test_no_recent_health_check_or_essential_exit_stops",
+        "test_running_image_is_expected",
+    },
     "ecs:ListServiceDeployments": {"test_last_deployment_not_rolled_back"},
     "ecs:DescribeServiceDeployments": {"test_last_deployment_not_rolled_back"},
     "ecs:DescribeServiceRevisions": {"test_last_deployment_not_rolled_back"},
     "elasticloadbalancing:DescribeLoadBalancers": TESTS["alb"],
-    "elasticloadbalancing:DescribeListeners": {"test_listener_present", "test_listener_rules_equal_route_table",
-                                               "test_tempo_rewrite_in_place"},
+    "elasticloadbalancing:DescribeListeners": {
+        "test_listener_present",
+        "test_listener_rules_equal_route_table",
+        "test_tempo_rewrite_in_place",
+    },
     "elasticloadbalancing:DescribeRules": {"test_listener_rules_equal_route_table", "test_tempo_rewrite_in_place"},
-    "elasticloadbalancing:DescribeTargetGroups": {"test_targets_healthy", "test_health_check_path_and_port",
-                                                  "test_deregistration_delay_within_stop_timeout"},
+    "elasticloadbalancing:DescribeTargetGroups": {
+        "test_targets_healthy",
+        "test_health_check_path_and_port",
+        "test_deregistration_delay_within_stop_timeout",
+    },
     "elasticloadbalancing:DescribeTargetHealth": {"test_targets_healthy"},
     "elasticloadbalancing:DescribeTargetGroupAttributes": {"test_deregistration_delay_within_stop_timeout"},
     "elasticache:DescribeCacheClusters": TESTS["elasticache"],
-    "servicediscovery:GetService": TESTS["cloudmap"], "servicediscovery:GetNamespace": TESTS["cloudmap"],
-    "servicediscovery:ListInstances": TESTS["cloudmap"], "servicediscovery:GetInstancesHealthStatus": TESTS["cloudmap"],
+    "servicediscovery:GetService": TESTS["cloudmap"],
+    "servicediscovery:GetNamespace": TESTS["cloudmap"],
+    "servicediscovery:ListInstances": TESTS["cloudmap"],
+    "servicediscovery:GetInstancesHealthStatus": TESTS["cloudmap"],
     "s3:ListBucket": {"test_top_level_layout", "test_each_backend_has_tenant_folder", "test_no_tenantless_folders"},
     "s3:GetBucketPublicAccessBlock": {"test_public_access_block_on"},
     "s3:GetEncryptionConfiguration": {"test_default_encryption_on"},
@@ -193,8 +257,12 @@ def fetch_validated(account, stack, scenario=None) -> list[str]:
 
     found: list[str] = []
     creds = account.smoke_env()
-    session = boto3.session.Session(aws_access_key_id=creds["AWS_ACCESS_KEY_ID"], aws_secret_access_key=creds["AWS_SECRET_ACCESS_KEY"],
-                                    aws_session_token=creds["AWS_SESSION_TOKEN"], region_name=stack.region)
+    session = boto3.session.Session(
+        aws_access_key_id=creds["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=creds["AWS_SECRET_ACCESS_KEY"],
+        aws_session_token=creds["AWS_SESSION_TOKEN"],
+        region_name=stack.region,
+    )
     session._session.register("before-parse", shapes.recorder(found))
     opts = {"aws_endpoint_url": stack.endpoint}
     settings = aws_settings.resolve(opts.get, stack.tf, "127.0.0.1", stack.tf["tenant_id"])
@@ -204,7 +272,9 @@ def fetch_validated(account, stack, scenario=None) -> list[str]:
     return found
 
 
-@pytest.mark.parametrize("scenario", [None, rolled_back_deploy, orphaned_target_group], ids=["healthy", "rollback", "orphaned"])
+@pytest.mark.parametrize(
+    "scenario", [None, rolled_back_deploy, orphaned_target_group], ids=["healthy", "rollback", "orphaned"]
+)
 def test_every_response_matches_botocores_model(scenario, account, stack):
     assert fetch_validated(account, stack, scenario) == []
 
@@ -217,9 +287,13 @@ def test_a_member_the_model_lacks_is_caught():
     with pytest.raises(AssertionError, match=r"rolledBackTo: not in the model"):
         fidelity._valid("ecs", "DescribeServiceDeployments", {"serviceDeployments": [{"rolledBackTo": "previous"}]})
     model = botocore.session.get_session().get_service_model("elbv2").operation_model("DescribeTargetHealth")
-    xml = (b"<DescribeTargetHealthResponse><DescribeTargetHealthResult><TargetHealthDescriptions><member>"
-           b"<Target><Id>10.0.0.1</Id></Target><TargetHealth><State>healthy</State><Score>9</Score></TargetHealth>"
-           b"</member></TargetHealthDescriptions></DescribeTargetHealthResult></DescribeTargetHealthResponse>")
+    xml = (
+        b"<DescribeTargetHealthResponse><DescribeTargetHealthResult><TargetHealthDescriptions><member>"
+        b"<Target><Id>10.0.0.1</Id></Target><TargetHealth><State>healthy</State><Score>9</Score></TargetHealth>"
+        b"</member></TargetHealthDescriptions></DescribeTargetHealthResult></DescribeTargetHealthResponse>"
+    )
     [problem] = shapes.problems(model, xml)
-    assert problem.startswith("DescribeTargetHealthOutput.TargetHealthDescriptions[0].TargetHealth.Score: not in the model")
+    assert problem.startswith(
+        "DescribeTargetHealthOutput.TargetHealthDescriptions[0].TargetHealth.Score: not in the model"
+    )
     assert shapes.problems(model, xml.replace(b"<Score>9</Score>", b"")) == []

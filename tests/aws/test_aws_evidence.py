@@ -3,6 +3,7 @@ AWS check's first line names the cause, and the backend's evidence (lgtm_smoke/a
 what the verdict puts beside any failure of that backend) carries target health with its
 reason code, the service events, the last stopped task's reason and exit code, and the last
 error lines of its log stream — bounded, secrets redacted."""
+
 from __future__ import annotations
 
 import contextlib
@@ -11,12 +12,18 @@ import pytest
 
 from conftest import seeding
 
-MIMIR_RUNTIME = ('level=error ts=2026-01-16T02:47:09.812Z caller=main.go:211 msg="error running application" '
-                 'err="failed to load runtime config: read file \\"s3://jsj-lgtm-data-s3/mimir/runtime-config.yaml\\": '
-                 'open s3://jsj-lgtm-data-s3/mimir/runtime-config.yaml: no such file or directory"')
-TEMPO_TERM = 'level=info ts=2026-01-16T03:20:41.007Z caller=signals.go:62 msg="=== received SIGINT/SIGTERM ===\\n*** exiting"'
-MEMCACHE = ('level=warn ts=2026-01-15T18:02:13.551Z caller=memcached_client.go:335 msg="error updating memcache servers" '
-            'err="lookup ftt-mimir-memcache on 10.130.0.2:53: no such host"')
+MIMIR_RUNTIME = (
+    'level=error ts=2026-01-16T02:47:09.812Z caller=main.go:211 msg="error running application" '
+    'err="failed to load runtime config: read file \\"s3://jsj-lgtm-data-s3/mimir/runtime-config.yaml\\": '
+    'open s3://jsj-lgtm-data-s3/mimir/runtime-config.yaml: no such file or directory"'
+)
+TEMPO_TERM = (
+    'level=info ts=2026-01-16T03:20:41.007Z caller=signals.go:62 msg="=== received SIGINT/SIGTERM ===\\n*** exiting"'
+)
+MEMCACHE = (
+    'level=warn ts=2026-01-15T18:02:13.551Z caller=memcached_client.go:335 msg="error updating memcache servers" '
+    'err="lookup ftt-mimir-memcache on 10.130.0.2:53: no such host"'
+)
 LEAKY = 'level=error msg="upstream rejected" header="X-LGTM-Edge-Secret: seeded-edge-secret" password=hunter2hunter2'
 
 
@@ -40,8 +47,9 @@ def stopped_task(stack, svc, reason, exit_code, lines, before=()):
 @contextlib.contextmanager
 def mimir_runtime_config_on_s3(stack):
     """2026-01-16 02:45: runtime_config.file = s3://…; Mimir exits at start-up."""
-    with stopped_task(stack, "mimir", "Essential container in task exited", 1, [MIMIR_RUNTIME],
-                      before=[seeding.HEALTHY_LOG["mimir"]]):
+    with stopped_task(
+        stack, "mimir", "Essential container in task exited", 1, [MIMIR_RUNTIME], before=[seeding.HEALTHY_LOG["mimir"]]
+    ):
         yield
 
 
@@ -50,8 +58,10 @@ def tempo_ready_404_loop(stack):
     """2026-01-16 03:15: the health check went to /tempo/ready, which Tempo does not serve
     (http_path_prefix does not move /ready): 404, ELB kills the task, again and again."""
     reason = f"Task failed ELB health checks in (target-group {stack.tg_arns['tempo']})"
-    with seeding.target_health(stack, "tempo"), stopped_task(stack, "tempo", reason, 143, [TEMPO_TERM],
-                                                             before=[seeding.HEALTHY_LOG["tempo"]]):
+    with (
+        seeding.target_health(stack, "tempo"),
+        stopped_task(stack, "tempo", reason, 143, [TEMPO_TERM], before=[seeding.HEALTHY_LOG["tempo"]]),
+    ):
         yield
 
 
@@ -61,11 +71,14 @@ def grace_period_zero(stack):
     reason = f"Task failed ELB health checks in (target-group {stack.tg_arns['pyroscope']})"
     seeding.keep_dropped_service_fields(stack, "pyroscope", healthCheckGracePeriodSeconds=0)
     try:
-        with stopped_task(stack, "pyroscope", reason, 143, ['level=info msg="=== received SIGINT/SIGTERM ===\\n*** exiting"']):
+        with stopped_task(
+            stack, "pyroscope", reason, 143, ['level=info msg="=== received SIGINT/SIGTERM ===\\n*** exiting"']
+        ):
             yield
     finally:
-        seeding.keep_dropped_service_fields(stack, "pyroscope",
-                                            healthCheckGracePeriodSeconds=int(stack.tf["health_check_grace_period_seconds"]))
+        seeding.keep_dropped_service_fields(
+            stack, "pyroscope", healthCheckGracePeriodSeconds=int(stack.tf["health_check_grace_period_seconds"])
+        )
 
 
 @contextlib.contextmanager
@@ -86,23 +99,48 @@ def memcached_absent(stack):
 # incident -> (apply, backend, failing tests, the first test's first line must hold, evidence must hold)
 INCIDENTS = {
     "mimir runtime_config on s3://": (
-        mimir_runtime_config_on_s3, "mimir", {"test_no_recent_health_check_or_essential_exit_stops"},
-        ["lgtm-prod-cluster/mimir", "Essential container in task exited", "mimir exit 1",
-         'failed to load runtime config: read file \\"s3://jsj-lgtm-data-s3/mimir/runtime-config.yaml\\"'],
-        ["last stopped task", "Essential container in task exited", "mimir exit 1", "failed to load runtime config"]),
+        mimir_runtime_config_on_s3,
+        "mimir",
+        {"test_no_recent_health_check_or_essential_exit_stops"},
+        [
+            "lgtm-prod-cluster/mimir",
+            "Essential container in task exited",
+            "mimir exit 1",
+            'failed to load runtime config: read file \\"s3://jsj-lgtm-data-s3/mimir/runtime-config.yaml\\"',
+        ],
+        ["last stopped task", "Essential container in task exited", "mimir exit 1", "failed to load runtime config"],
+    ),
     "http_path_prefix: /ready 404 restart loop": (
-        tempo_ready_404_loop, "tempo", {"test_targets_healthy", "test_no_recent_health_check_or_essential_exit_stops"},
+        tempo_ready_404_loop,
+        "tempo",
+        {"test_targets_healthy", "test_no_recent_health_check_or_essential_exit_stops"},
         ["target group lgtm-prod-tempo", "unhealthy", "Target.ResponseCodeMismatch", "[404]"],
-        ["target group lgtm-prod-tempo:", "unhealthy (Target.ResponseCodeMismatch: Health checks failed with these codes: [404])",
-         "Task failed ELB health checks", "tempo exit 143", "received SIGINT/SIGTERM"]),
+        [
+            "target group lgtm-prod-tempo:",
+            "unhealthy (Target.ResponseCodeMismatch: Health checks failed with these codes: [404])",
+            "Task failed ELB health checks",
+            "tempo exit 143",
+            "received SIGINT/SIGTERM",
+        ],
+    ),
     "health-check grace period 0": (
-        grace_period_zero, "pyroscope", {"test_alb_services_have_grace_period", "test_no_recent_health_check_or_essential_exit_stops"},
-        ["lgtm-prod-cluster/pyroscope", "healthCheckGracePeriodSeconds 0, expected ≥ 60", "ELB health checks kill tasks"],
-        ["Task failed ELB health checks", "pyroscope exit 143"]),
+        grace_period_zero,
+        "pyroscope",
+        {"test_alb_services_have_grace_period", "test_no_recent_health_check_or_essential_exit_stops"},
+        [
+            "lgtm-prod-cluster/pyroscope",
+            "healthCheckGracePeriodSeconds 0, expected ≥ 60",
+            "ELB health checks kill tasks",
+        ],
+        ["Task failed ELB health checks", "pyroscope exit 143"],
+    ),
     "memcached referenced but absent": (
-        memcached_absent, "mimir", {"test_memcached_cluster_available", "test_mimir_and_loki_carry_memcached_endpoint"},
+        memcached_absent,
+        "mimir",
+        {"test_memcached_cluster_available", "test_mimir_and_loki_carry_memcached_endpoint"},
         ["ElastiCache cluster lgtm-prod-memcached not found in ap-northeast-2 (Mimir/Loki caches point at nothing)"],
-        ["error updating memcache servers", "no such host"]),
+        ["error updating memcache servers", "no such host"],
+    ),
 }
 
 
@@ -125,9 +163,15 @@ def snapshot_of(account, stack):
     from lgtm_smoke.aws import settings as aws_settings
 
     creds = account.smoke_env()
-    session = boto3.session.Session(aws_access_key_id=creds["AWS_ACCESS_KEY_ID"], aws_secret_access_key=creds["AWS_SECRET_ACCESS_KEY"],
-                                    aws_session_token=creds["AWS_SESSION_TOKEN"], region_name=stack.region)
-    settings = aws_settings.resolve({"aws_endpoint_url": stack.endpoint}.get, stack.tf, "127.0.0.1", stack.tf["tenant_id"])
+    session = boto3.session.Session(
+        aws_access_key_id=creds["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=creds["AWS_SECRET_ACCESS_KEY"],
+        aws_session_token=creds["AWS_SESSION_TOKEN"],
+        region_name=stack.region,
+    )
+    settings = aws_settings.resolve(
+        {"aws_endpoint_url": stack.endpoint}.get, stack.tf, "127.0.0.1", stack.tf["tenant_id"]
+    )
     return fetch.fetch(settings, session=session), settings
 
 
@@ -152,9 +196,14 @@ def test_incident_evidence_beside_the_backend(incident, account, stack, monkeypa
 def test_evidence_redacts_and_bounds():
     from lgtm_smoke.aws.evidence import LINE_BYTES, LOG_LINES, error_lines, redact
 
-    assert redact(LEAKY, ("seeded-edge-secret",)) == \
-        'level=error msg="upstream rejected" header="X-LGTM-Edge-Secret: <redacted>" password=<redacted>'
-    assert redact("key AKIAABCDEFGHIJKLMNOP in http://u:pw@host/x") == "key <redacted access key> in http://u:<redacted>@host/x"
+    assert (
+        redact(LEAKY, ("seeded-edge-secret",))
+        == 'level=error msg="upstream rejected" header="X-LGTM-Edge-Secret: <redacted>" password=<redacted>'
+    )
+    assert (
+        redact("key AKIAABCDEFGHIJKLMNOP in http://u:pw@host/x")
+        == "key <redacted access key> in http://u:<redacted>@host/x"
+    )
     many = [f"level=error n={i} " + "x" * 1000 for i in range(20)] + ["level=info fine"]
     out = error_lines(many)
     assert len(out) <= LOG_LINES and all(len(x.encode()) <= LINE_BYTES for x in out) and "n=19" in out[-1]

@@ -1,6 +1,7 @@
 """The pure parts of the AWS suite, without moto: the Fargate table and grace rule, settings
 precedence, one-line errors (AccessDenied naming action and role, expired credentials,
 throttling), "botocore too old", and the time window of the stopped-task check."""
+
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
@@ -17,8 +18,15 @@ from lgtm_smoke.aws import Snapshot, ecs, errors, fargate
 from lgtm_smoke.aws import settings as discovery
 from lgtm_smoke.config import UsageError
 
-TF = {"aws_region": "ap-northeast-2", "ecs_cluster_name": "tf-cluster", "data_bucket": "tf-data", "project_name": "lgtm",
-      "environment": "prod", "storage_prefixes": {"mimir": "mimir"}, "memcached_config": {"num_cache_nodes": 2}}
+TF = {
+    "aws_region": "ap-northeast-2",
+    "ecs_cluster_name": "tf-cluster",
+    "data_bucket": "tf-data",
+    "project_name": "lgtm",
+    "environment": "prod",
+    "storage_prefixes": {"mimir": "mimir"},
+    "memcached_config": {"num_cache_nodes": 2},
+}
 
 
 def settings(opts=None, tf=TF, alb="127.0.0.1"):
@@ -26,10 +34,25 @@ def settings(opts=None, tf=TF, alb="127.0.0.1"):
     return discovery.resolve(lambda k: opts.get(k), tf, alb, "t1")
 
 
-@pytest.mark.parametrize("cpu,memory,ok", [
-    (256, 512, True), (256, 2048, True), (256, 768, False), (512, 1536, False), (512, 2048, True),
-    (1024, 3072, True), (1024, 9216, False), (4096, 30720, True), (8192, 20480, True), (8192, 18432, False),
-    (16384, 122880, True), (16384, 36864, False), (384, 1024, False), (None, 512, False)])
+@pytest.mark.parametrize(
+    "cpu,memory,ok",
+    [
+        (256, 512, True),
+        (256, 2048, True),
+        (256, 768, False),
+        (512, 1536, False),
+        (512, 2048, True),
+        (1024, 3072, True),
+        (1024, 9216, False),
+        (4096, 30720, True),
+        (8192, 20480, True),
+        (8192, 18432, False),
+        (16384, 122880, True),
+        (16384, 36864, False),
+        (384, 1024, False),
+        (None, 512, False),
+    ],
+)
 def test_fargate_table(cpu, memory, ok):
     """The seed's rejected pairs (512/1536, 256/768) are invalid; the table covers 256…16384."""
     assert (fargate.problem(cpu, memory) is None) == ok
@@ -82,11 +105,15 @@ def test_errors_are_one_line():
 
 def test_access_denied_names_the_action_and_the_role():
     """From AWS's own message when it has one; else from the operation (S3 maps to its IAM action)."""
-    aws = client_error("AccessDeniedException", "User: arn:aws:sts::1:assumed-role/lgtm-prod-smoke/gh-42 is not authorized "
-                       "to perform: ecs:ListServices on resource: * because no identity-based policy allows it\nmore")
+    aws = client_error(
+        "AccessDeniedException",
+        "User: arn:aws:sts::1:assumed-role/lgtm-prod-smoke/gh-42 is not authorized "
+        "to perform: ecs:ListServices on resource: * because no identity-based policy allows it\nmore",
+    )
     assert errors.describe_error(aws, "listing ECS services") == (
         "access denied: role lgtm-prod-smoke may not call ecs:ListServices (AccessDeniedException) while listing ECS "
-        "services: add ecs:ListServices to the smoke role (infra/terraform/modules/iam/smoke.tf)")
+        "services: add ecs:ListServices to the smoke role (infra/terraform/modules/iam/smoke.tf)"
+    )
     s3 = client_error("AccessDenied", "Access Denied", op="GetBucketEncryption", service="s3")
     line = errors.describe_error(s3, "reading encryption", principal="arn:aws:sts::1:assumed-role/lgtm-prod-smoke/x")
     assert "role lgtm-prod-smoke may not call s3:GetEncryptionConfiguration" in line
@@ -94,10 +121,15 @@ def test_access_denied_names_the_action_and_the_role():
     assert "elasticloadbalancing:DescribeTargetHealth" in errors.describe_error(elb, "x")
 
 
-@pytest.mark.parametrize("exc", [client_error("RequestExpired", "Request has expired"),
-                                 client_error("ExpiredTokenException", "The security token included in the request is expired"),
-                                 client_error("InvalidToken", "The provided token is malformed or otherwise invalid"),
-                                 TokenRetrievalError(provider="sso", error_msg="Token has expired and refresh failed")])
+@pytest.mark.parametrize(
+    "exc",
+    [
+        client_error("RequestExpired", "Request has expired"),
+        client_error("ExpiredTokenException", "The security token included in the request is expired"),
+        client_error("InvalidToken", "The provided token is malformed or otherwise invalid"),
+        TokenRetrievalError(provider="sso", error_msg="Token has expired and refresh failed"),
+    ],
+)
 def test_expired_credentials_say_what_to_do(exc):
     line = errors.credentials_problem(exc)
     assert line.startswith("AWS credentials expired (") and "aws sso login" in line and "run again" in line
@@ -106,7 +138,9 @@ def test_expired_credentials_say_what_to_do(exc):
 
 def test_throttling_says_throttled():
     line = errors.describe_error(client_error("Throttling", "Rate exceeded", attempts=5), "reading target health")
-    assert line.startswith("throttled by AWS while reading target health (Throttling: Rate exceeded; gave up after 6 attempts")
+    assert line.startswith(
+        "throttled by AWS while reading target health (Throttling: Rate exceeded; gave up after 6 attempts"
+    )
 
 
 def test_botocore_too_old_is_named_when_the_model_lacks_a_member():
@@ -144,8 +178,13 @@ def test_stopped_task_outside_the_window_is_not_reported():
     now = datetime(2026, 1, 16, 5, 0, tzinfo=UTC)
 
     def snap(minutes_ago):
-        task = {"taskArn": "arn:task/c/abc", "lastStatus": "STOPPED", "stoppedReason": "Task failed ELB health checks in (target-group x)",
-                "stoppedAt": now - timedelta(minutes=minutes_ago), "containers": [{"name": "tempo", "exitCode": 143}]}
+        task = {
+            "taskArn": "arn:task/c/abc",
+            "lastStatus": "STOPPED",
+            "stoppedReason": "Task failed ELB health checks in (target-group x)",
+            "stoppedAt": now - timedelta(minutes=minutes_ago),
+            "containers": [{"name": "tempo", "exitCode": 143}],
+        }
         sn = Snapshot()
         sn.put("ecs.services", {"tempo": {"serviceName": "tempo", "status": "ACTIVE"}})
         sn.put("ecs.tasks", {"tempo": {"running": [], "stopped": [task]}})

@@ -11,6 +11,7 @@ of the read-only smoke role, which is what the smoke gate runs as.
 moto is not AWS; where it differs the account serves what AWS documents (fidelity.py),
 each such response held to botocore's output shapes (shapes.py).
 """
+
 from __future__ import annotations
 
 import logging
@@ -57,8 +58,14 @@ def start_account(port: int = 0, enforce_iam: bool = True) -> Account:
         seeding.enforce_iam(False)
         seeded = seeding.seed(endpoint)
         seeding.enforce_iam(enforce_iam)
-        env = {"AWS_EC2_METADATA_DISABLED": "true", "AWS_CONFIG_FILE": os.devnull, "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
-               "AWS_REGION": seeded.region, "LGTM_AWS_ENDPOINT_URL": endpoint, **seeding.smoke_credentials(seeded)}
+        env = {
+            "AWS_EC2_METADATA_DISABLED": "true",
+            "AWS_CONFIG_FILE": os.devnull,
+            "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+            "AWS_REGION": seeded.region,
+            "LGTM_AWS_ENDPOINT_URL": endpoint,
+            **seeding.smoke_credentials(seeded),
+        }
     except BaseException:
         server.stop()
         raise

@@ -11,6 +11,7 @@ held to botocore's output shape before it is sent (shapes.py):
 - `serve_error(...)`: one operation answers an AWS error (throttling, AccessDenied, expired
   token) the way AWS serializes it, `times` times or for as long as the context lasts.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -33,8 +34,17 @@ class Deployments:
     deployments: dict[str, list[dict]] = field(default_factory=dict)  # service ARN -> [ServiceDeployment]
     revisions: dict[str, dict] = field(default_factory=dict)  # revision ARN -> ServiceRevision
 
-    def record(self, service_arn: str, cluster_arn: str, taskdef_arn: str, images: list[dict], status: str = "SUCCESSFUL",
-               reason: str = "", rollback_to: str | None = None, when: datetime | None = None) -> str:
+    def record(
+        self,
+        service_arn: str,
+        cluster_arn: str,
+        taskdef_arn: str,
+        images: list[dict],
+        status: str = "SUCCESSFUL",
+        reason: str = "",
+        rollback_to: str | None = None,
+        when: datetime | None = None,
+    ) -> str:
         """One deployment of `taskdef_arn` that ended `status`; returns its ARN."""
         when = when or datetime.now(UTC)
         n = len(self.deployments.get(service_arn, [])) + 1
@@ -42,27 +52,64 @@ class Deployments:
         cluster = cluster_arn.rsplit("/", 1)[-1]
         base = service_arn.replace(":service/", ":service-revision/")
         revision = f"{base}/{n:019d}"
-        self.revisions[revision] = {"serviceRevisionArn": revision, "serviceArn": service_arn, "clusterArn": cluster_arn,
-                                    "taskDefinition": taskdef_arn, "launchType": "FARGATE", "platformFamily": "Linux",
-                                    "containerImages": images, "createdAt": when.timestamp()}
+        self.revisions[revision] = {
+            "serviceRevisionArn": revision,
+            "serviceArn": service_arn,
+            "clusterArn": cluster_arn,
+            "taskDefinition": taskdef_arn,
+            "launchType": "FARGATE",
+            "platformFamily": "Linux",
+            "containerImages": images,
+            "createdAt": when.timestamp(),
+        }
         previous = self.deployments.get(service_arn, [])
-        source = [] if not previous else [{"arn": previous[-1]["targetServiceRevision"]["arn"], "requestedTaskCount": 1,
-                                          "runningTaskCount": 1 if status.startswith("ROLLBACK") else 0, "pendingTaskCount": 0}]
-        arn = service_arn.replace(":service/", ":service-deployment/").replace(f"/{cluster}/{name}", f"/{cluster}/{name}") + f"/d{n:03d}"
-        dep = {"serviceDeploymentArn": arn, "serviceArn": service_arn, "clusterArn": cluster_arn, "createdAt": when.timestamp(),
-               "startedAt": when.timestamp(), "updatedAt": when.timestamp(), "status": status,
-               "sourceServiceRevisions": source,
-               "targetServiceRevision": {"arn": revision, "requestedTaskCount": 1,
-                                         "runningTaskCount": 1 if status == "SUCCESSFUL" else 0, "pendingTaskCount": 0},
-               "deploymentConfiguration": {"deploymentCircuitBreaker": {"enable": True, "rollback": True},
-                                           "maximumPercent": 200, "minimumHealthyPercent": 100}}
+        source = (
+            []
+            if not previous
+            else [
+                {
+                    "arn": previous[-1]["targetServiceRevision"]["arn"],
+                    "requestedTaskCount": 1,
+                    "runningTaskCount": 1 if status.startswith("ROLLBACK") else 0,
+                    "pendingTaskCount": 0,
+                }
+            ]
+        )
+        arn = (
+            service_arn.replace(":service/", ":service-deployment/").replace(f"/{cluster}/{name}", f"/{cluster}/{name}")
+            + f"/d{n:03d}"
+        )
+        dep = {
+            "serviceDeploymentArn": arn,
+            "serviceArn": service_arn,
+            "clusterArn": cluster_arn,
+            "createdAt": when.timestamp(),
+            "startedAt": when.timestamp(),
+            "updatedAt": when.timestamp(),
+            "status": status,
+            "sourceServiceRevisions": source,
+            "targetServiceRevision": {
+                "arn": revision,
+                "requestedTaskCount": 1,
+                "runningTaskCount": 1 if status == "SUCCESSFUL" else 0,
+                "pendingTaskCount": 0,
+            },
+            "deploymentConfiguration": {
+                "deploymentCircuitBreaker": {"enable": True, "rollback": True},
+                "maximumPercent": 200,
+                "minimumHealthyPercent": 100,
+            },
+        }
         if status != "IN_PROGRESS":
             dep["finishedAt"] = when.timestamp()
         if reason:
             dep["statusReason"] = reason
         if status.startswith("ROLLBACK"):
-            dep["rollback"] = {"reason": reason, "startedAt": when.timestamp(),
-                               "serviceRevisionArn": rollback_to or (source[0]["arn"] if source else revision)}
+            dep["rollback"] = {
+                "reason": reason,
+                "startedAt": when.timestamp(),
+                "serviceRevisionArn": rollback_to or (source[0]["arn"] if source else revision),
+            }
             dep["deploymentCircuitBreaker"] = {"status": "TRIGGERED", "failureCount": 3, "threshold": 3}
         self.deployments.setdefault(service_arn, []).append(dep)
         return arn
@@ -87,10 +134,32 @@ def _valid(service: str, operation: str, body: dict) -> str:
 
 def _list_service_deployments(self) -> str:
     service, cluster = self._get_param("service"), self._get_param("cluster", "default")
-    arn = next((a for a in DEPLOYMENTS.deployments if a.endswith(f"/{cluster.rsplit('/', 1)[-1]}/{service.rsplit('/', 1)[-1]}")), None)
-    briefs = [{k: d[k] for k in ("serviceDeploymentArn", "serviceArn", "clusterArn", "startedAt", "createdAt", "finishedAt",
-                                 "status", "statusReason") if k in d} | {"targetServiceRevisionArn": d["targetServiceRevision"]["arn"]}
-              for d in DEPLOYMENTS.deployments.get(arn, [])]
+    arn = next(
+        (
+            a
+            for a in DEPLOYMENTS.deployments
+            if a.endswith(f"/{cluster.rsplit('/', 1)[-1]}/{service.rsplit('/', 1)[-1]}")
+        ),
+        None,
+    )
+    briefs = [
+        {
+            k: d[k]
+            for k in (
+                "serviceDeploymentArn",
+                "serviceArn",
+                "clusterArn",
+                "startedAt",
+                "createdAt",
+                "finishedAt",
+                "status",
+                "statusReason",
+            )
+            if k in d
+        }
+        | {"targetServiceRevisionArn": d["targetServiceRevision"]["arn"]}
+        for d in DEPLOYMENTS.deployments.get(arn, [])
+    ]
     return _valid("ecs", "ListServiceDeployments", {"serviceDeployments": list(reversed(briefs))})
 
 
@@ -98,15 +167,23 @@ def _describe_service_deployments(self) -> str:
     wanted = set(self._get_param("serviceDeploymentArns", []))
     found = [d for deps in DEPLOYMENTS.deployments.values() for d in deps if d["serviceDeploymentArn"] in wanted]
     missing = wanted - {d["serviceDeploymentArn"] for d in found}
-    return _valid("ecs", "DescribeServiceDeployments", {"serviceDeployments": found, "failures": [
-        {"arn": a, "reason": "MISSING"} for a in sorted(missing)]})
+    return _valid(
+        "ecs",
+        "DescribeServiceDeployments",
+        {"serviceDeployments": found, "failures": [{"arn": a, "reason": "MISSING"} for a in sorted(missing)]},
+    )
 
 
 def _describe_service_revisions(self) -> str:
     wanted = self._get_param("serviceRevisionArns", [])
-    return _valid("ecs", "DescribeServiceRevisions", {
-        "serviceRevisions": [DEPLOYMENTS.revisions[a] for a in wanted if a in DEPLOYMENTS.revisions],
-        "failures": [{"arn": a, "reason": "MISSING"} for a in wanted if a not in DEPLOYMENTS.revisions]})
+    return _valid(
+        "ecs",
+        "DescribeServiceRevisions",
+        {
+            "serviceRevisions": [DEPLOYMENTS.revisions[a] for a in wanted if a in DEPLOYMENTS.revisions],
+            "failures": [{"arn": a, "reason": "MISSING"} for a in wanted if a not in DEPLOYMENTS.revisions],
+        },
+    )
 
 
 def _resource_of(action: str, data: dict, region: str, account: str) -> str | None:
@@ -146,8 +223,10 @@ def install() -> None:
                     data = json.loads(self._body or b"{}")
                 except ValueError:
                     data = {}
-                resource = _resource_of(self._action, data if isinstance(data, dict) else {}, self._region,
-                                        self.account_id) or resource
+                resource = (
+                    _resource_of(self._action, data if isinstance(data, dict) else {}, self._region, self.account_id)
+                    or resource
+                )
             return original(self, resource)
 
         IAMRequest.check_action_permitted = check_action_permitted
@@ -155,7 +234,9 @@ def install() -> None:
         # action of the subresource (?encryption, ?publicAccessBlock).
         from moto.s3.responses import ACTION_MAP
 
-        ACTION_MAP["BUCKET"]["GET"].update(encryption="GetEncryptionConfiguration", publicAccessBlock="GetBucketPublicAccessBlock")
+        ACTION_MAP["BUCKET"]["GET"].update(
+            encryption="GetEncryptionConfiguration", publicAccessBlock="GetBucketPublicAccessBlock"
+        )
         _installed = True
     _install_error_hook()
 
@@ -189,11 +270,15 @@ def serve_error(service: str, operation: str, code: str, message: str, status: i
 
 def _body(err: ServedError, protocol: str) -> tuple[str, dict]:
     if protocol in ("json", "rest-json"):
-        return json.dumps({"__type": err.code, "message": err.message}), {"status": err.status,
-                                                                          "x-amzn-ErrorType": err.code,
-                                                                          "content-type": "application/x-amz-json-1.1"}
-    xml = (f'<ErrorResponse><Error><Type>Sender</Type><Code>{err.code}</Code><Message>{err.message}</Message></Error>'
-           '<RequestId>5e4e1e0c-0000-4000-8000-000000000000</RequestId></ErrorResponse>')
+        return json.dumps({"__type": err.code, "message": err.message}), {
+            "status": err.status,
+            "x-amzn-ErrorType": err.code,
+            "content-type": "application/x-amz-json-1.1",
+        }
+    xml = (
+        f"<ErrorResponse><Error><Type>Sender</Type><Code>{err.code}</Code><Message>{err.message}</Message></Error>"
+        "<RequestId>5e4e1e0c-0000-4000-8000-000000000000</RequestId></ErrorResponse>"
+    )
     return xml, {"status": err.status, "content-type": "text/xml"}
 
 
@@ -227,7 +312,11 @@ def _install_error_hook() -> None:
             action = self._get_action()
             for err in _errors:
                 model = _models.get_service_model(err.service)
-                ours = self.service_name in (err.service, model.metadata.get("endpointPrefix"), model.metadata.get("signingName"))
+                ours = self.service_name in (
+                    err.service,
+                    model.metadata.get("endpointPrefix"),
+                    model.metadata.get("signingName"),
+                )
                 if err.operation == action and ours and (err.times is None or err.served < err.times):
                     err.served += 1
                     body, headers = _body(err, model.metadata["protocol"])

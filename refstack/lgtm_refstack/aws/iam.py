@@ -2,6 +2,7 @@
 the statements of `data.aws_iam_policy_document.smoke`, with the module's locals, variables
 and the account's resource ARNs filled in, as the IAM JSON policy Terraform would render.
 """
+
 from __future__ import annotations
 
 import json
@@ -16,8 +17,12 @@ REF = re.compile(r"\$\{([^}]+)\}")
 
 def _load(path: Path) -> dict:
     with open(path) as f:
-        return hcl2.load(f, serialization_options=hcl2.SerializationOptions(
-            strip_string_quotes=True, explicit_blocks=False, with_comments=False))
+        return hcl2.load(
+            f,
+            serialization_options=hcl2.SerializationOptions(
+                strip_string_quotes=True, explicit_blocks=False, with_comments=False
+            ),
+        )
 
 
 def _blocks(tree: dict, kind: str) -> list:
@@ -34,14 +39,19 @@ def policy_document(repo: Path, refs: dict[str, str], drop: tuple[str, ...] = ()
     for tree in trees:
         for block in _blocks(tree, "locals"):
             locals_.update(block)
-    smoke = next(body for tree in trees for block in _blocks(tree, "data")
-                 for body in [block.get("aws_iam_policy_document", {}).get("smoke")] if body)
+    smoke = next(
+        body
+        for tree in trees
+        for block in _blocks(tree, "data")
+        for body in [block.get("aws_iam_policy_document", {}).get("smoke")]
+        if body
+    )
     statements = smoke["statement"] if isinstance(smoke["statement"], list) else [smoke["statement"]]
 
     def resolve(expr: str):
         expr = expr.strip()
         if expr.startswith("compact(") and expr.endswith(")"):
-            inner = expr[len("compact("):-1].strip().strip("[]")
+            inner = expr[len("compact(") : -1].strip().strip("[]")
             return [v for v in (resolve(part) for part in inner.split(",")) if v]
         if expr in refs:
             return refs[expr]
@@ -51,7 +61,11 @@ def policy_document(repo: Path, refs: dict[str, str], drop: tuple[str, ...] = ()
 
     def interpolate(value):
         if isinstance(value, list):
-            return [v for item in value for v in (interpolate(item) if isinstance(interpolate(item), list) else [interpolate(item)])]
+            return [
+                v
+                for item in value
+                for v in (interpolate(item) if isinstance(interpolate(item), list) else [interpolate(item)])
+            ]
         if not isinstance(value, str):
             return value
         whole = REF.fullmatch(value)
@@ -65,8 +79,14 @@ def policy_document(repo: Path, refs: dict[str, str], drop: tuple[str, ...] = ()
         if not actions:
             continue
         resources = interpolate(st.get("resources", ["*"]))
-        out.append({"Sid": st.get("sid", ""), "Effect": st.get("effect", "Allow"), "Action": actions,
-                    "Resource": resources if isinstance(resources, list) else [resources]})
+        out.append(
+            {
+                "Sid": st.get("sid", ""),
+                "Effect": st.get("effect", "Allow"),
+                "Action": actions,
+                "Resource": resources if isinstance(resources, list) else [resources],
+            }
+        )
     return {"Version": "2012-10-17", "Statement": out}
 
 

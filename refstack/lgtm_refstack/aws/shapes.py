@@ -6,13 +6,22 @@ JSON protocols (ECS, Cloud Map, Logs) are checked key by key; XML protocols (ELB
 ElastiCache, STS: query; S3: rest-xml) element by element. `problems(...)` returns one line
 per violation, naming the path (e.g. `ServiceDeployment.rolledBackTo: not in the model`).
 """
+
 from __future__ import annotations
 
 import json
 from xml.etree import ElementTree
 
-SCALARS = {"string": (str,), "integer": (int,), "long": (int,), "boolean": (bool,), "double": (int, float),
-           "float": (int, float), "timestamp": (int, float, str), "blob": (str,)}
+SCALARS = {
+    "string": (str,),
+    "integer": (int,),
+    "long": (int,),
+    "boolean": (bool,),
+    "double": (int, float),
+    "float": (int, float),
+    "timestamp": (int, float, str),
+    "blob": (str,),
+}
 
 
 def problems(operation_model, body: bytes) -> list[str]:
@@ -79,7 +88,13 @@ def _xml_members(shape, el, path: str) -> list[str]:
         if m.serialization.get("location") in ("header", "headers", "statusCode"):
             continue
         flat = m.type_name == "list" and (m.serialization.get("flattened") or m.member.serialization.get("flattened"))
-        names[(m.member.serialization.get("name", m.serialization.get("name", n)) if flat else m.serialization.get("name", n))] = (m, flat)
+        names[
+            (
+                m.member.serialization.get("name", m.serialization.get("name", n))
+                if flat
+                else m.serialization.get("name", n)
+            )
+        ] = (m, flat)
     out = []
     for child in el:
         tag = _tag(child)
@@ -98,9 +113,15 @@ def _xml(shape, el, path: str) -> list[str]:
         return _xml_members(shape, el, path)
     if kind == "list":
         item_name = shape.member.serialization.get("name", "member")
-        return [p for i, child in enumerate(el) for p in
-                ([f"{path}[{i}]: element {_tag(child)}, the model's list items are {item_name}"] if _tag(child) != item_name
-                 else _xml(shape.member, child, f"{path}[{i}]"))]
+        return [
+            p
+            for i, child in enumerate(el)
+            for p in (
+                [f"{path}[{i}]: element {_tag(child)}, the model's list items are {item_name}"]
+                if _tag(child) != item_name
+                else _xml(shape.member, child, f"{path}[{i}]")
+            )
+        ]
     if kind == "map":
         return []  # the stack's XML responses carry no maps the checks read
     if len(el):
@@ -121,7 +142,9 @@ def recorder(found: list[str]):
     def check(operation_model, response_dict, **_):
         if response_dict.get("status_code", 200) < 300:
             body = response_dict.get("body") or b""
-            found.extend(f"{operation_model.service_model.service_name}.{operation_model.name}: {p}"
-                         for p in problems(operation_model, body))
+            found.extend(
+                f"{operation_model.service_model.service_name}.{operation_model.name}: {p}"
+                for p in problems(operation_model, body)
+            )
 
     return check

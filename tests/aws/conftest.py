@@ -78,3 +78,26 @@ def run_aws(account, stack, tmp_path):
         )
 
     return run
+
+
+def fetch_as_smoke(account, stack, on_response=None):
+    """The suite's own fetch, in this process, as the smoke role: (snapshot, AWS settings).
+    `on_response`: a botocore `before-parse` handler (e.g. shapes.recorder) for every answer."""
+    import boto3
+
+    from lgtm_smoke.aws import fetch
+    from lgtm_smoke.aws import settings as aws_settings
+
+    creds = account.smoke_env()
+    session = boto3.session.Session(
+        aws_access_key_id=creds["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=creds["AWS_SECRET_ACCESS_KEY"],
+        aws_session_token=creds["AWS_SESSION_TOKEN"],
+        region_name=stack.region,
+    )
+    if on_response is not None:
+        session._session.register("before-parse", on_response)
+    settings = aws_settings.resolve(
+        {"aws_endpoint_url": stack.endpoint}.get, stack.tf, "127.0.0.1", stack.tf["tenant_id"]
+    )
+    return fetch.fetch(settings, session=session), settings

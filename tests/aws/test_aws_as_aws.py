@@ -13,7 +13,7 @@ import re
 import pytest
 from lgtm_refstack.aws import fidelity, iam, shapes
 
-from conftest import REPO, seeding
+from conftest import REPO, fetch_as_smoke, seeding
 
 SMOKE = REPO / "lgtm_smoke" / "aws"
 TESTS = {
@@ -140,7 +140,7 @@ def test_throttled_for_good_is_red_within_the_deadline_saying_throttled(stack, r
         run = run_aws()
     assert err.served >= 4 and "test_targets_healthy" in run.failed, run.output[-3000:]
     assert set(run.failed) <= TESTS["alb"], sorted(run.failed)
-    assert run.failed["test_targets_healthy"].startswith("target group lgtm-prod-")
+    assert run.failed["test_targets_healthy"].startswith("[aws.alb.targets_healthy] target group lgtm-prod-")
     for name, text in run.failed.items():
         assert "throttled" in text.splitlines()[0], (name, text)
 
@@ -250,24 +250,9 @@ def test_one_action_removed_fails_exactly_its_checks(action, stack, run_aws):
 def fetch_validated(account, stack, scenario=None) -> list[str]:
     """Run the suite's own fetch in this process against the account, holding every raw
     response body to botocore's output shape; returns the violations."""
-    import boto3
-
-    from lgtm_smoke.aws import fetch
-    from lgtm_smoke.aws import settings as aws_settings
-
     found: list[str] = []
-    creds = account.smoke_env()
-    session = boto3.session.Session(
-        aws_access_key_id=creds["AWS_ACCESS_KEY_ID"],
-        aws_secret_access_key=creds["AWS_SECRET_ACCESS_KEY"],
-        aws_session_token=creds["AWS_SESSION_TOKEN"],
-        region_name=stack.region,
-    )
-    session._session.register("before-parse", shapes.recorder(found))
-    opts = {"aws_endpoint_url": stack.endpoint}
-    settings = aws_settings.resolve(opts.get, stack.tf, "127.0.0.1", stack.tf["tenant_id"])
     with scenario(stack) if scenario else contextlib.nullcontext():
-        snap = fetch.fetch(settings, session=session)
+        snap, _ = fetch_as_smoke(account, stack, shapes.recorder(found))
     assert not snap.blocked and snap.calls > 20, (snap.blocked, snap.errors)
     return found
 

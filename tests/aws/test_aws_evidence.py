@@ -10,7 +10,7 @@ import contextlib
 
 import pytest
 
-from conftest import seeding
+from conftest import fetch_as_smoke, seeding
 
 MIMIR_RUNTIME = (
     'level=error ts=2026-01-16T02:47:09.812Z caller=main.go:211 msg="error running application" '
@@ -156,25 +156,6 @@ def test_incident_first_line_names_the_cause(incident, stack, run_aws):
         assert word in head, f"{incident}: {word!r} not in the first line {head!r}"
 
 
-def snapshot_of(account, stack):
-    import boto3
-
-    from lgtm_smoke.aws import fetch
-    from lgtm_smoke.aws import settings as aws_settings
-
-    creds = account.smoke_env()
-    session = boto3.session.Session(
-        aws_access_key_id=creds["AWS_ACCESS_KEY_ID"],
-        aws_secret_access_key=creds["AWS_SECRET_ACCESS_KEY"],
-        aws_session_token=creds["AWS_SESSION_TOKEN"],
-        region_name=stack.region,
-    )
-    settings = aws_settings.resolve(
-        {"aws_endpoint_url": stack.endpoint}.get, stack.tf, "127.0.0.1", stack.tf["tenant_id"]
-    )
-    return fetch.fetch(settings, session=session), settings
-
-
 @pytest.mark.parametrize("incident", list(INCIDENTS))
 def test_incident_evidence_beside_the_backend(incident, account, stack, monkeypatch):
     from lgtm_smoke.aws.evidence import LINE_BYTES, LOG_BYTES, LOG_LINES, Evidence
@@ -182,7 +163,7 @@ def test_incident_evidence_beside_the_backend(incident, account, stack, monkeypa
     apply, backend, _, _, words = INCIDENTS[incident]
     monkeypatch.setenv("LGTM_EDGE_SECRET", "seeded-edge-secret")
     with apply(stack):
-        snap, settings = snapshot_of(account, stack)
+        snap, settings = fetch_as_smoke(account, stack)
         lines = Evidence(snap, settings).lines(backend)
     text = "\n".join(lines)
     for word in words:
@@ -215,7 +196,7 @@ def test_evidence_without_log_access_says_so(account, stack):
     from lgtm_smoke.aws.evidence import Evidence
 
     with seeding.smoke_policy_without(stack, "logs:GetLogEvents"), tempo_ready_404_loop(stack):
-        snap, settings = snapshot_of(account, stack)
+        snap, settings = fetch_as_smoke(account, stack)
         lines = Evidence(snap, settings).lines("tempo")
     text = "\n".join(lines)
     assert "Target.ResponseCodeMismatch" in text

@@ -9,6 +9,11 @@ from pathlib import Path
 from lgtm_smoke.aws.errors import NO_CREDENTIALS
 
 SMOKE = Path(__file__).resolve().parents[2] / "lgtm_smoke" / "aws"
+def cause(message: str) -> str:
+    """The first line of a failure without the runner's `[aws.<area>.<check>] ` prefix."""
+    return re.sub(r"^\[[\w.]+\] ", "", message.strip().splitlines()[0])
+
+
 AWS_TESTS = {m for p in SMOKE.glob("test_*.py") for m in re.findall(r"^def (test_\w+)", p.read_text(), re.MULTILINE)}
 
 
@@ -71,7 +76,7 @@ def test_unknown_cluster_names_it(run_aws):
         "test_services_registered_with_healthy_instances",
     }
     assert set(run.failed) == ecs_tests | readers, run.output
-    assert all(m.strip().splitlines()[0].startswith(line) for m in run.failed.values()), run.failed
+    assert all(cause(m).startswith(line) for m in run.failed.values()), run.failed
     assert "test_targets_healthy" in run.passed and "test_no_tenantless_folders" in run.passed
 
 
@@ -101,7 +106,7 @@ def test_missing_resources_each_named_in_one_line(run_aws):
         "--alb-name",
         "no-such-alb",
     )
-    first = {name: m.strip().splitlines()[0] for name, m in run.failed.items()}
+    first = {name: cause(m) for name, m in run.failed.items()}
     assert first["test_top_level_layout"].startswith(
         "access denied: role lgtm-prod-smoke may not call s3:ListBucket (AccessDenied) while listing s3://no-such-data/"
     )

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .. import config as cfg
-from .. import routes as routes_mod
+from ..backends.alb import routes as routes_mod
 
 DEFAULT_SERVICES = ("grafana", "mimir", "loki", "tempo", "pyroscope", "alloy")
 

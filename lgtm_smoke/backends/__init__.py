@@ -1,4 +1,4 @@
-"""One folder per backend (mimir, loki, tempo, pyroscope, grafana): its wire-format
+"""One folder per backend (mimir, loki, tempo, pyroscope, grafana; alb and alloy likewise): its wire-format
 client (`client.py`), every check that touches it (`checks.py`: round trip, tenant
 isolation, missing tenant, garbage ingest, read via Grafana's datasource proxy) and the
 shipped runbook test file (`test_<backend>.py`). Cross-cutting aspects are kinds of check

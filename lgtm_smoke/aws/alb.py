@@ -21,7 +21,6 @@ NO_ANSWER = (
     "no answer to {what} within the fetch deadline: AWS throttled or did not answer (adaptive retries "
     "were still waiting); run again"
 )
-RULE_PRIORITY_OFFSET = 500  # routes.json: an edge_auth rule's fixed-response twin sits at priority + 500
 
 
 def fetch(f) -> None:
@@ -41,24 +40,18 @@ def fetch(f) -> None:
         tgs = [tg for page in elb.get_paginator("describe_target_groups").paginate() for tg in page["TargetGroups"]]
         names = {tg["TargetGroupName"]: tg for tg in tgs}
         f.snapshot.put("alb.tg_by_arn", {tg["TargetGroupArn"]: tg for tg in tgs})
-        return {key: names.get(match_name(key, names) or "") for key in s.routes_raw.get("target_groups", {})}
+        return {key: names.get(match_name(key, names) or "") for key in s.routes.target_groups}
 
     ours = f.attempt("alb.target_groups", "reading the target groups", target_groups) or {}
     listeners = listeners_f.result() or []
     by_arn = [tg["TargetGroupArn"] for tg in ours.values() if tg]
-    jobs = (
-        [("rules", lst["ListenerArn"]) for lst in listeners]
-        + [("health", a) for a in by_arn]
-        + [("attrs", a) for a in by_arn]
-    )
+    jobs = [("rules", lst["ListenerArn"]) for lst in listeners] + [("health", a) for a in by_arn] + [("attrs", a) for a in by_arn]
 
     def one(job):
         kind, arn = job
         try:
             if kind == "rules":
-                return job, [
-                    r for p in elb.get_paginator("describe_rules").paginate(ListenerArn=arn) for r in p["Rules"]
-                ]
+                return job, [r for p in elb.get_paginator("describe_rules").paginate(ListenerArn=arn) for r in p["Rules"]]
             if kind == "health":
                 return job, elb.describe_target_health(TargetGroupArn=arn)["TargetHealthDescriptions"]
             attrs = elb.describe_target_group_attributes(TargetGroupArn=arn)["Attributes"]
@@ -118,59 +111,31 @@ def _find_lb(f):
 
 
 # --- what routes.json says the listener must hold -------------------------------------------
-def expected_rules(raw: dict) -> list[dict]:
-    """routes.json's rules as the ALB rules Terraform makes of them: {priority, name, paths,
-    kind: forward|fixed, target_group, status, header, rewrite}. An `edge_auth` rule is two:
-    the forward rule (paths AND the edge header) and a fixed-response twin at priority + 500."""
-    edge = raw.get("edge_auth") or {}
-    out = []
-    for r in raw.get("rules", []):
-        paths, prio = tuple(r["paths"]), int(r["priority"])
-        rewrite = (r["rewrite"]["regex"], r["rewrite"]["replace"]) if r.get("rewrite") else None
-        if r.get("action", "forward") == "forward":
-            out.append(
-                {
-                    "priority": prio,
-                    "name": r["name"],
-                    "paths": paths,
-                    "kind": "forward",
-                    "target_group": r["target_group"],
-                    "header": edge.get("header") if r.get("edge_auth") else None,
-                    "rewrite": rewrite,
-                }
-            )
-        else:  # the old deny rules
-            out.append(
-                {
-                    "priority": prio,
-                    "name": r["name"],
-                    "paths": paths,
-                    "kind": "fixed",
-                    "status": str(r.get("status", "4xx")),
-                    "header": None,
-                    "rewrite": None,
-                }
-            )
-        if r.get("edge_auth"):
-            out.append(
-                {
-                    "priority": prio + RULE_PRIORITY_OFFSET,
-                    "name": f"{r['name']} (no edge secret)",
-                    "paths": paths,
-                    "kind": "fixed",
-                    "status": str((edge.get("unauthenticated") or {}).get("status", 401)),
-                    "header": None,
-                    "rewrite": None,
-                }
-            )
-    return sorted(out, key=lambda r: r["priority"])
+def expected_rules(s: AwsSettings) -> list[dict]:
+    """routes.json's rules as the ALB rules Terraform makes of them (RouteTable.alb_rules, the
+    one expansion the reference stack uses too): {priority, name, paths, kind: forward|fixed,
+    target_group, status, header, rewrite}. An `edge_auth` rule is two: the forward rule
+    (paths AND the edge header) and a fixed-response twin at priority + 500."""
+    return [
+        {
+            "priority": r.priority,
+            "name": r.name,
+            "paths": tuple(r.paths),
+            "kind": "forward" if r.action == "forward" else "fixed",
+            "target_group": r.target_group,
+            "status": str(r.status) if r.status else None,
+            "header": r.header,
+            "rewrite": tuple(r.rewrite) if r.rewrite else None,
+        }
+        for r in s.routes.alb_rules()
+    ]
 
 
-def expected_default(raw: dict) -> tuple[str, str]:
+def expected_default(s: AwsSettings) -> tuple[str, str]:
     """('fixed', status) for the allow-list's default action, ('forward', group) for the old table."""
-    if raw.get("default_action"):
-        return "fixed", str(raw["default_action"].get("status", 404))
-    return "forward", raw.get("default_target_group", "")
+    if s.routes.default_target_group:
+        return "forward", s.routes.default_target_group
+    return "fixed", str(s.routes.default_action.get("status", 404))
 
 
 # --- helpers -----------------------------------------------------------------------------
@@ -210,9 +175,7 @@ def _paths(rule: dict) -> set[str]:
 
 def _headers(rule: dict) -> dict[str, list[str]]:
     return {
-        (c.get("HttpHeaderConfig") or {}).get("HttpHeaderName", "").lower(): (c.get("HttpHeaderConfig") or {}).get(
-            "Values", []
-        )
+        (c.get("HttpHeaderConfig") or {}).get("HttpHeaderName", "").lower(): (c.get("HttpHeaderConfig") or {}).get("Values", [])
         for c in rule.get("Conditions", [])
         if c.get("Field") == "http-header"
     }
@@ -228,7 +191,7 @@ def _route_key(snap: Snapshot, s: AwsSettings, arn: str) -> str:
     """routes.json's key of the group `arn` names (arn:…:targetgroup/<name>/<id>)."""
     parts = arn.rsplit(":", 1)[-1].split("/")
     name = parts[1] if len(parts) == 3 else arn
-    return next((k for k in s.routes_raw.get("target_groups", {}) if match_name(k, [name])), name)
+    return next((k for k in s.routes.target_groups if match_name(k, [name])), name)
 
 
 def _describe_action(snap: Snapshot, s: AwsSettings, actions: list[dict]) -> tuple[str, str | None]:
@@ -268,14 +231,10 @@ def find_listener_present(snap: Snapshot, s: AwsSettings) -> list[Finding]:
     if want.get("protocol") and got.get("Protocol") != want["protocol"]:
         findings.append(Finding(f"{res}:{got['Port']}", f"protocol {got.get('Protocol')}, expected {want['protocol']}"))
     if want.get("protocol") == "HTTPS" and not got.get("Certificates"):
-        findings.append(
-            Finding(f"{res}:{got['Port']}", "HTTPS listener without a certificate (certificate_arn unset?)")
-        )
+        findings.append(Finding(f"{res}:{got['Port']}", "HTTPS listener without a certificate (certificate_arn unset?)"))
     if want.get("ssl_policy") and got.get("SslPolicy") != want["ssl_policy"]:
-        findings.append(
-            Finding(f"{res}:{got['Port']}", f"TLS policy {got.get('SslPolicy')}, expected {want['ssl_policy']}")
-        )
-    for name, other in (s.routes_raw.get("listeners") or {}).items():
+        findings.append(Finding(f"{res}:{got['Port']}", f"TLS policy {got.get('SslPolicy')}, expected {want['ssl_policy']}"))
+    for name, other in s.routes.listeners.items():
         if name == want["name"] or not other.get("redirect_to"):
             continue
         lst = next((x for x in listeners if x.get("Port") == other.get("port")), None)
@@ -298,7 +257,7 @@ def find_rules_match_routes(snap: Snapshot, s: AwsSettings) -> list[Finding]:
     where = _where(snap, s)
     findings = []
     by_prio = {str(r.get("Priority")): r for r in rules if not r.get("IsDefault")}
-    for want in expected_rules(s.routes_raw):
+    for want in expected_rules(s):
         res = f"{where} rule {want['priority']} ({want['name']})"
         got = by_prio.pop(str(want["priority"]), None)
         target = f" to target group {want['target_group']}" if want["kind"] == "forward" else f" {want.get('status')}"
@@ -311,24 +270,18 @@ def find_rules_match_routes(snap: Snapshot, s: AwsSettings) -> list[Finding]:
         if want["header"] and not headers.get(want["header"].lower()):
             findings.append(Finding(res, f"no {want['header']} condition: the route is open without the edge secret"))
         elif not want["header"] and headers:
-            findings.append(
-                Finding(res, f"has header conditions {sorted(headers)} that infra/routes.json does not have")
-            )
+            findings.append(Finding(res, f"has header conditions {sorted(headers)} that infra/routes.json does not have"))
         kind, key = _describe_action(snap, s, got.get("Actions", []))
         if want["kind"] == "forward" and (kind != "forward" or key != want["target_group"]):
-            findings.append(
-                Finding(res, f"{kind}s to {key or '-'}, expected forward to target group {want['target_group']}")
-            )
+            findings.append(Finding(res, f"{kind}s to {key or '-'}, expected forward to target group {want['target_group']}"))
         if want["kind"] == "fixed" and (kind != "fixed" or not _status_ok(want["status"], key)):
-            findings.append(
-                Finding(res, f"{kind} {key or ''}".rstrip() + f", expected a fixed {want['status']} response")
-            )
+            findings.append(Finding(res, f"{kind} {key or ''}".rstrip() + f", expected a fixed {want['status']} response"))
     for prio, extra in sorted(by_prio.items()):
         findings.append(Finding(f"{where} rule {prio}", f"not in infra/routes.json: paths {sorted(_paths(extra))}"))
     default = next((r for r in rules if r.get("IsDefault")), None)
     actions = default.get("Actions", []) if default else listener.get("DefaultActions", [])
     kind, key = _describe_action(snap, s, actions)
-    want_kind, want_key = expected_default(s.routes_raw)
+    want_kind, want_key = expected_default(s)
     if kind != want_kind or (key != want_key if want_kind == "forward" else not _status_ok(want_key, key)):
         findings.append(Finding(f"{where} default action", f"{kind} {key or '-'}, expected {want_kind} {want_key}"))
     return findings
@@ -343,7 +296,7 @@ def find_rewrites(snap: Snapshot, s: AwsSettings) -> list[Finding]:
     where = _where(snap, s)
     by_prio = {str(r.get("Priority")): r for r in rules}
     findings = []
-    for want in expected_rules(s.routes_raw):
+    for want in expected_rules(s):
         got = by_prio.get(str(want["priority"]))
         res = f"{where} rule {want['priority']} ({want['name']})"
         rewrites = [
@@ -371,12 +324,10 @@ def find_rewrites(snap: Snapshot, s: AwsSettings) -> list[Finding]:
 def _groups(snap: Snapshot, s: AwsSettings):
     tgs = snap.need("alb.target_groups")
     found, findings = [], []
-    for key in s.routes_raw.get("target_groups", {}):
+    for key in s.routes.target_groups:
         tg = tgs.get(key)
         if tg is None:
-            findings.append(
-                Finding(f"target group {key}", f"not found (looked for a target group named '{key}' or '*-{key}')")
-            )
+            findings.append(Finding(f"target group {key}", f"not found (looked for a target group named '{key}' or '*-{key}')"))
         else:
             found.append((key, f"target group {tg['TargetGroupName']}", tg))
     return found, findings
@@ -415,9 +366,7 @@ def find_targets_healthy(snap: Snapshot, s: AwsSettings) -> list[Finding]:
                     )
                 )
         if not healthy:
-            states = (
-                ", ".join(f"{d['Target']['Id']}={d['TargetHealth']['State']}" for d in descs) or "no targets registered"
-            )
+            states = ", ".join(f"{d['Target']['Id']}={d['TargetHealth']['State']}" for d in descs) or "no targets registered"
             findings.append(Finding(name, f"no healthy target ({states})"))
     return findings
 
@@ -426,7 +375,7 @@ def find_health_check_settings(snap: Snapshot, s: AwsSettings) -> list[Finding]:
     """Target-group health checks use the path/port in infra/routes.json."""
     found, findings = _groups(snap, s)
     for key, name, tg in found:
-        want = s.routes_raw["target_groups"][key]["health_check"]
+        want = s.routes.target_groups[key]["health_check"]
         port = tg.get("HealthCheckPort")
         port_ok = port == str(want["port"]) or (port == "traffic-port" and tg.get("Port") == want["port"])
         if tg.get("HealthCheckPath") != want["path"] or not port_ok:
@@ -447,7 +396,7 @@ def find_deregistration_delay(snap: Snapshot, s: AwsSettings) -> list[Finding]:
     found, findings = _groups(snap, s)
     attrs, taskdefs = snap.need("alb.tg_attrs"), snap.need("ecs.taskdefs")
     for key, name, tg in found:
-        svc = s.routes_raw["target_groups"][key]["service"]
+        svc = s.routes.target_groups[key]["service"]
         got = attrs.get(tg["TargetGroupArn"], Failed(NO_ANSWER.format(what="DescribeTargetGroupAttributes")))
         if isinstance(got, Failed):
             findings.append(Finding(name, str(got)))

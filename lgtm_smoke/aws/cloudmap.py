@@ -40,31 +40,24 @@ def fetch(f) -> None:
         registries = data.get("serviceRegistries") or []
         if not registries:
             return svc, {
-                "error": f"ECS service {data['serviceName']} has no serviceRegistries: "
-                "its tasks never register in Cloud Map"
+                "error": f"ECS service {data['serviceName']} has no serviceRegistries: its tasks never register in Cloud Map"
             }
         service_id = registries[0]["registryArn"].rsplit("/", 1)[-1]
         try:
             service = sd.get_service(Id=service_id)["Service"]
             ns = namespace(service["NamespaceId"])
-            instances = [
-                i for p in sd.get_paginator("list_instances").paginate(ServiceId=service_id) for i in p["Instances"]
-            ]
+            instances = [i for p in sd.get_paginator("list_instances").paginate(ServiceId=service_id) for i in p["Instances"]]
             health: dict[str, str] = {}
             if instances and (service.get("HealthCheckCustomConfig") is not None or service.get("HealthCheckConfig")):
                 token = None
                 while True:  # GetInstancesHealthStatus has no botocore paginator
-                    page = sd.get_instances_health_status(
-                        ServiceId=service_id, **({"NextToken": token} if token else {})
-                    )
+                    page = sd.get_instances_health_status(ServiceId=service_id, **({"NextToken": token} if token else {}))
                     health.update(page.get("Status", {}))
                     token = page.get("NextToken")
                     if not token:
                         break
         except Exception as e:  # noqa: BLE001 - AccessDenied or throttling is this service's problem, not health
-            return svc, {
-                "error": f.describe(e, f"reading Cloud Map service {service_id} of ECS service {data['serviceName']}")
-            }
+            return svc, {"error": f.describe(e, f"reading Cloud Map service {service_id} of ECS service {data['serviceName']}")}
         return svc, {"service": service, "namespace": ns, "instances": instances, "health": health}
 
     f.snapshot.put("cloudmap.services", dict(f.map(one, f.settings.services)))
@@ -109,7 +102,5 @@ def find_services_have_healthy_instances(snap: Snapshot, s: AwsSettings) -> list
     return findings
 
 
-services_have_healthy_instances = aws_check(
-    "aws.cloudmap.services_have_healthy_instances", find_services_have_healthy_instances
-)
+services_have_healthy_instances = aws_check("aws.cloudmap.services_have_healthy_instances", find_services_have_healthy_instances)
 CHECKS = (services_have_healthy_instances,)

@@ -32,9 +32,7 @@ def fetch(f) -> None:
         f.snapshot.fail("ecs", f"no ECS cluster name: {s.hints['cluster']}")
         return
     listing = f.pool.submit(
-        lambda: [
-            a for page in ecs.get_paginator("list_services").paginate(cluster=s.cluster) for a in page["serviceArns"]
-        ]
+        lambda: [a for page in ecs.get_paginator("list_services").paginate(cluster=s.cluster) for a in page["serviceArns"]]
     )
     clusters = ecs.describe_clusters(clusters=[s.cluster]).get("clusters") or []
     if not clusters or clusters[0].get("status") == "INACTIVE":
@@ -62,9 +60,7 @@ def fetch(f) -> None:
     def cluster_tasks(status):
         """One listing for the whole cluster (not one per service): fewer calls, same facts."""
         arns = [
-            a
-            for p in ecs.get_paginator("list_tasks").paginate(cluster=s.cluster, desiredStatus=status)
-            for a in p["taskArns"]
+            a for p in ecs.get_paginator("list_tasks").paginate(cluster=s.cluster, desiredStatus=status) for a in p["taskArns"]
         ]
         chunks = f.map(
             lambda i: ecs.describe_tasks(cluster=s.cluster, tasks=arns[i : i + 100])["tasks"], range(0, len(arns), 100)
@@ -114,16 +110,12 @@ def _deployments(f, services: dict, present: list[str]) -> dict:
             briefs = ecs.list_service_deployments(cluster=cluster, service=name).get("serviceDeployments", [])
             if not briefs:
                 return svc, {"last": None, "revisions": {}}
-            latest = max(
-                briefs, key=lambda b: b.get("createdAt") or b.get("startedAt") or datetime.min.replace(tzinfo=UTC)
-            )
-            dep = ecs.describe_service_deployments(serviceDeploymentArns=[latest["serviceDeploymentArn"]])[
-                "serviceDeployments"
-            ][0]
+            latest = max(briefs, key=lambda b: b.get("createdAt") or b.get("startedAt") or datetime.min.replace(tzinfo=UTC))
+            dep = ecs.describe_service_deployments(serviceDeploymentArns=[latest["serviceDeploymentArn"]])["serviceDeployments"][
+                0
+            ]
             arns = [
-                r["arn"]
-                for r in [dep.get("targetServiceRevision") or {}, *dep.get("sourceServiceRevisions", [])]
-                if r.get("arn")
+                r["arn"] for r in [dep.get("targetServiceRevision") or {}, *dep.get("sourceServiceRevisions", [])] if r.get("arn")
             ]
             revisions = ecs.describe_service_revisions(serviceRevisionArns=arns)["serviceRevisions"] if arns else []
             return svc, {"last": dep, "revisions": {r["serviceRevisionArn"]: r for r in revisions}}
@@ -160,9 +152,7 @@ def find_cluster_and_services_active(snap: Snapshot, s: AwsSettings) -> list[Fin
     found, missing = _services(snap, s)
     findings += missing
     findings += [
-        Finding(name, f"status {d.get('status')}, expected ACTIVE")
-        for _, name, d in found
-        if d.get("status") != "ACTIVE"
+        Finding(name, f"status {d.get('status')}, expected ACTIVE") for _, name, d in found if d.get("status") != "ACTIVE"
     ]
     return findings
 
@@ -175,9 +165,7 @@ def find_running_equals_desired(snap: Snapshot, s: AwsSettings) -> list[Finding]
             findings.append(Finding(name, f"desiredCount {desired}: the service is scaled to zero"))
         elif running != desired:
             findings.append(
-                Finding(
-                    name, f"running {running} of desired {desired} (pending {d.get('pendingCount', 0)}){_last_event(d)}"
-                )
+                Finding(name, f"running {running} of desired {desired} (pending {d.get('pendingCount', 0)}){_last_event(d)}")
             )
     return findings
 
@@ -199,9 +187,7 @@ def find_deployment_settled(snap: Snapshot, s: AwsSettings) -> list[Finding]:
                 for x in deps
             )
             findings.append(
-                Finding(
-                    name, f"{len(deps)} deployments, expected exactly 1 (a rollout is stuck or still running): {states}"
-                )
+                Finding(name, f"{len(deps)} deployments, expected exactly 1 (a rollout is stuck or still running): {states}")
             )
             continue
         dep = deps[0]
@@ -209,9 +195,7 @@ def find_deployment_settled(snap: Snapshot, s: AwsSettings) -> list[Finding]:
             findings.append(Finding(name, f"only deployment is {dep.get('status')}, expected PRIMARY"))
         if dep.get("rolloutState") != "COMPLETED":
             findings.append(
-                Finding(
-                    name, f"rolloutState {dep.get('rolloutState')}: {dep.get('rolloutStateReason', '')}".rstrip(": ")
-                )
+                Finding(name, f"rolloutState {dep.get('rolloutState')}: {dep.get('rolloutStateReason', '')}".rstrip(": "))
             )
         if dep.get("failedTasks", 0):
             findings.append(Finding(name, f"deployment {dep.get('id')} has {dep['failedTasks']} failed tasks"))
@@ -240,22 +224,19 @@ def find_last_deployment_succeeded(snap: Snapshot, s: AwsSettings) -> list[Findi
         reason = (dep.get("rollback") or {}).get("reason") or dep.get("statusReason") or ""
         status = dep.get("status")
         if status in ROLLED_BACK:
-            back_to = revisions.get((dep.get("rollback") or {}).get("serviceRevisionArn"), {}).get(
+            back_to = revisions.get((dep.get("rollback") or {}).get("serviceRevisionArn"), {}).get("taskDefinition") or d.get(
                 "taskDefinition"
-            ) or d.get("taskDefinition")
+            )
             what = f"last deployment rolled back ({status}): {_short(taskdef)} ({images}) failed"
             findings.append(
                 Finding(
                     name,
-                    f"{what}{f' — {stop}' if stop else ''}{f'; {reason}' if reason else ''}; "
-                    f"running {_short(back_to)} again",
+                    f"{what}{f' — {stop}' if stop else ''}{f'; {reason}' if reason else ''}; running {_short(back_to)} again",
                 )
             )
         elif status in LIVE:
             findings.append(
-                Finding(
-                    name, f"deployment of {_short(taskdef)} ({images}) still {status}: the gate ran before it settled"
-                )
+                Finding(name, f"deployment of {_short(taskdef)} ({images}) still {status}: the gate ran before it settled")
             )
         else:
             findings.append(
@@ -274,11 +255,7 @@ def _why_stopped(tasks: dict, taskdef: str | None) -> str:
     if not stopped:
         return ""
     t = max(stopped, key=lambda t: str(t.get("stoppedAt") or ""))
-    exits = [
-        f"{c.get('name')} exit {c.get('exitCode')}"
-        for c in t.get("containers", [])
-        if c.get("exitCode") not in (None, 0)
-    ]
+    exits = [f"{c.get('name')} exit {c.get('exitCode')}" for c in t.get("containers", []) if c.get("exitCode") not in (None, 0)]
     code = t.get("stopCode")
     return f"task stopped{f' ({code})' if code else ''}: {t.get('stoppedReason', '?')}" + (
         f" ({', '.join(exits)})" if exits else ""
@@ -328,11 +305,7 @@ def find_tasks_on_current_definition(snap: Snapshot, s: AwsSettings) -> list[Fin
 
 
 def _running(tasks: dict | None) -> list[dict]:
-    return [
-        t
-        for t in (tasks or {}).get("running", [])
-        if t.get("lastStatus") not in ("STOPPED", "DEPROVISIONING", "STOPPING")
-    ]
+    return [t for t in (tasks or {}).get("running", []) if t.get("lastStatus") not in ("STOPPED", "DEPROVISIONING", "STOPPING")]
 
 
 def _short(arn: str | None) -> str:
@@ -356,9 +329,7 @@ def find_no_recent_bad_stops(snap: Snapshot, s: AwsSettings, now: datetime | Non
             reason = t.get("stoppedReason") or ""
             exited = [c for c in t.get("containers", []) if c.get("exitCode") not in (None, 0)]
             if "ELB health checks" in reason or "Essential container" in reason or t.get("stopCode") in BAD_STOP_CODES:
-                detail = "; ".join(
-                    f"{c.get('name')} exit {c.get('exitCode')} {c.get('reason', '')}".strip() for c in exited
-                )
+                detail = "; ".join(f"{c.get('name')} exit {c.get('exitCode')} {c.get('reason', '')}".strip() for c in exited)
                 when = stopped_at.isoformat(timespec="seconds") if stopped_at else "recently"
                 logged = last_error(snap, svc, t)
                 findings.append(
@@ -422,9 +393,7 @@ def find_running_image(snap: Snapshot, s: AwsSettings) -> list[Finding]:
                     findings.append(Finding(name, f"{where} runs {image}, expected tag {wanted_tag}"))
                 elif wanted_digest and c.get("imageDigest") != wanted_digest:
                     findings.append(
-                        Finding(
-                            name, f"{where} runs digest {c.get('imageDigest') or 'unknown'}, expected {wanted_digest}"
-                        )
+                        Finding(name, f"{where} runs digest {c.get('imageDigest') or 'unknown'}, expected {wanted_digest}")
                     )
                 elif not (wanted_tag or wanted_digest) and c.get("name") in images and image != images[c["name"]]:
                     findings.append(Finding(name, f"{where} runs {image}, task definition says {images[c['name']]}"))
@@ -434,9 +403,7 @@ def find_running_image(snap: Snapshot, s: AwsSettings) -> list[Finding]:
 def stop_timeout(td: dict) -> int:
     """The longest essential container stopTimeout of a task definition (Fargate default 30 s)."""
     values = [
-        c.get("stopTimeout") or DEFAULT_STOP_TIMEOUT
-        for c in td.get("containerDefinitions", [])
-        if c.get("essential", True)
+        c.get("stopTimeout") or DEFAULT_STOP_TIMEOUT for c in td.get("containerDefinitions", []) if c.get("essential", True)
     ]
     return max(values or [DEFAULT_STOP_TIMEOUT])
 

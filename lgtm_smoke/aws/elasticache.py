@@ -19,15 +19,12 @@ def fetch(f) -> None:
         f.snapshot.fail("cache", f"no memcached cluster id: {s.hints['memcached_cluster']}")
         return
     try:
-        resp = f.clients["elasticache"].describe_cache_clusters(
-            CacheClusterId=s.memcached_cluster, ShowCacheNodeInfo=True
-        )
+        resp = f.clients["elasticache"].describe_cache_clusters(CacheClusterId=s.memcached_cluster, ShowCacheNodeInfo=True)
     except Exception as e:  # noqa: BLE001
         if code_of(e) == "CacheClusterNotFound":
             f.snapshot.fail(
                 "cache",
-                f"ElastiCache cluster {s.memcached_cluster} not found in {f.region} "
-                "(Mimir/Loki caches point at nothing)",
+                f"ElastiCache cluster {s.memcached_cluster} not found in {f.region} (Mimir/Loki caches point at nothing)",
             )
         else:
             f.snapshot.fail("cache", f.describe(e, f"describing ElastiCache cluster {s.memcached_cluster}"))
@@ -73,9 +70,7 @@ def find_task_definitions_carry_endpoint(snap: Snapshot, s: AwsSettings) -> list
         value = environment(td).get("MEMCACHED_ENDPOINT", "")
         if not value:
             if svc in CACHE_CLIENTS:
-                findings.append(
-                    Finding(res, "no MEMCACHED_ENDPOINT environment variable (its caches point at nothing)")
-                )
+                findings.append(Finding(res, "no MEMCACHED_ENDPOINT environment variable (its caches point at nothing)"))
         elif address and address not in value:
             findings.append(Finding(res, f"MEMCACHED_ENDPOINT={value}, cluster endpoint is {address}"))
         elif not address and s.memcached_cluster not in value:

@@ -95,9 +95,7 @@ def credentials_problem(exc: BaseException) -> str | None:
     if code in EXPIRED_CODES:
         return expired(code)
     if code in REJECTED_CODES:
-        return (
-            f"AWS credentials rejected ({code}): they belong to no valid identity here; refresh them or pass --skip-aws"
-        )
+        return f"AWS credentials rejected ({code}): they belong to no valid identity here; refresh them or pass --skip-aws"
     return None
 
 

@@ -173,9 +173,7 @@ class Evidence:
             out.append(
                 cut(
                     f"last stopped task {_short(stopped['taskArn'])} ({_short(stopped.get('taskDefinitionArn'))}): "
-                    f"{stopped.get('stoppedReason') or '?'}"
-                    + (f" [{code}]" if code else "")
-                    + (f" ({exits})" if exits else "")
+                    f"{stopped.get('stoppedReason') or '?'}" + (f" [{code}]" if code else "") + (f" ({exits})" if exits else "")
                 )
             )
         out += self.log_lines(backend)
@@ -185,7 +183,7 @@ class Evidence:
         snap, out = self.snapshot, []
         groups = snap.get("alb.target_groups") or {}
         health = snap.get("alb.health") or {}
-        for key, conf in (self.settings.routes_raw.get("target_groups") or {}).items():
+        for key, conf in self.settings.routes.target_groups.items():
             tg = groups.get(key)
             if conf.get("service") != backend or not tg:
                 continue
@@ -197,9 +195,7 @@ class Evidence:
                 "; ".join(
                     f"{d['Target']['Id']}:{d['Target'].get('Port')} {d['TargetHealth']['State']}"
                     + (
-                        f" ({d['TargetHealth']['Reason']}: {d['TargetHealth'].get('Description', '')})".replace(
-                            ": )", ")"
-                        )
+                        f" ({d['TargetHealth']['Reason']}: {d['TargetHealth'].get('Description', '')})".replace(": )", ")")
                         if d["TargetHealth"].get("Reason")
                         else ""
                     )

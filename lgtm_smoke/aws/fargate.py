@@ -18,10 +18,7 @@ def data() -> dict:
 @lru_cache(maxsize=1)
 def table() -> dict[int, tuple[int, ...]]:
     rows = data()["cpu_memory"]
-    return {
-        int(cpu): tuple(row.get("values") or range(row["min"], row["max"] + 1, row["step"]))
-        for cpu, row in rows.items()
-    }
+    return {int(cpu): tuple(row.get("values") or range(row["min"], row["max"] + 1, row["step"])) for cpu, row in rows.items()}
 
 
 def min_grace_seconds() -> int:
@@ -40,8 +37,7 @@ def problem(cpu, memory) -> str | None:
     if m not in valid[c]:
         allowed = valid[c]
         listed = ", ".join(map(str, allowed))
-        return (f"cpu {c} / memory {m} is not a valid Fargate combination "
-                f"(cpu {c} allows {allowed[0]}–{allowed[-1]}: {listed})")
+        return f"cpu {c} / memory {m} is not a valid Fargate combination (cpu {c} allows {allowed[0]}–{allowed[-1]}: {listed})"
     return None
 
 

@@ -72,9 +72,7 @@ def _warm_session():
 
     session = botocore.session.Session()
     for name in SERVICES:
-        client = session.create_client(
-            name, region_name="us-east-1", aws_access_key_id="warm", aws_secret_access_key="warm"
-        )
+        client = session.create_client(name, region_name="us-east-1", aws_access_key_id="warm", aws_secret_access_key="warm")
         if name in PAGINATED:
             client.get_paginator(PAGINATED[name])
     return session
@@ -99,9 +97,7 @@ class Fetcher:
         from botocore.config import Config
 
         self.settings, self.snapshot, self.pool = settings, snapshot, pool
-        self.session = session or boto3.session.Session(
-            botocore_session=_botocore_session(), region_name=settings.region
-        )
+        self.session = session or boto3.session.Session(botocore_session=_botocore_session(), region_name=settings.region)
         self.region = self.session.region_name
         base = Config(
             retries={"mode": "adaptive", "max_attempts": MAX_ATTEMPTS},

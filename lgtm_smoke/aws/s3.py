@@ -112,9 +112,7 @@ def find_top_level_layout(snap: Snapshot, s: AwsSettings) -> list[Finding]:
         )
         findings.append(Finding(f"{res}/{extra}", f"unexpected top-level prefix{why}; expected only {sorted(want)}"))
     for missing in sorted(want - got):
-        findings.append(
-            Finding(f"{res}/{missing}", "expected backend prefix is missing (the backend has written nothing)")
-        )
+        findings.append(Finding(f"{res}/{missing}", "expected backend prefix is missing (the backend has written nothing)"))
     for key in sorted(k for k in root["keys"] if k not in SEED_FILES):
         findings.append(
             Finding(
@@ -154,8 +152,7 @@ def find_no_tenantless_folders(snap: Snapshot, s: AwsSettings) -> list[Finding]:
             findings.append(
                 Finding(
                     f"s3://{s.data_bucket}/{folder}",
-                    f"'{name}' tenant folder: a backend ran without "
-                    "multitenancy/X-Scope-OrgID (seed: Pyroscope anonymous/)",
+                    f"'{name}' tenant folder: a backend ran without multitenancy/X-Scope-OrgID (seed: Pyroscope anonymous/)",
                 )
             )
     return findings
@@ -166,9 +163,7 @@ def find_public_access_block(snap: Snapshot, s: AwsSettings) -> list[Finding]:
     if pab is None:
         return [Finding(f"s3://{s.data_bucket}", "no public access block configured")]
     off = [k for k in PAB_FLAGS if not pab.get(k)]
-    return (
-        [Finding(f"s3://{s.data_bucket}", f"public access block not fully on: {', '.join(off)} false")] if off else []
-    )
+    return [Finding(f"s3://{s.data_bucket}", f"public access block not fully on: {', '.join(off)} false")] if off else []
 
 
 def find_default_encryption(snap: Snapshot, s: AwsSettings) -> list[Finding]:
@@ -224,9 +219,7 @@ def find_versioning(snap: Snapshot, s: AwsSettings) -> list[Finding]:
     state = snap.need("s3.state.versioning")
     if state != "Enabled":
         findings.append(
-            Finding(
-                f"s3://{s.state_bucket}", f"versioning {state or 'never enabled'}, expected Enabled for Terraform state"
-            )
+            Finding(f"s3://{s.state_bucket}", f"versioning {state or 'never enabled'}, expected Enabled for Terraform state")
         )
     return findings
 

@@ -7,7 +7,6 @@ name (`mimir`) or a `*-mimir` suffix, Cloud Map services from the ECS services' 
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -52,18 +51,14 @@ class AwsSettings:
     skip: bool = False
     routes: routes_mod.RouteTable | None = field(default=None, repr=False)
     hints: dict[str, str] = field(default_factory=dict)  # unset setting -> what to pass
-    routes_raw: dict = field(default_factory=dict, repr=False)  # infra/routes.json as written
     data_bucket_kms_key: str | None = None  # data_bucket_kms_key_arn in tfvars; default: the aws/s3 key
 
     @property
     def rules_listener(self) -> dict:
         """The listener the routes.json rules live on: `listeners[rules_listener]` (HTTPS on
         443 with a certificate), else the old single `listener` (port 80)."""
-        raw = self.routes_raw
-        listeners = raw.get("listeners") or {}
-        if raw.get("rules_listener") in listeners:
-            return dict(listeners[raw["rules_listener"]], name=raw["rules_listener"])
-        return dict(raw.get("listener") or {"port": 80, "protocol": "HTTP"}, name="http")
+        name = self.routes.rules_listener
+        return dict(self.routes.listeners[name], name=name)
 
     def expected_image(self, service: str) -> tuple[str | None, str | None]:
         tag = self.expect_image_tag.get(service, self.expect_image_tag.get("*"))
@@ -110,9 +105,7 @@ def resolve(getoption: Callable[[str], Any], tfvars: dict, alb_host: str, tenant
         if not 0 < window <= 24 * 60:
             raise ValueError
     except (TypeError, ValueError):
-        raise cfg.UsageError(
-            f"--stopped-window-minutes {window_raw!r}: a number of minutes in (0, 1440], e.g. 30"
-        ) from None
+        raise cfg.UsageError(f"--stopped-window-minutes {window_raw!r}: a number of minutes in (0, 1440], e.g. 30") from None
     alb_name, alb_src = getoption("aws_alb_name") or cfg.env("LGTM_ALB_NAME"), "--alb-name"
     if (
         not alb_name
@@ -151,7 +144,6 @@ def resolve(getoption: Callable[[str], Any], tfvars: dict, alb_host: str, tenant
         skip=bool(getoption("skip_aws")),
         routes=routes_mod.load(),
         hints=hints,
-        routes_raw=json.loads(routes_mod.default_path().read_text()),
         data_bucket_kms_key=tfvars.get("data_bucket_kms_key_arn") or None,
     )
 

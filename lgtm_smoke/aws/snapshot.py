@@ -81,7 +81,7 @@ Finder = Callable[..., list[Finding]]
 def aws_check(check_id: str, finder: Finder, runbook: str = "") -> Check:
     """The Check for one finder. Its id is "aws.<area>.<name>"; its area "aws"."""
 
-    def run(ctx: AwsView) -> dict:
+    def run(ctx: AwsView) -> dict[str, Any]:
         try:
             findings = finder(ctx.snapshot, ctx.settings)
         except Missing as e:

@@ -120,6 +120,11 @@ class Client:
         self.session.mount("http://", adapter)
         self.session.mount("https://", adapter)
         self.session.headers["User-Agent"] = "lgtm-smoke"
+        # Read the environment's proxies once, here, and never again: requests otherwise reads
+        # os.environ on every request from the probe threads while pytest rewrites
+        # PYTEST_CURRENT_TEST in the main thread (a KeyError mid-iteration, seen in the fault matrix).
+        self.session.proxies = requests.utils.get_environ_proxies(alb.url("/"))
+        self.session.trust_env = False  # verify is passed per request; no .netrc for the ALB
         if verify is False:
             import urllib3
 
@@ -183,7 +188,9 @@ class Client:
 def recording_session(client: Client, path: str, tenant: str | None) -> "RecordingSession":
     """A requests session for a third-party exporter (the OTel SDK) that sends like `client`
     (TLS, edge secret) and keeps every answer as an Exchange."""
-    return RecordingSession(path, tenant, client.headers(None), client.verify)
+    session = RecordingSession(path, tenant, client.headers(None), client.verify)
+    session.proxies, session.trust_env = dict(client.session.proxies), False  # as Client: no env reads per request
+    return session
 
 
 class RecordingSession(requests.Session):

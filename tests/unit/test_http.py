@@ -84,3 +84,16 @@ def test_tls_is_verified_by_default_and_untrusted_is_one_line(tmp_path):
         assert Client(alb, "t", verify=False).get("/").status == 204
     finally:
         server.shutdown()
+
+
+def test_client_reads_the_environment_once_not_per_request(monkeypatch):
+    """Proxies come from the environment when the client is made; after that no request reads
+    os.environ (requests would, from the probe threads, while pytest rewrites
+    PYTEST_CURRENT_TEST: a KeyError in the middle of a run)."""
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.example:3128")
+    monkeypatch.setenv("NO_PROXY", "")
+    client = Client(parse_alb("https://alb.example"), "t1")
+    assert client.session.proxies.get("https") == "http://proxy.example:3128"
+    assert client.session.trust_env is False
+    session = recording_session(client, "/v1/traces", "t1")
+    assert session.trust_env is False and session.proxies == client.session.proxies

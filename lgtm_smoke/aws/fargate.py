@@ -2,6 +2,7 @@
 (lgtm_smoke/data/fargate.json, the schema preflight reads too): ECS rejects any other pair at
 deploy time ("No Fargate configuration exists for given values"), so a task definition outside
 the table means the last deploy of that service did not go out."""
+
 from __future__ import annotations
 
 import json
@@ -35,7 +36,8 @@ def problem(cpu, memory) -> str | None:
         return f"cpu {c} is not a Fargate size (valid: {', '.join(map(str, valid))})"
     if m not in valid[c]:
         allowed = valid[c]
-        return f"cpu {c} / memory {m} is not a valid Fargate combination (cpu {c} allows {allowed[0]}–{allowed[-1]}: {', '.join(map(str, allowed))})"
+        listed = ", ".join(map(str, allowed))
+        return f"cpu {c} / memory {m} is not a valid Fargate combination (cpu {c} allows {allowed[0]}–{allowed[-1]}: {listed})"
     return None
 
 
@@ -44,6 +46,8 @@ def grace_problem(grace) -> str | None:
     floor = min_grace_seconds()
     if grace is None or grace < floor:
         shown = grace if grace is not None else "unset (0)"
-        return (f"healthCheckGracePeriodSeconds {shown}, expected ≥ {floor} for a service behind the ALB "
-                "(ELB health checks kill tasks still starting: restart loop)")
+        return (
+            f"healthCheckGracePeriodSeconds {shown}, expected ≥ {floor} for a service behind the ALB "
+            "(ELB health checks kill tasks still starting: restart loop)"
+        )
     return None

@@ -1,64 +1,103 @@
-"""A moto server on a free loopback port, seeded once with the whole stack (tests/aws/seed.py),
-and `run_aws` to run the shipped AWS suite against it as on-call would: a pytest subprocess.
+"""The seeded AWS account of the reference stack (refstack/lgtm_refstack/aws: a moto server
+with IAM enforcement on, seeded as the shipped Terraform leaves the account), and `run_aws` to
+run the shipped AWS suite against it as the gate would: a pytest subprocess holding the smoke
+role's credentials, whose policy is read from infra/terraform/modules/iam/smoke.tf.
 
 The suite finds the ALB by name (`<project_name>-<environment>-alb` from common.tfvars)
 because `--alb 127.0.0.1` is not an ELB DNS name: the plugin still requires a resolvable
 --alb for any smoke run, and `-m "smoke and aws"` selects no HTTP probe, so nothing is sent
 to it.
 """
+
 from __future__ import annotations
 
-import logging
-import os
+from pathlib import Path
 
 import pytest
-
 from harness import run_pytest
-import seed as seeding  # tests/aws is on sys.path (rootdir-relative conftest, no package)
+from lgtm_refstack.aws import seed as seeding  # the reference stack's distribution (pip install -e refstack)
+from lgtm_refstack.aws import start_account
 
-try:
-    from moto.server import ThreadedMotoServer
-except ImportError:  # pragma: no cover
-    ThreadedMotoServer = None
+REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="session")
-def moto_endpoint():
-    if ThreadedMotoServer is None:
-        pytest.fail("moto is not installed: pip install -e '.[test]'")
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one access-log line per API call otherwise
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    yield f"http://{host}:{port}"
-    server.stop()
+def account():
+    acct = start_account()
+    yield acct
+    acct.close()
 
 
 @pytest.fixture(scope="session")
-def stack(moto_endpoint):
+def stack(account):
     """The whole stack, seeded once; fault tests mutate it and undo their change."""
-    import requests
-
-    requests.post(f"{moto_endpoint}/moto-api/reset", timeout=5)
-    return seeding.seed(moto_endpoint)
+    return account.seeded
 
 
-def aws_env(stack, credentials: bool = True) -> dict:
-    env = dict(AWS_EC2_METADATA_DISABLED="true", AWS_CONFIG_FILE=os.devnull, AWS_SHARED_CREDENTIALS_FILE=os.devnull,
-               PYTHONDONTWRITEBYTECODE="1")
+def aws_env(account, credentials: bool = True) -> dict:
+    env = {
+        k: v
+        for k, v in account.env.items()
+        if not k.startswith("AWS_")
+        or k in ("AWS_EC2_METADATA_DISABLED", "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE")
+    }
+    env["PYTHONDONTWRITEBYTECODE"] = "1"
     if credentials:
-        env.update(AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing", AWS_SESSION_TOKEN="testing")
+        env.update(account.smoke_env())
     return env
 
 
 @pytest.fixture
-def run_aws(stack, tmp_path):
-    """run_aws(*extra, markexpr=..., credentials=True) -> harness.SmokeRun of the shipped suite."""
+def run_aws(account, stack, tmp_path):
+    """run_aws(*extra, markexpr=..., credentials=True, env=None) -> harness.SmokeRun of the shipped suite."""
 
-    def run(*extra: str, markexpr: str = "smoke and aws", credentials: bool = True, expect_tags: bool = True):
+    def run(
+        *extra: str,
+        markexpr: str = "smoke and aws",
+        credentials: bool = True,
+        expect_tags: bool = True,
+        env: dict | None = None,
+    ):
         tags = ",".join(f"{svc}={stack.image_tag(svc)}" for svc in stack.images)
-        return run_pytest(["-m", markexpr, "--alb", "127.0.0.1", "--tfvars", str(seeding.TFVARS),
-                           "--aws-endpoint-url", stack.endpoint, *(["--expect-image-tag", tags] if expect_tags else []),
-                           *extra], tmp_path, env=aws_env(stack, credentials), drop=("AWS_", "LGTM_"))
+        return run_pytest(
+            [
+                "-m",
+                markexpr,
+                "--alb",
+                "127.0.0.1",
+                "--tfvars",
+                str(seeding.TFVARS),
+                "--aws-endpoint-url",
+                stack.endpoint,
+                *(["--expect-image-tag", tags] if expect_tags else []),
+                *extra,
+            ],
+            tmp_path,
+            env={**aws_env(account, credentials), **(env or {})},
+            drop=("AWS_", "LGTM_"),
+        )
 
     return run
+
+
+def fetch_as_smoke(account, stack, on_response=None):
+    """The suite's own fetch, in this process, as the smoke role: (snapshot, AWS settings).
+    `on_response`: a botocore `before-parse` handler (e.g. shapes.recorder) for every answer."""
+    import boto3
+
+    from lgtm_smoke.aws import fetch
+    from lgtm_smoke.aws import settings as aws_settings
+
+    creds = account.smoke_env()
+    session = boto3.session.Session(
+        aws_access_key_id=creds["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=creds["AWS_SECRET_ACCESS_KEY"],
+        aws_session_token=creds["AWS_SESSION_TOKEN"],
+        region_name=stack.region,
+    )
+    if on_response is not None:
+        session._session.register("before-parse", on_response)
+    settings = aws_settings.resolve(
+        {"aws_endpoint_url": stack.endpoint}.get, stack.tf, "127.0.0.1", stack.tf["tenant_id"]
+    )
+    return fetch.fetch(settings, session=session), settings

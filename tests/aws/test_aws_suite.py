@@ -1,14 +1,20 @@
 """The shipped AWS suite against the seeded moto stack: a healthy stack passes every check,
 fast; `--skip-aws` is the only skip; missing credentials or resources fail in one line."""
+
 from __future__ import annotations
 
 import re
 from pathlib import Path
 
-from lgtm_smoke.aws.discovery import NO_CREDENTIALS
+from lgtm_smoke.aws.errors import NO_CREDENTIALS
 
-SMOKE = Path(__file__).resolve().parents[2] / "lgtm_smoke" / "smoke"
-AWS_TESTS = {m for p in SMOKE.glob("test_aws_*.py") for m in re.findall(r"^def (test_\w+)", p.read_text(), re.M)}
+SMOKE = Path(__file__).resolve().parents[2] / "lgtm_smoke" / "aws"
+def cause(message: str) -> str:
+    """The first line of a failure without the runner's `[aws.<area>.<check>] ` prefix."""
+    return re.sub(r"^\[[\w.]+\] ", "", message.strip().splitlines()[0])
+
+
+AWS_TESTS = {m for p in SMOKE.glob("test_*.py") for m in re.findall(r"^def (test_\w+)", p.read_text(), re.MULTILINE)}
 
 
 def test_healthy_stack_passes_every_aws_check(run_aws):
@@ -39,33 +45,38 @@ def test_skip_aws_is_the_only_skip_and_says_so(run_aws):
 
 
 def test_one_area_runs_alone(run_aws):
-    """On-call can run one area: `-k aws_s3` runs only the S3 checks."""
-    run = run_aws("-k", "aws_s3")
-    s3_tests = set(re.findall(r"^def (test_\w+)", (SMOKE / "test_aws_s3.py").read_text(), re.M))
+    """On-call can run one area: `-k test_s3` runs only the S3 checks."""
+    run = run_aws("-k", "test_s3")
+    s3_tests = set(re.findall(r"^def (test_\w+)", (SMOKE / "test_s3.py").read_text(), re.MULTILINE))
     assert run.returncode == 0 and run.passed == s3_tests, run.output
 
 
-def test_no_credentials_fails_every_check_in_one_line(run_aws):
-    """No credentials anywhere in the chain: every aws test fails with the same one line, no
-    traceback, no skip."""
+def test_no_credentials_blocks_every_check_in_one_line(run_aws):
+    """No credentials anywhere in the chain: every aws check is blocked by aws.credentials with
+    the same one line (a JUnit error, not a skip), no traceback."""
     run = run_aws(credentials=False)
     assert run.returncode == 1, run.output
     assert set(run.failed) == AWS_TESTS, run.output
     for message in run.failed.values():
-        assert message.strip().splitlines()[0] == NO_CREDENTIALS
+        assert f"blocked by aws.credentials: {NO_CREDENTIALS}" in message.strip().splitlines()[0]
     assert "Traceback" not in run.output
 
 
 def test_unknown_cluster_names_it(run_aws):
-    """--cluster with a typo: the ECS checks (and the two that read task definitions) fail
-    naming the cluster and region; S3, Cloud Map, target health still run."""
+    """--cluster with a typo: the ECS checks (and the three that read its services or task
+    definitions: Cloud Map through their registries) fail naming the cluster and region; S3
+    and target health still run."""
     run = run_aws("--cluster", "lgtm-prod-typo")
     assert run.returncode == 1
     line = "ECS cluster lgtm-prod-typo not found in ap-northeast-2: check --cluster / --region"
-    ecs_tests = set(re.findall(r"^def (test_\w+)", (SMOKE / "test_aws_ecs.py").read_text(), re.M))
-    readers = {"test_deregistration_delay_within_stop_timeout", "test_mimir_and_loki_carry_memcached_endpoint"}
+    ecs_tests = set(re.findall(r"^def (test_\w+)", (SMOKE / "test_ecs.py").read_text(), re.MULTILINE))
+    readers = {
+        "test_deregistration_delay_within_stop_timeout",
+        "test_mimir_and_loki_carry_memcached_endpoint",
+        "test_services_registered_with_healthy_instances",
+    }
     assert set(run.failed) == ecs_tests | readers, run.output
-    assert all(m.strip().splitlines()[0] == line for m in run.failed.values()), run.failed
+    assert all(cause(m).startswith(line) for m in run.failed.values()), run.failed
     assert "test_targets_healthy" in run.passed and "test_no_tenantless_folders" in run.passed
 
 
@@ -77,18 +88,33 @@ def test_wrong_region_names_what_is_missing(run_aws):
     assert "ECS cluster lgtm-prod-cluster not found in eu-west-1" in text
     assert "no load balancer named lgtm-prod-alb" in text and "in eu-west-1" in text
     assert "ElastiCache cluster lgtm-prod-memcached not found in eu-west-1" in text
-    assert "Cloud Map namespace lgtm.local not found in eu-west-1" in text
+    assert "(the Cloud Map services are those the ECS services' registries name)" in text
     assert "Traceback" not in run.output
 
 
 def test_missing_resources_each_named_in_one_line(run_aws):
     """Wrong names for the bucket, cache, namespace and ALB: each area's checks fail with one
-    line naming the missing resource; ECS (right name) still passes."""
-    run = run_aws("--data-bucket", "no-such-data", "--memcached-cluster", "no-such-cache",
-                  "--cloudmap-namespace", "no.such.local", "--alb-name", "no-such-alb")
-    first = {name: m.strip().splitlines()[0] for name, m in run.failed.items()}
-    assert first["test_top_level_layout"].startswith("S3 bucket no-such-data not found")
-    assert first["test_memcached_cluster_available"].startswith("ElastiCache cluster no-such-cache not found in ap-northeast-2")
-    assert first["test_services_registered_with_healthy_instances"].startswith("Cloud Map namespace no.such.local not found")
+    line naming the missing resource (the bucket: the smoke role may list only the stack's,
+    as on AWS; the namespace: the one the services really register in); ECS still passes."""
+    run = run_aws(
+        "--data-bucket",
+        "no-such-data",
+        "--memcached-cluster",
+        "no-such-cache",
+        "--cloudmap-namespace",
+        "no.such.local",
+        "--alb-name",
+        "no-such-alb",
+    )
+    first = {name: cause(m) for name, m in run.failed.items()}
+    assert first["test_top_level_layout"].startswith(
+        "access denied: role lgtm-prod-smoke may not call s3:ListBucket (AccessDenied) while listing s3://no-such-data/"
+    )
+    assert first["test_memcached_cluster_available"].startswith(
+        "ElastiCache cluster no-such-cache not found in ap-northeast-2"
+    )
+    assert first["test_services_registered_with_healthy_instances"].startswith(
+        "Cloud Map lgtm.local/grafana: in namespace lgtm.local, expected no.such.local (cloudmap_namespace)"
+    )
     assert first["test_targets_healthy"] == "no load balancer named no-such-alb (from --alb-name) in ap-northeast-2"
     assert "test_running_count_equals_desired" in run.passed and "Traceback" not in run.output

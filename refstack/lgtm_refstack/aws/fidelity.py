@@ -1,0 +1,330 @@
+"""What moto does not do and AWS does, served in the moto server's own process, each response
+held to botocore's output shape before it is sent (shapes.py):
+
+- ECS service deployments (ListServiceDeployments, DescribeServiceDeployments,
+  DescribeServiceRevisions): answered from `Deployments`, the history the seed and the fault
+  scenarios record (moto 5.2 has none of the three). They go through moto's own request
+  handling, so IAM enforcement applies to them as to any call.
+- IAM resources: moto checks every non-S3 action against resource "*"; for CloudWatch Logs
+  and Secrets Manager, whose smoke statements are scoped to ARNs, the request's own resource
+  ARN is passed instead (log group / secret), then moto's evaluator decides as before.
+- `serve_error(...)`: one operation answers an AWS error (throttling, AccessDenied, expired
+  token) the way AWS serializes it, `times` times or for as long as the context lasts.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import threading
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import botocore.session
+
+_models = botocore.session.get_session()
+_lock = threading.Lock()
+_installed = False
+
+
+@dataclass
+class Deployments:
+    """ECS service deployments and revisions, as AWS keeps them (newest last)."""
+
+    deployments: dict[str, list[dict]] = field(default_factory=dict)  # service ARN -> [ServiceDeployment]
+    revisions: dict[str, dict] = field(default_factory=dict)  # revision ARN -> ServiceRevision
+
+    def record(
+        self,
+        service_arn: str,
+        cluster_arn: str,
+        taskdef_arn: str,
+        images: list[dict],
+        status: str = "SUCCESSFUL",
+        reason: str = "",
+        rollback_to: str | None = None,
+        when: datetime | None = None,
+    ) -> str:
+        """One deployment of `taskdef_arn` that ended `status`; returns its ARN."""
+        when = when or datetime.now(UTC)
+        n = len(self.deployments.get(service_arn, [])) + 1
+        name = service_arn.rsplit("/", 1)[-1]
+        cluster = cluster_arn.rsplit("/", 1)[-1]
+        base = service_arn.replace(":service/", ":service-revision/")
+        revision = f"{base}/{n:019d}"
+        self.revisions[revision] = {
+            "serviceRevisionArn": revision,
+            "serviceArn": service_arn,
+            "clusterArn": cluster_arn,
+            "taskDefinition": taskdef_arn,
+            "launchType": "FARGATE",
+            "platformFamily": "Linux",
+            "containerImages": images,
+            "createdAt": when.timestamp(),
+        }
+        previous = self.deployments.get(service_arn, [])
+        source = (
+            []
+            if not previous
+            else [
+                {
+                    "arn": previous[-1]["targetServiceRevision"]["arn"],
+                    "requestedTaskCount": 1,
+                    "runningTaskCount": 1 if status.startswith("ROLLBACK") else 0,
+                    "pendingTaskCount": 0,
+                }
+            ]
+        )
+        arn = (
+            service_arn.replace(":service/", ":service-deployment/").replace(f"/{cluster}/{name}", f"/{cluster}/{name}")
+            + f"/d{n:03d}"
+        )
+        dep = {
+            "serviceDeploymentArn": arn,
+            "serviceArn": service_arn,
+            "clusterArn": cluster_arn,
+            "createdAt": when.timestamp(),
+            "startedAt": when.timestamp(),
+            "updatedAt": when.timestamp(),
+            "status": status,
+            "sourceServiceRevisions": source,
+            "targetServiceRevision": {
+                "arn": revision,
+                "requestedTaskCount": 1,
+                "runningTaskCount": 1 if status == "SUCCESSFUL" else 0,
+                "pendingTaskCount": 0,
+            },
+            "deploymentConfiguration": {
+                "deploymentCircuitBreaker": {"enable": True, "rollback": True},
+                "maximumPercent": 200,
+                "minimumHealthyPercent": 100,
+            },
+        }
+        if status != "IN_PROGRESS":
+            dep["finishedAt"] = when.timestamp()
+        if reason:
+            dep["statusReason"] = reason
+        if status.startswith("ROLLBACK"):
+            dep["rollback"] = {
+                "reason": reason,
+                "startedAt": when.timestamp(),
+                "serviceRevisionArn": rollback_to or (source[0]["arn"] if source else revision),
+            }
+            dep["deploymentCircuitBreaker"] = {"status": "TRIGGERED", "failureCount": 3, "threshold": 3}
+        self.deployments.setdefault(service_arn, []).append(dep)
+        return arn
+
+    def undo(self, service_arn: str) -> None:
+        self.deployments[service_arn].pop()
+
+
+DEPLOYMENTS = Deployments()
+
+
+def _valid(service: str, operation: str, body: dict) -> str:
+    """The JSON body, after checking it against botocore's output shape (AssertionError if not)."""
+    from .shapes import problems
+
+    model = _models.get_service_model(service).operation_model(operation)
+    text = json.dumps(body)
+    wrong = problems(model, text.encode())
+    assert not wrong, f"served {service}.{operation} differs from botocore's model: {wrong}"
+    return text
+
+
+def _list_service_deployments(self) -> str:
+    service, cluster = self._get_param("service"), self._get_param("cluster", "default")
+    arn = next(
+        (
+            a
+            for a in DEPLOYMENTS.deployments
+            if a.endswith(f"/{cluster.rsplit('/', 1)[-1]}/{service.rsplit('/', 1)[-1]}")
+        ),
+        None,
+    )
+    briefs = [
+        {
+            k: d[k]
+            for k in (
+                "serviceDeploymentArn",
+                "serviceArn",
+                "clusterArn",
+                "startedAt",
+                "createdAt",
+                "finishedAt",
+                "status",
+                "statusReason",
+            )
+            if k in d
+        }
+        | {"targetServiceRevisionArn": d["targetServiceRevision"]["arn"]}
+        for d in DEPLOYMENTS.deployments.get(arn, [])
+    ]
+    return _valid("ecs", "ListServiceDeployments", {"serviceDeployments": list(reversed(briefs))})
+
+
+def _describe_service_deployments(self) -> str:
+    wanted = set(self._get_param("serviceDeploymentArns", []))
+    found = [d for deps in DEPLOYMENTS.deployments.values() for d in deps if d["serviceDeploymentArn"] in wanted]
+    missing = wanted - {d["serviceDeploymentArn"] for d in found}
+    return _valid(
+        "ecs",
+        "DescribeServiceDeployments",
+        {"serviceDeployments": found, "failures": [{"arn": a, "reason": "MISSING"} for a in sorted(missing)]},
+    )
+
+
+def _describe_service_revisions(self) -> str:
+    wanted = self._get_param("serviceRevisionArns", [])
+    return _valid(
+        "ecs",
+        "DescribeServiceRevisions",
+        {
+            "serviceRevisions": [DEPLOYMENTS.revisions[a] for a in wanted if a in DEPLOYMENTS.revisions],
+            "failures": [{"arn": a, "reason": "MISSING"} for a in wanted if a not in DEPLOYMENTS.revisions],
+        },
+    )
+
+
+def _resource_of(action: str, data: dict, region: str, account: str) -> str | None:
+    """The ARN a Logs or Secrets Manager request acts on (AWS evaluates the policy against it)."""
+    if action.startswith("logs:") and data.get("logGroupName"):
+        stream = data.get("logStreamName")
+        group = f"arn:aws:logs:{region}:{account}:log-group:{data['logGroupName']}"
+        return f"{group}:log-stream:{stream}" if stream else group
+    if action.startswith("secretsmanager:") and data.get("SecretId"):
+        from moto.secretsmanager.models import secretsmanager_backends
+
+        secret_id = data["SecretId"]
+        try:
+            return secretsmanager_backends[account][region].describe_secret(secret_id).arn
+        except Exception:  # noqa: BLE001 - an unknown secret: AWS answers ResourceNotFound after auth
+            return secret_id
+    return None
+
+
+def install() -> None:
+    """Patch the in-process moto once (idempotent)."""
+    global _installed
+    with _lock:
+        if _installed:
+            return
+        from moto.ecs.responses import EC2ContainerServiceResponse
+        from moto.iam.access_control import IAMRequest
+
+        EC2ContainerServiceResponse.list_service_deployments = _list_service_deployments
+        EC2ContainerServiceResponse.describe_service_deployments = _describe_service_deployments
+        EC2ContainerServiceResponse.describe_service_revisions = _describe_service_revisions
+        original = IAMRequest.check_action_permitted
+
+        def check_action_permitted(self, resource: str) -> None:
+            if resource == "*":
+                try:
+                    data = json.loads(self._body or b"{}")
+                except ValueError:
+                    data = {}
+                resource = (
+                    _resource_of(self._action, data if isinstance(data, dict) else {}, self._region, self.account_id)
+                    or resource
+                )
+            return original(self, resource)
+
+        IAMRequest.check_action_permitted = check_action_permitted
+        # moto authorizes S3 bucket reads it has no name for as s3:ListBucket; AWS checks the
+        # action of the subresource (?encryption, ?publicAccessBlock).
+        from moto.s3.responses import ACTION_MAP
+
+        ACTION_MAP["BUCKET"]["GET"].update(
+            encryption="GetEncryptionConfiguration", publicAccessBlock="GetBucketPublicAccessBlock"
+        )
+        _installed = True
+    _install_error_hook()
+
+
+# --- errors AWS serves and moto does not -----------------------------------------------------
+@dataclass
+class ServedError:
+    service: str  # botocore service name: ecs, elbv2, s3, ...
+    operation: str  # e.g. DescribeTargetGroups
+    code: str
+    message: str
+    status: int = 400
+    times: int | None = None  # None: every call while active
+    served: int = 0
+
+
+_errors: list[ServedError] = []
+
+
+@contextlib.contextmanager
+def serve_error(service: str, operation: str, code: str, message: str, status: int = 400, times: int | None = None):
+    """While active, `service`.`operation` answers `code` as AWS would (then normally)."""
+    _install_error_hook()
+    err = ServedError(service, operation, code, message, status, times)
+    _errors.append(err)
+    try:
+        yield err
+    finally:
+        _errors.remove(err)
+
+
+def _body(err: ServedError, protocol: str) -> tuple[str, dict]:
+    if protocol in ("json", "rest-json"):
+        return json.dumps({"__type": err.code, "message": err.message}), {
+            "status": err.status,
+            "x-amzn-ErrorType": err.code,
+            "content-type": "application/x-amz-json-1.1",
+        }
+    xml = (
+        f"<ErrorResponse><Error><Type>Sender</Type><Code>{err.code}</Code><Message>{err.message}</Message></Error>"
+        "<RequestId>5e4e1e0c-0000-4000-8000-000000000000</RequestId></ErrorResponse>"
+    )
+    return xml, {"status": err.status, "content-type": "text/xml"}
+
+
+_hooked = False
+
+
+def _json_denied(body, headers: dict):
+    """moto answers a denied JSON-protocol call with its XML error; AWS with JSON
+    (`{"__type": "AccessDeniedException", "message": "User: … is not authorized to perform: …"}`)."""
+    text = body.decode() if isinstance(body, bytes) else str(body or "")
+    if not text.lstrip().startswith("<"):
+        return body
+    import re
+
+    message = re.search(r"<Message>(.*?)</Message>", text, re.DOTALL)
+    headers["x-amzn-ErrorType"] = "AccessDeniedException"
+    headers["content-type"] = "application/x-amz-json-1.1"
+    return json.dumps({"__type": "AccessDeniedException", "message": message.group(1) if message else "Access denied"})
+
+
+def _install_error_hook() -> None:
+    global _hooked
+    with _lock:
+        if _hooked:
+            return
+        from moto.core.responses import BaseResponse
+
+        original = BaseResponse.call_action
+
+        def call_action(self):
+            action = self._get_action()
+            for err in _errors:
+                model = _models.get_service_model(err.service)
+                ours = self.service_name in (
+                    err.service,
+                    model.metadata.get("endpointPrefix"),
+                    model.metadata.get("signingName"),
+                )
+                if err.operation == action and ours and (err.times is None or err.served < err.times):
+                    err.served += 1
+                    body, headers = _body(err, model.metadata["protocol"])
+                    return err.status, headers, body
+            status, headers, body = original(self)
+            if str(status) == "403" and self.headers.get("X-Amz-Target"):  # a JSON-protocol call
+                body = _json_denied(body, headers)
+            return status, headers, body
+
+        BaseResponse.call_action = call_action
+        _hooked = True

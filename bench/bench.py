@@ -44,6 +44,8 @@ TENANT = "lgtm-smoke-bench"
 ROUTE_FAULT, DOWN_FAULT = "loki-route-404", "mimir-down"
 TARGETS = {"healthy": (2.0, 4.0), "route": (2.5, None), "down": (2.5, None)}
 LATENCY_TARGET_MS = 50.0
+PLUGIN_MODES = {"installed": "every installed pytest plugin autoloaded",
+                "lgtm-only": "PYTEST_DISABLE_PLUGIN_AUTOLOAD=1 + -p lgtm_smoke.plugin"}
 # probe id -> the direct round trip that mirrors it
 DIRECT = {"mimir.remote_write": "mimir", "loki.push_json": "loki-json", "loki.push_protobuf": "loki-protobuf"}
 
@@ -202,7 +204,7 @@ class Bench:
             rows.append(f"| {label} | {med[name]:.2f} s | {r:.1f}× | {min(self.times[name]):.2f}–{max(self.times[name]):.2f} s | "
                         f"{target} | {'yes' if ok else 'NO' + miss} | {'; '.join(sorted(self.notes.get(name, [])))} |")
         rows += ["", "| (4) push→visible | reported by the suite (median) | measured directly (median) | difference | "
-                 f"target | met |", "|---|---:|---:|---:|---|---|"]
+                 "target | met |", "|---|---:|---:|---:|---|---|"]
         for probe, kind in DIRECT.items():
             suite = self.latency.get(probe)
             direct = statistics.median(self.direct[kind])
@@ -230,7 +232,8 @@ class Bench:
                 f"{platform.machine()}, nproc {cpus}, Python {platform.python_version()}, pytest {pytest.__version__}, "
                 f"commit {commit}{' + uncommitted changes' if dirty else ''}; {self.runs} timed runs each "
                 f"(after one warm-up round), plugins: "
-                f"{'every installed pytest plugin autoloaded' if self.plugins == 'installed' else 'PYTEST_DISABLE_PLUGIN_AUTOLOAD=1 + -p lgtm_smoke.plugin'}, AWS checks {'included (' + self.aws_endpoint + ')' if self.aws_endpoint else 'excluded'}.")
+                f"{PLUGIN_MODES[self.plugins]}, AWS checks "
+                f"{'included (' + self.aws_endpoint + ')' if self.aws_endpoint else 'excluded'}.")
 
 
 def write_readme(text: str, plugins: str) -> None:
@@ -247,7 +250,8 @@ def main(argv=None) -> int:
     p.add_argument("--runs", type=int, default=5, help="timed repetitions of each measurement (≥ 5 for the README)")
     p.add_argument("--write", action="store_true", help="update the figures section of bench/README.md")
     p.add_argument("--plugins", choices=("installed", "lgtm-only"), default="installed",
-                   help="installed: pytest autoloads every installed plugin (as `pytest` does here); lgtm-only: only lgtm-smoke's")
+                   help="installed: pytest autoloads every installed plugin (as `pytest` does here); "
+                        "lgtm-only: only lgtm-smoke's")
     p.add_argument("--aws-endpoint-url", help="include the AWS checks, sent to this endpoint (e.g. a seeded moto server)")
     args = p.parse_args(argv)
     if args.runs < 1:

@@ -132,7 +132,7 @@ class Client:
             out[EDGE_HEADER] = self.edge_secret.reveal()
         return out
 
-    def send_once(self, method: str, path: str, *, tenant: Any = _DEFAULT, headers: dict | None = None,
+    def send_once(self, method: str, path: str, *, tenant: Any = _DEFAULT, headers: dict[str, Any] | None = None,
                   params: Any = None, data: bytes | None = None, json: Any = None, auth: Any = None,
                   timeout: Any = None, edge_auth: bool = True) -> Exchange:
         tenant = self.tenant if tenant is _DEFAULT else tenant
@@ -204,7 +204,7 @@ class RecordingSession(requests.Session):
         t0 = time.monotonic()
         kwargs.setdefault("verify", self.tls_verify)
         try:
-            r = super().request(method, url, *args, **kwargs)
+            r = super().request(method if isinstance(method, str) else method.decode(), url, *args, **kwargs)
         except requests.RequestException as e:
             self.errors.append(e)
             raise

@@ -12,7 +12,9 @@ it imports only pytest and lgtm_smoke.settings; everything else is imported when
 from __future__ import annotations
 
 import dataclasses
+import importlib
 import importlib.util
+import re
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -22,7 +24,7 @@ import pytest
 from . import settings as st
 
 if TYPE_CHECKING:
-    from .outcome import Check
+    from .outcome import Check, Outcome  # noqa: F401 - Outcome: a type argument in a string below
     from .runner import Runner
 
 PACKAGE = Path(__file__).resolve().parent
@@ -102,7 +104,8 @@ def check_of(item: pytest.Item) -> "Check | None":
         return None
     if len(marker.args) != 1:
         raise pytest.UsageError(f"{item.nodeid}: @pytest.mark.check takes exactly one Check, got {marker.args!r}")
-    return marker.args[0]
+    check: Check = marker.args[0]
+    return check
 
 
 def _selected_checks(session: pytest.Session) -> list["Check"]:
@@ -168,7 +171,9 @@ smoke_config = smoke_settings  # the fixture's old name
 @pytest.fixture(scope="session")
 def smoke_runner(request: pytest.FixtureRequest, smoke_settings: st.Settings) -> "Runner":
     """Every check of the selected tests, started at once on first use (right after collection)."""
+    from .backends.grafana.client import login
     from .http import Client
+    from .preconditions import providers
     from .probe import ProbeContext
     from .runner import Preconditions, Runner
 
@@ -176,7 +181,7 @@ def smoke_runner(request: pytest.FixtureRequest, smoke_settings: st.Settings) ->
     client = Client(smoke_settings.alb, smoke_settings.tenant, verify=smoke_settings.verify,
                     edge_secret=smoke_settings.edge_secret)
     contexts = {"http": lambda check: ProbeContext(smoke_settings, client, check.id), "aws": _aws_context(config)}
-    runner = Runner(contexts, Preconditions())
+    runner = Runner(contexts, Preconditions(providers(smoke_settings, client, login)))
     config.stash[RUNNER_KEY] = runner
     runner.start(_selected_checks(request.session))
     return runner
@@ -201,7 +206,7 @@ def _aws_context(config: pytest.Config) -> Any:
 
 
 @pytest.fixture
-def outcome(request: pytest.FixtureRequest, smoke_runner: "Runner") -> dict:
+def outcome(request: pytest.FixtureRequest, smoke_runner: "Runner") -> dict[str, Any]:
     """The evidence of the check this test names (`@pytest.mark.check(checks.x)`). A blocked
     check errors here (JUnit error, naming the precondition); a failed one fails the test
     with the check's own one-line cause before the test body runs."""
@@ -237,12 +242,19 @@ def _area(item: pytest.Item) -> str:
     return next((a for a in AREAS if item.get_closest_marker(a)), "other")
 
 
+SUITE_VERDICTS = (pytest.fail.Exception, pytest.skip.Exception, pytest.xfail.Exception)  # what the suite says itself
+
+
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
     made = yield
     report = made.get_result()
     if not item.get_closest_marker("smoke"):
         return
+    if report.failed and call.excinfo is not None and not isinstance(call.excinfo.value, SUITE_VERDICTS):
+        from .runner import bug_line  # a crash in a shipped test: one line and a trace file, no traceback
+
+        report.longrepr = bug_line(item.name, call.excinfo.value, str(report.longrepr))
     result = item.stash.get(OUTCOME_KEY, None)
     report.lgtm_area = result.area if result is not None else _area(item)
     report.lgtm_outcome = result
@@ -250,6 +262,31 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
         report.user_properties.append(("check", result.check))
         if result.latency is not None:
             report.user_properties.append(("push_to_visible_ms", f"{result.latency * 1000:.0f}"))
+
+
+BLOCKED_LINE = re.compile(r"^\(blocked by ([\w.\-]+)\)$", re.M)
+AWS_SIDE = ("mimir", "loki", "tempo", "pyroscope", "grafana", "alloy")  # areas with an ECS service behind them
+
+
+def _add_aws_evidence(config: pytest.Config, records: list[Any]) -> None:
+    """Beside each failing or blocked check of a backend: that backend's AWS side (target health,
+    service events, last stopped task, log tail) when the run fetched AWS (lgtm_smoke.aws.fixtures
+    .evidence_for). The verdict never fails because the evidence could not be had."""
+    if importlib.util.find_spec("lgtm_smoke.aws.fixtures") is None:
+        return
+    evidence_for = getattr(importlib.import_module("lgtm_smoke.aws.fixtures"), "evidence_for", None)
+    if evidence_for is None:
+        return
+    lines: dict[str, list[str]] = {}
+    for r in records:
+        if r.ok or r.backend not in AWS_SIDE:
+            continue
+        if r.backend not in lines:
+            try:
+                lines[r.backend] = [f"AWS: {st.redact(line)}" for line in evidence_for(config, r.backend)]
+            except Exception as e:  # evidence is a courtesy: one line, never a traceback
+                lines[r.backend] = [f"AWS: evidence unavailable ({type(e).__name__}: {str(e)[:120]})"]
+        r.evidence.extend(lines[r.backend])
 
 
 class Verdict:
@@ -267,17 +304,24 @@ class Verdict:
         from .verdict.report import CheckRecord, first_line
 
         probe = getattr(report, "lgtm_outcome", None)
-        outcome = report.outcome if report.when == "call" else ("skipped" if report.skipped else "error")
-        cause = ""
-        if report.failed:
+        outcome: str = report.outcome if report.when == "call" else ("skipped" if report.skipped else "error")
+        cause, blocked_by, evidence = "", None, []
+        if probe is not None and probe.status.value == "blocked":
+            outcome, cause, blocked_by = "blocked", probe.cause, probe.blocked_by
+        elif report.failed:
             cause = probe.cause if probe is not None and not probe.ok else first_line(report.longreprtext)
+            evidence = list(probe.evidence) if probe is not None and not probe.ok else []
+            interim = BLOCKED_LINE.search(report.longreprtext)  # the AWS room's aws_check fixture says it so
+            if interim:
+                outcome, blocked_by = "blocked", interim.group(1)
         elif report.skipped and isinstance(report.longrepr, tuple):
             cause = report.longrepr[2].removeprefix("Skipped: ")
         self.records.append(CheckRecord(
             check=report.nodeid.split("/")[-1], name=report.nodeid.split("::")[-1], backend=area, outcome=outcome,
             cause=st.redact(cause), push_ok=probe.push_ok if probe else None, read_ok=probe.read_ok if probe else None,
             latency_ms=probe.latency * 1000 if probe and probe.latency is not None else None,
-            duration_ms=report.duration * 1000, probe=probe.check if probe else None))
+            duration_ms=report.duration * 1000, probe=probe.check if probe else None, blocked_by=blocked_by,
+            evidence=[st.redact(e) for e in evidence]))
 
     def pytest_report_teststatus(self, report: pytest.TestReport, config: pytest.Config) -> Any:
         probe = getattr(report, "lgtm_outcome", None)
@@ -291,6 +335,7 @@ class Verdict:
             return
         from .verdict import report
 
+        _add_aws_evidence(config, self.records)
         meta = {"target": smoke.describe(), "run_id": smoke.run_id, "tenant": smoke.tenant, "alb": smoke.alb.base_url}
         terminalreporter.section("lgtm-smoke verdict")
         for line in report.terminal_lines(self.records, meta):

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import socket
 import ssl
-from typing import Callable
+from typing import Any, Callable
 
 from .http import Client, Unreachable
 from .outcome import CheckFailed
@@ -34,7 +34,7 @@ TARGET_GROUP_PROBES: dict[str, tuple[str, tuple[int, ...]]] = {
 }
 
 
-def alb(settings: Settings, timeout: float = 3.05) -> dict:
+def alb(settings: Settings, timeout: float = 3.05) -> dict[str, Any]:
     """DNS, TCP and (https) a verified TLS handshake to the ALB; CheckFailed naming which failed."""
     a = settings.alb
     port = a.port or (443 if a.scheme == "https" else 80)
@@ -44,7 +44,7 @@ def alb(settings: Settings, timeout: float = 3.05) -> dict:
     except socket.gaierror:
         raise CheckFailed(f"{where}: its name does not resolve (check --alb)") from None
     try:
-        sock = socket.create_connection(infos[0][4][:2], timeout=timeout)
+        sock = socket.create_connection((str(infos[0][4][0]), int(infos[0][4][1])), timeout=timeout)
     except ConnectionRefusedError:
         raise CheckFailed(f"{where} refuses connections (nothing listens there: wrong --alb port, or the listener "
                           "is down)") from None
@@ -66,7 +66,7 @@ def alb(settings: Settings, timeout: float = 3.05) -> dict:
     return {"alb": where}
 
 
-def target_group(ctx: ProbeContext, name: str) -> dict:
+def target_group(ctx: ProbeContext, name: str) -> dict[str, Any]:
     """One harmless read through the ALB reaches target group `name`'s backend."""
     if name not in TARGET_GROUP_PROBES:
         return {}  # a group this module does not know how to probe: its checks find out themselves

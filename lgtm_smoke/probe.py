@@ -42,6 +42,9 @@ def hint(ex: Exchange, phase: str = "") -> str:
     text = ex.text.lower()
     if ex.status == 404 and "404 page not found" in text and ex.path.startswith("/tempo/"):
         return " — Tempo got the /tempo prefix: is the ALB url-rewrite transform missing?"
+    if ex.status == 404 and "404 page not found" in text and ex.path.startswith("/v1/traces"):
+        return (" — /v1/traces reached a Tempo port without an OTLP receiver: does the ALB rule forward it to the "
+                "API target group (3200) instead of the OTLP receiver's (4318)?")
     if ex.status == 404:
         return " — no ALB rule routes this path to its backend (it fell through to the default action)?"
     if ex.status == 401 and "no org id" in text:

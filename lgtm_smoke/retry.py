@@ -8,7 +8,7 @@ these tenacity policies, so "how long do we wait for what" is answered here.
 """
 from __future__ import annotations
 
-from typing import Callable, TypeVar
+from typing import Any, Callable, TypeVar
 
 import tenacity
 
@@ -16,6 +16,12 @@ T = TypeVar("T")
 
 ATTEMPTS = 5  # 50+100+200+400 ms of backoff: absorbs a flaky target, never waits long on a dead one
 FIRST_WAIT, MAX_WAIT = 0.05, 0.5
+
+
+def _last(state: tenacity.RetryCallState) -> Any:
+    """When the attempts run out: the last answer (or the last error, raised)."""
+    assert state.outcome is not None
+    return state.outcome.result()
 
 
 def _backoff(first: float = FIRST_WAIT, cap: float = MAX_WAIT) -> tenacity.wait.wait_base:
@@ -26,7 +32,7 @@ def repeat_while(call: Callable[[], T], blip: Callable[[T], bool], attempts: int
                  first_wait: float = FIRST_WAIT) -> T:
     """`call()` up to `attempts` times while `blip(result)`; the last result either way."""
     retrying = tenacity.Retrying(retry=tenacity.retry_if_result(blip), stop=tenacity.stop_after_attempt(attempts),
-                                 wait=_backoff(first_wait), retry_error_callback=lambda state: state.outcome.result(),
+                                 wait=_backoff(first_wait), retry_error_callback=_last,
                                  reraise=True)
     return retrying(call)
 
@@ -38,7 +44,7 @@ def settle(send: Callable[[], T], blip: Callable[[T], bool], transient: Callable
     retrying = tenacity.Retrying(
         retry=tenacity.retry_if_result(blip) | tenacity.retry_if_exception(transient),
         stop=tenacity.stop_after_attempt(attempts), wait=_backoff(),
-        retry_error_callback=lambda state: state.outcome.result(), reraise=True)
+        retry_error_callback=_last, reraise=True)
     return retrying(send)
 
 

@@ -10,6 +10,7 @@ kind, and turns whatever happened into one `Outcome`:
 """
 from __future__ import annotations
 
+import re
 import tempfile
 import threading
 import time
@@ -68,9 +69,15 @@ class Preconditions:
             return Blocked(pid, f"bug in the suite: precondition {pid} raised {type(e).__name__}: {e}")
         return None
 
-    def failed(self) -> dict[str, Blocked]:
-        """The preconditions that were established and failed, by id."""
-        return {pid: f.result() for pid, f in self.results.items() if f.done() and f.result() is not None}
+
+def bug_line(what: str, exc: BaseException, trace: str, folder: Path | None = None) -> str:
+    """A bug in the suite, as the user sees it: one line naming it and the file holding its trace."""
+    folder = folder or Path(tempfile.gettempdir()) / "lgtm-smoke"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / (re.sub(r"[^\w.-]+", "_", what.split()[-1]) + ".trace.txt")
+    path.write_text(trace)
+    first = (str(exc).strip().splitlines() or [""])[0][:200]
+    return f"bug in the suite: {what} raised {type(exc).__name__}: {first} (trace in {path})"
 
 
 class Runner:
@@ -118,12 +125,7 @@ class Runner:
         return out
 
     def _bug(self, check: Check, exc: Exception) -> str:
-        folder = self.trace_dir or Path(tempfile.gettempdir()) / "lgtm-smoke"
-        folder.mkdir(parents=True, exist_ok=True)
-        path = folder / f"{check.id}.trace.txt"
-        path.write_text(traceback.format_exc())
-        first = (str(exc).strip().splitlines() or [""])[0][:200]
-        return f"bug in the suite: check {check.id} raised {type(exc).__name__}: {first} (trace in {path})"
+        return bug_line(f"check {check.id}", exc, traceback.format_exc(), self.trace_dir)
 
     def close(self) -> None:
         self.pool.shutdown(wait=False, cancel_futures=True)

@@ -17,7 +17,7 @@ import functools
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable, NoReturn
 from urllib.parse import urlsplit
 
 import pytest
@@ -25,8 +25,8 @@ import pytest
 TFVARS_RELATIVE = Path("infra/terraform/environments/prod/common.tfvars")
 
 
-class UsageError(pytest.UsageError):
-    """Bad user input; the message is one line that says what to fix (pytest: exit 4)."""
+# Bad user input; the message is one line that says what to fix (pytest: exit 4).
+UsageError = pytest.UsageError
 
 
 @dataclass(frozen=True)
@@ -71,7 +71,7 @@ def parse_alb(value: str | None, source: str = "--alb") -> Alb:
     return Alb(parts.scheme, host, port, parts.path.rstrip("/"))
 
 
-def parse_timeout(value, source: str = "--readback-timeout") -> float:
+def parse_timeout(value: Any, source: str = "--readback-timeout") -> float:
     try:
         seconds = float(value)
     except (TypeError, ValueError):
@@ -121,7 +121,7 @@ def find_tfvars(explicit: str | None, start: Path | None = None) -> Path | None:
     return None
 
 
-def load_tfvars(path: Path | None) -> dict:
+def load_tfvars(path: Path | None) -> dict[str, Any]:
     if path is None:
         return {}
     import hcl2  # lazy: a second or so on the very first parse (grammar cache)
@@ -168,13 +168,13 @@ class Secret:
 
     __str__ = __repr__
 
-    def __reduce__(self):  # no pickling the secret into caches or reports
+    def __reduce__(self) -> NoReturn:  # no pickling the secret into caches or reports
         raise TypeError("a Secret cannot be pickled")
 
     def __copy__(self) -> "Secret":
         return self
 
-    def __deepcopy__(self, memo: dict) -> "Secret":
+    def __deepcopy__(self, memo: dict[str, Any]) -> "Secret":
         return self
 
 
@@ -231,7 +231,7 @@ def add_options(parser: pytest.Parser) -> None:
             groups[o.group].addoption(o.flag, dest=o.dest, metavar=o.metavar, help=text)
 
 
-def pick(config: pytest.Config, dest: str, tfvars: dict | None = None, tfvars_path: Path | None = None
+def pick(config: pytest.Config, dest: str, tfvars: dict[str, Any] | None = None, tfvars_path: Path | None = None
          ) -> tuple[Any, str | None]:
     """The one resolver: (value, where it came from) — option > environment > tfvars > default."""
     o = options()[dest]
@@ -239,7 +239,7 @@ def pick(config: pytest.Config, dest: str, tfvars: dict | None = None, tfvars_pa
     if value not in (None, "", False):
         return value, o.flag
     if o.env and env(o.env) is not None:
-        raw = env(o.env)
+        raw = os.environ[o.env]
         return (raw.lower() in TRUE if o.flag_only else raw), o.env
     if o.tfvars and tfvars and tfvars.get(o.tfvars) not in (None, ""):
         return str(tfvars[o.tfvars]), f"{o.tfvars} in {tfvars_path}"
@@ -256,7 +256,7 @@ class Settings:
     search_timeout: float = 60.0  # TraceQL search covers completed traces only: it lags by design
     other_tenant: str = "lgtm-smoke-isolation-probe"
     tfvars_path: Path | None = None
-    tfvars: dict = field(default_factory=dict, repr=False)
+    tfvars: dict[str, Any] = field(default_factory=dict, repr=False)
     grafana_user: str = "admin"
     grafana_password: Secret | None = field(default=None, repr=False)
     grafana_password_source: str | None = None  # the option or env name, never the value
@@ -268,7 +268,7 @@ class Settings:
     summary_md: str | None = None
     report_json: str | None = None
     push_results: bool = False
-    sources: dict = field(default_factory=dict, repr=False)  # setting -> where its value came from
+    sources: dict[str, Any] = field(default_factory=dict, repr=False)  # setting -> where its value came from
 
     @property
     def verify(self) -> bool | str:
@@ -363,6 +363,15 @@ def wants_smoke(config: pytest.Config) -> bool:
     return bool(config.getoption("alb", None) or env("LGTM_ALB") or config.getoption("devstack", False))
 
 
+def _carries(present: set[str]) -> Callable[..., bool]:
+    """A -m matcher for an item that carries exactly the markers `present`."""
+
+    def matcher(name: str, /, **kwargs: str | int | bool | None) -> bool:
+        return name in present
+
+    return matcher
+
+
 def _marker_needs(expr: str, marker: str) -> bool | None:
     """True: every item the expression selects carries `marker`; False: none does; None: either."""
     import itertools
@@ -378,8 +387,8 @@ def _marker_needs(expr: str, marker: str) -> bool | None:
     results = {True: False, False: False}  # marker value -> the expression can be true
     for has in (True, False):
         for combo in itertools.product((True, False), repeat=len(names)):
-            present = {n for n, v in zip(names, combo) if v} | ({marker} if has else set())
-            if compiled.evaluate(lambda name, *a, **kw: name in present):
+            present = {n for n, v in zip(names, combo, strict=True) if v} | ({marker} if has else set())
+            if compiled.evaluate(_carries(present)):
                 results[has] = True
                 break
     if results[True] and not results[False]:

@@ -8,9 +8,13 @@ id, ALB or time. A failed push is one warning line; it never changes the verdict
 from __future__ import annotations
 
 import time
+from typing import TYPE_CHECKING, Any
 
 from .. import retry
 from ..protocol import remote_write
+
+if TYPE_CHECKING:
+    from ..http import Client
 
 JOB = "lgtm-smoke"
 CHECK_SUCCESS = "lgtm_smoke_check_success"  # {check, backend}: 1 passed, 0 failed/error
@@ -22,7 +26,8 @@ LABELS = ("job", "check", "backend")  # every label name a series may carry
 ATTEMPTS = 3
 
 
-def build_series(records, run_ok: bool, duration_s: float, timestamp_ms: int | None = None) -> list[remote_write.Series]:
+def build_series(records: list[Any], run_ok: bool, duration_s: float,
+                 timestamp_ms: int | None = None) -> list[remote_write.Series]:
     """The series of one run. Skipped checks proved nothing and are not pushed; a check
     name seen twice in one area (parametrized) is a success only if every instance passed."""
     ts = int(time.time() * 1000) if timestamp_ms is None else timestamp_ms
@@ -44,7 +49,7 @@ def build_series(records, run_ok: bool, duration_s: float, timestamp_ms: int | N
     return out
 
 
-def push(client, records, run_ok: bool, duration_s: float) -> str:
+def push(client: "Client", records: list[Any], run_ok: bool, duration_s: float) -> str:
     """Remote-write the run's series with `client` (an http.Client to the ALB, run's tenant).
     Returns one line for the terminal; never raises."""
     from ..http import Exchange, Unreachable

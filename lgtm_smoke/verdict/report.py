@@ -1,17 +1,22 @@
 """The verdict: what each check did, as a terminal table, Markdown and JSON.
 
-Records are built from pytest's reports plus each probe's outcome (push ok, read-back ok,
-push→visible latency). Failing checks come first; each links to its runbook entry.
+Records are built from each check's Outcome (status, cause, evidence, blocked by, push ok,
+read-back ok, push→visible latency) and pytest's report of the test. The headline names the
+root causes first — each failed precondition and how many checks it blocked — then the
+checks that failed on their own; each links to its runbook entry.
 """
 from __future__ import annotations
 
 import json
 import os
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
-AREAS = ("mimir", "loki", "tempo", "pyroscope", "grafana", "security", "aws")
+AREAS = ("mimir", "loki", "tempo", "pyroscope", "grafana", "alloy", "alb", "security", "aws", "preflight")
 RUNBOOK = "docs/runbook.md"
+MARKS = {"passed": "PASS", "failed": "FAIL", "error": "ERROR", "blocked": "BLOCK"}
+MD_MARKS = {"passed": "✅", "failed": "❌", "error": "❌", "blocked": "⛔", "skipped": "⏭️"}
 
 
 @dataclass
@@ -19,13 +24,15 @@ class CheckRecord:
     check: str  # the test id a person reads: file::test
     name: str
     backend: str
-    outcome: str  # passed | failed | error | skipped
+    outcome: str  # passed | failed | error | blocked | skipped
     cause: str = ""
     push_ok: bool | None = None
     read_ok: bool | None = None
     latency_ms: float | None = None
     duration_ms: float = 0.0
     probe: str | None = None
+    blocked_by: str | None = None  # the precondition id when outcome is "blocked"
+    evidence: list[str] = field(default_factory=list)  # further lines: the check's own, then the AWS side
 
     @property
     def ok(self) -> bool:
@@ -43,7 +50,7 @@ def first_line(text: str) -> str:
 
 
 def runbook_link(name: str) -> str:
-    anchor = name.lower()  # GitHub keeps underscores in heading anchors
+    anchor = name.lower()  # GitHub keeps underscores and hyphens in heading anchors
     repo, sha = os.environ.get("GITHUB_REPOSITORY"), os.environ.get("GITHUB_SHA")
     server = os.environ.get("GITHUB_SERVER_URL", "https://github.com")
     if repo and sha:
@@ -51,17 +58,54 @@ def runbook_link(name: str) -> str:
     return f"{RUNBOOK}#{anchor}"
 
 
+def precondition_entry(pid: str) -> str:
+    """The runbook heading of a precondition: `precondition-alb`, `precondition-target_group`, …"""
+    return "precondition-" + pid.split(".")[0] if pid.startswith("target_group.") else \
+        "precondition-" + pid.replace(".", "_")
+
+
+@dataclass
+class RootCause:
+    precondition: str
+    cause: str
+    blocked: list[CheckRecord]
+
+    @property
+    def short(self) -> str:
+        """The cause as the headline shows it: its first clause."""
+        text = self.cause.split(" — ")[0].split(" (")[0].strip()
+        if self.precondition.startswith("aws."):  # "no AWS credentials: configure …" → "AWS: no credentials"
+            return "AWS: " + text.split(": ")[0].replace("AWS ", "", 1)
+        return text
+
+    @property
+    def evidence(self) -> list[str]:
+        return self.blocked[0].evidence if self.blocked else []
+
+
+def root_causes(records: list[CheckRecord]) -> list[RootCause]:
+    roots: dict[str, RootCause] = {}
+    for r in records:
+        if r.outcome == "blocked" and r.blocked_by:
+            roots.setdefault(r.blocked_by, RootCause(r.blocked_by, r.cause, [])).blocked.append(r)
+    return sorted(roots.values(), key=lambda rc: -len(rc.blocked))
+
+
 def verdict(records: list[CheckRecord]) -> tuple[bool, str]:
-    failed = [r for r in records if not r.ok]
     ran = [r for r in records if r.outcome != "skipped"]
     if not ran:
         return False, "NO VERDICT: no check ran"
+    parts = [f"{rc.short} — {len(rc.blocked)} check{'s' if len(rc.blocked) != 1 else ''} blocked"
+             for rc in root_causes(records)]
+    failed = [r for r in ran if r.outcome in ("failed", "error")]
     if failed:
-        by = {}
+        by: dict[str, int] = {}
         for r in failed:
             by[r.backend] = by.get(r.backend, 0) + 1
         where = ", ".join(f"{b} {n}" for b, n in sorted(by.items()))
-        return False, f"RED: {len(failed)} of {len(ran)} checks failed ({where})"
+        parts.append(f"{len(failed)} of {len(ran)} checks failed ({where})")
+    if parts:
+        return False, "RED: " + " · ".join(parts)
     return True, f"GREEN: all {len(ran)} checks passed"
 
 
@@ -73,63 +117,109 @@ def _fmt_ms(v: float | None) -> str:
     return "—" if v is None else f"{v:.0f} ms"
 
 
+def _area_order(area: str) -> int:
+    return AREAS.index(area) if area in AREAS else 99
+
+
 def ordered(records: list[CheckRecord]) -> list[CheckRecord]:
-    return sorted(records, key=lambda r: (r.ok, AREAS.index(r.backend) if r.backend in AREAS else 99, r.name))
+    return sorted(records, key=lambda r: (r.ok, _area_order(r.backend), r.name))
 
 
-def terminal_lines(records: list[CheckRecord], meta: dict) -> list[str]:
-    """Verdict first, then per backend: push, read-back, push→visible latency, or the cause."""
+def _rows(records: list[CheckRecord]) -> list[tuple[str, CheckRecord]]:
+    """(shown name, record) per table row, failures first: parametrized variants that passed, or
+    were blocked by the same precondition, fold into one row ("test_x [17 passed]")."""
+    rows: list[tuple[str, CheckRecord]] = []
+    folded: dict[tuple[Any, ...], int] = {}
+    ran = [r for r in records if r.outcome != "skipped"]
+    for r in ran:
+        if "[" in r.name and r.outcome in ("passed", "blocked"):
+            key = (r.backend, r.name.split("[")[0], r.outcome, r.blocked_by)
+            folded[key] = folded.get(key, 0) + 1
+    done: set[tuple[Any, ...]] = set()
+    for r in sorted(ran, key=lambda r: (r.ok, r.outcome != "blocked", r.name)):
+        key = (r.backend, r.name.split("[")[0], r.outcome, r.blocked_by)
+        if key in folded:
+            if key in done:
+                continue
+            done.add(key)
+            rows.append((f"{key[1]} [{folded[key]} {r.outcome}]", r))
+        else:
+            rows.append((r.name, r))
+    return rows
+
+
+def terminal_lines(records: list[CheckRecord], meta: dict[str, Any]) -> list[str]:
+    """Verdict first, then the root causes, then per area: push, read-back, push→visible
+    latency, or the cause (a blocked check: one line naming its precondition)."""
     ok, headline = verdict(records)
     lines = [f"{headline} · {meta.get('target', '')}"]
-    width = max([len(r.name) for r in records if r.outcome != "skipped" and not (r.ok and "[" in r.name)] + [5])
-    areas = sorted({r.backend for r in records}, key=lambda a: AREAS.index(a) if a in AREAS else 99)
-    for area in areas:
+    for rc in root_causes(records):
+        lines.append(f"  root cause [{rc.precondition}]: {rc.cause}  (runbook: {RUNBOOK}#{precondition_entry(rc.precondition)})")
+        lines.extend(f"      {e}" for e in rc.evidence)
+    rows = _rows(records)
+    width = max([len(name) for name, r in rows] + [5])
+    for area in sorted({r.backend for r in records}, key=_area_order):
         mine = [r for r in records if r.backend == area]
         skipped = [r for r in mine if r.outcome == "skipped"]
         note = f" ({len(skipped)} skipped: {skipped[0].cause})" if skipped else ""
         lines.append(f"  {area}{note}")
-        ran = [r for r in mine if r.outcome != "skipped"]
-        variants: dict[str, int] = {}
-        for r in ran:  # passing parametrized variants fold into one line
-            if r.ok and "[" in r.name:
-                variants[r.name.split("[")[0]] = variants.get(r.name.split("[")[0], 0) + 1
-        for r in sorted(ran, key=lambda r: (r.ok, r.name)):
-            base = r.name.split("[")[0]
-            if r.ok and base in variants:
-                if variants[base] is None:
-                    continue
-                name, variants[base] = f"{base} [{variants[base]} passed]", None
-            else:
-                name = r.name
-            mark = {"passed": "PASS", "failed": "FAIL", "error": "ERROR"}[r.outcome]
+        for name, r in (row for row in rows if row[1].backend == area):
+            if r.outcome == "blocked":
+                lines.append(f"    {MARKS[r.outcome]:5} {name:{width}}  blocked by {r.blocked_by}")
+                continue
             probe = (f"push {_fmt_bool(r.push_ok):4}  read {_fmt_bool(r.read_ok):4}  {_fmt_ms(r.latency_ms):>7}"
                      if r.push_ok is not None else " " * 31)
             tail = f"  {r.cause}" if r.cause else ""
-            lines.append(f"    {mark:5} {name:{width}}  {probe}{tail}".rstrip())
+            lines.append(f"    {MARKS[r.outcome]:5} {name:{width}}  {probe}{tail}".rstrip())
+            if r.outcome in ("failed", "error"):
+                lines.extend(f"          {e}" for e in r.evidence)
     lines.append(f"verdict: {headline}")  # again at the bottom, where the eye lands
     return lines
 
 
-def markdown(records: list[CheckRecord], meta: dict) -> str:
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def markdown(records: list[CheckRecord], meta: dict[str, Any]) -> str:
+    """Root causes with their runbook entries first, then each failing check with its
+    evidence, then the passing table folded."""
     ok, headline = verdict(records)
-    icon = "✅" if ok else "❌"
-    out = [f"## {icon} LGTM smoke — {headline}", "",
-           f"{meta.get('target', '')}", "",
-           "| | backend | check | push | read-back | push→visible | cause |",
-           "|---|---|---|---|---|---|---|"]
-    for r in ordered(records):
-        mark = {"passed": "✅", "failed": "❌", "error": "❌", "skipped": "⏭️"}[r.outcome]
-        cause = r.cause.replace("|", "\\|")
-        if not r.ok:
-            cause = f"{cause} ([runbook]({runbook_link(r.name)}))"
-        out.append(f"| {mark} | {r.backend} | `{r.name}` | {_fmt_bool(r.push_ok)} | {_fmt_bool(r.read_ok)} | "
-                   f"{_fmt_ms(r.latency_ms)} | {cause} |")
+    out = [f"## {'✅' if ok else '❌'} LGTM smoke — {headline}", "", f"{meta.get('target', '')}", ""]
+    roots = root_causes(records)
+    if roots:
+        out += ["### Root causes", ""]
+        for rc in roots:
+            names = ", ".join(f"`{r.name}`" for r in rc.blocked[:8]) + (" …" if len(rc.blocked) > 8 else "")
+            out.append(f"- **{_cell(rc.cause)}** ([runbook]({runbook_link(precondition_entry(rc.precondition))})) — "
+                       f"{len(rc.blocked)} checks blocked: {names}")
+            out += [f"  - {_cell(e)}" for e in rc.evidence]
+        out.append("")
+    failing = [r for r in ordered(records) if r.outcome in ("failed", "error")]
+    if failing:
+        out += ["### Failing checks", ""]
+        for r in failing:
+            out.append(f"- ❌ **{r.backend}** `{r.name}`: {_cell(r.cause)} ([runbook]({runbook_link(r.name)}))")
+            out += [f"  - {_cell(e)}" for e in r.evidence]
+        out.append("")
+    rest = [r for r in ordered(records) if r.outcome not in ("failed", "error")]
+    if rest:
+        passed = sum(1 for r in rest if r.outcome == "passed")
+        out += [f"<details><summary>{passed} passed · {len(rest) - passed} blocked or skipped</summary>", "",
+                "| | backend | check | push | read-back | push→visible | note |", "|---|---|---|---|---|---|---|"]
+        for r in rest:
+            note = f"blocked by {r.blocked_by}" if r.outcome == "blocked" else _cell(r.cause)
+            out.append(f"| {MD_MARKS[r.outcome]} | {r.backend} | `{r.name}` | {_fmt_bool(r.push_ok)} | "
+                       f"{_fmt_bool(r.read_ok)} | {_fmt_ms(r.latency_ms)} | {note} |")
+        out += ["", "</details>"]
     return "\n".join(out) + "\n"
 
 
-def json_report(records: list[CheckRecord], meta: dict) -> str:
+def json_report(records: list[CheckRecord], meta: dict[str, Any]) -> str:
     ok, headline = verdict(records)
-    return json.dumps({**meta, "verdict": "pass" if ok else "fail", "headline": headline,
+    roots = [{"precondition": rc.precondition, "cause": rc.cause, "blocked": len(rc.blocked)}
+             for rc in root_causes(records)]
+    return json.dumps({**meta, "verdict": "pass" if ok else "fail", "headline": headline, "root_causes": roots,
                        "checks": [asdict(r) for r in ordered(records)]}, indent=2) + "\n"
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 from harness import run_pytest
-
 from lgtm_refstack.stack import ReferenceStack
 
 TENANT = "t-integration"

@@ -1,15 +1,13 @@
 """The CLI a person types: `lgtm-smoke demo` gives a verdict whose exit code is the
 verdict, and `lgtm-smoke devstack` runs until Ctrl-C and leaves nothing behind."""
-import os
-import signal
 import re
+import signal
 import subprocess
 import sys
 import time
 
-import pytest
-
 CLI = [sys.executable, "-m", "lgtm_smoke.cli"]
+ROUND_TRIPS = "smoke and (mimir or loki) and not (security or grafana)"
 
 
 def _children_alive(workdir_marker: str) -> list[str]:
@@ -18,17 +16,17 @@ def _children_alive(workdir_marker: str) -> list[str]:
 
 
 def test_demo_prints_a_green_verdict_and_exits_0(tmp_path):
-    proc = subprocess.run([*CLI, "demo", "--", "-m", "smoke and (mimir or loki) and not (security or grafana)"], cwd=tmp_path,
+    proc = subprocess.run([*CLI, "demo", "--", "-m", ROUND_TRIPS], cwd=tmp_path,
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "reference stack up in" in proc.stdout and "GREEN: all 3 checks passed" in proc.stdout
 
 
 def test_demo_with_a_fault_is_red_and_exits_1(tmp_path):
-    proc = subprocess.run([*CLI, "demo", "--fault", "loki-route-404", "--", "-m", "smoke and (mimir or loki) and not (security or grafana)"],
+    proc = subprocess.run([*CLI, "demo", "--fault", "loki-route-404", "--", "-m", ROUND_TRIPS],
                           cwd=tmp_path, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 1, proc.stdout + proc.stderr
-    assert "RED: 2 of 3 checks failed (loki 2)" in proc.stdout
+    assert "RED: target group loki: GET /loki/api/v1/labels → 404: 404 page not found — 2 checks blocked" in proc.stdout
 
 
 def test_demo_with_an_unknown_fault_is_a_usage_error(tmp_path):

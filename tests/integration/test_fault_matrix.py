@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 
 import pytest
-
 from lgtm_refstack.faults import KNOWN
 
 MARK = "smoke and not aws"

@@ -8,12 +8,10 @@ import secrets
 
 import pytest
 from harness import run_pytest
-
 from lgtm_refstack.faults import KNOWN
 from lgtm_refstack.pyroscope import PyroscopeEmulator
 from lgtm_refstack.stack import ReferenceStack
 from lgtm_refstack.tempo import tempo_backends
-
 
 TENANT = "t-sec"
 OTHER_TENANT = "lgtm-smoke-isolation-probe"  # SmokeConfig.other_tenant
@@ -85,13 +83,15 @@ def test_healthy_stack_passes_every_grafana_and_security_check(run):
 
 
 @pytest.mark.parametrize("fault, failing, cause", [
-    ("grafana-default-password", {DEFAULT_PW}, "GET /api/user with admin/admin → 200: Grafana still has its default admin password"),
+    ("grafana-default-password", {DEFAULT_PW},
+     "GET /api/user with admin/admin → 200: Grafana still has its default admin password"),
     ("grafana-anonymous", {ANONYMOUS}, "without credentials → "),
     ("grafana-datasource-no-tenant", {DATASOURCE["loki"], PROXY["loki"]}, ("'Loki'", "X-Scope-OrgID")),
     ("grafana-down", GRAFANA_ALL, "502"),
     ("admin-endpoint-exposed", {endpoint(p) for p in ("/flush", "/config", "/runtime_config", "/metrics")},
      "through the ALB, expected 403/404"),
-    ("ingest-5xx-on-garbage", {GARBAGE["mimir"]}, "POST /api/v1/push (tenant 't-sec') with a body that is not snappy protobuf → 500, expected 4xx"),
+    ("ingest-5xx-on-garbage", {GARBAGE["mimir"]},
+     "POST /api/v1/push (tenant 't-sec') with a body that is not snappy protobuf → 500, expected 4xx"),
     ("tenant-leak", set(ISOLATION.values()), f"(tenant '{OTHER_TENANT}') → 200 returned tenant 't-sec''s"),
     ("mimir-no-auth", {NO_TENANT["mimir"]}, "lands under anonymous/ in the S3 bucket"),
     ("loki-no-auth", {NO_TENANT["loki"]}, "lands under fake/ in the S3 bucket"),

@@ -8,7 +8,6 @@ import re
 import time
 from pathlib import Path
 
-import pytest
 import requests
 
 from lgtm_smoke.verdict import push as rp

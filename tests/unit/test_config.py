@@ -2,7 +2,15 @@
 error that says what to fix for everything else."""
 import pytest
 
-from lgtm_smoke.settings import UsageError, find_tfvars, load_tfvars, parse_alb, parse_run_id, parse_tenant, parse_timeout
+from lgtm_smoke.settings import (
+    UsageError,
+    find_tfvars,
+    load_tfvars,
+    parse_alb,
+    parse_run_id,
+    parse_tenant,
+    parse_timeout,
+)
 
 
 @pytest.mark.parametrize("raw, base", [

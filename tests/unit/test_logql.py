@@ -7,11 +7,21 @@ LogQL the stand-in does not evaluate must say `reference stack: unsupported LogQ
 from __future__ import annotations
 
 import pytest
-
 from lgtm_refstack import logql
-from lgtm_refstack.logql import (LabelSetError, LineFilter, LogQLError, LogQuery, Matcher, ParseError,
-                                       RangeAggregation, Unsupported, VectorAggregation, evaluate_instant, parse,
-                                       parse_metric)
+from lgtm_refstack.logql import (
+    LabelSetError,
+    LineFilter,
+    LogQLError,
+    LogQuery,
+    Matcher,
+    ParseError,
+    RangeAggregation,
+    Unsupported,
+    VectorAggregation,
+    evaluate_instant,
+    parse,
+    parse_metric,
+)
 
 NS = 1_000_000_000
 

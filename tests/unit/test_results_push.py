@@ -1,8 +1,8 @@
 """--push-results: the series one run produces (wire format and bounded labels)."""
 from __future__ import annotations
 
-from lgtm_smoke.verdict import push as rp
 from lgtm_smoke.protocol import remote_write
+from lgtm_smoke.verdict import push as rp
 from lgtm_smoke.verdict.report import CheckRecord
 
 

@@ -1,7 +1,6 @@
 """Every shipped smoke check has a runbook entry (the verdict links to it by name)."""
 import ast
 import re
-from pathlib import Path
 
 from lgtm_smoke.plugin import SUITE
 

@@ -52,7 +52,7 @@ class GrafanaCredentials(requests.auth.AuthBase):
     def __copy__(self) -> "GrafanaCredentials":
         return self
 
-    def __deepcopy__(self, memo: dict) -> "GrafanaCredentials":
+    def __deepcopy__(self, memo: dict[str, Any]) -> "GrafanaCredentials":
         return self
 
     @property
@@ -115,13 +115,13 @@ def grafana_json(ex: Exchange, phase: str) -> Any:
                           " — is Grafana the ALB's default target?") from None
 
 
-def login(ctx: ProbeContext) -> dict:
+def login(ctx: ProbeContext) -> dict[str, Any]:
     """The `grafana.login` precondition: the run's Grafana user logs in."""
     body = grafana_json(api(ctx, "GET", "/api/user", phase="login"), "login")
     return {"login": body.get("login") if isinstance(body, dict) else None}
 
 
-def find_datasource(ctx: ProbeContext, backend: str) -> dict:
+def find_datasource(ctx: ProbeContext, backend: str) -> dict[str, Any]:
     """The provisioned datasource for `backend` (by type; the one with the tenant header first)."""
     want = DATASOURCE_TYPES[backend]
     listing = grafana_json(api(ctx, "GET", "/api/datasources", phase="datasources"), "datasources")
@@ -134,7 +134,7 @@ def find_datasource(ctx: ProbeContext, backend: str) -> dict:
     return matches[0]
 
 
-def datasource_check(ctx: ProbeContext, backend: str) -> dict:
+def datasource_check(ctx: ProbeContext, backend: str) -> dict[str, Any]:
     """`backend`'s datasource sends the tenant header and Grafana's health call says OK."""
     ds = find_datasource(ctx, backend)
     uid = ds["uid"]
@@ -146,11 +146,11 @@ def datasource_check(ctx: ProbeContext, backend: str) -> dict:
                           f"jsonData.httpHeaderName1={name!r}, secureJsonData.httpHeaderValue1 "
                           f"{'set' if secure else 'missing'} — its queries reach {backend} without a tenant (401 no org id)")
 
-    def health() -> tuple[Exchange, dict]:
+    def health() -> tuple[Exchange, dict[str, Any]]:
         ex = ctx.client.get(f"/api/datasources/uid/{uid}/health", tenant=None, auth=credentials(ctx))
         return ex, (grafana_json(ex, "health") if ex.content_type.startswith("application/json") else {})
 
-    def busy(answer: tuple[Exchange, dict]) -> bool:  # Grafana relays the backend's own 429/5xx in its message
+    def busy(answer: tuple[Exchange, dict[str, Any]]) -> bool:  # Grafana relays the backend's own 429/5xx in its message
         ex, body = answer
         return not (ex.status == 200 and body.get("status") == "OK") and bool(BACKEND_BUSY.search(str(body.get("message"))))
 
@@ -174,7 +174,7 @@ def proxy(ctx: ProbeContext, method: str, uid: str, path: str, **kw: Any) -> Exc
                               **kw)
 
 
-def via(ds: dict, read: Callable[[], dict]) -> dict:
+def via(ds: dict[str, Any], read: Callable[[], dict[str, Any]]) -> dict[str, Any]:
     """Run a read-back through the proxy, naming the datasource in a failure."""
     try:
         return read()

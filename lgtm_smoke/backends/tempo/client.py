@@ -25,14 +25,10 @@ SPAN_NAMES = ("lgtm-smoke root", "lgtm-smoke child", "lgtm-smoke grandchild")
 RUN_ATTR, CHECK_ATTR = "lgtm_smoke.run", "lgtm_smoke.check"
 EXPORT_TIMEOUT = 2.0  # the exporter's own deadline: 2 tries (now, ~1 s) on 429/5xx, as real apps do; a dead
 # Tempo then costs ~1 s, not the read-back deadline
-MISROUTED = (" — /v1/traces reached a Tempo port without an OTLP receiver: does the ALB rule forward it to the API "
-             "target group (3200) instead of the OTLP receiver's (4318)?")
 
 
 def why(ex: Exchange) -> str:
     """hint() with what only Tempo's answers tell."""
-    if ex.status == 404 and "404 page not found" in ex.text and ex.path.startswith(OTLP):
-        return MISROUTED
     if ex.status == 503 and "no org id" in ex.text.lower() and ex.tenant:
         return (" — the X-Scope-OrgID header did not reach Tempo (its OTLP receiver answers a missing tenant "
                 "with 503, not 401): is something between the client and Tempo dropping it?")

@@ -1,0 +1,96 @@
+#!/usr/bin/env python
+"""How fast is the verdict, healthy and for every fault the reference stack knows? One run.
+
+    python bench/verdict_speed.py [--runs 3] [--faults NAME,...]
+
+Against one local reference stack (lgtm-refstack), with the shipped suite as a user runs it
+(`python -m pytest -m "smoke and not aws" --alb <stack> …` from an empty directory), medians of
+--runs repetitions after one untimed warm-up:
+
+  floor     `python -m pytest -q -p no:cacheprovider test_empty.py` in the same environment
+  healthy   the whole suite green; and healthy − floor − the slowest backend's own visibility lag
+            (the stack's Tempo search lag: a trace is searchable only that long after its last
+            span), i.e. what the suite itself adds — the bar is ≤ 0.5 s
+  <fault>   time to the red verdict with that fault (bar: ≤ 3 s; slow-ingest and flaky-5xx test
+            waiting and are shown aside), with the exit code and the headline
+
+Prints one Markdown table.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+TENANT = "lgtm-smoke-bench"
+RED_BAR, OVERHEAD_BAR = 3.0, 0.5
+WAITING = ("slow-ingest", "flaky-5xx")  # faults that test waiting, not speed
+VALUES = {"slow-ingest": "slow-ingest=5", "flaky-5xx": "flaky-5xx=100"}
+
+
+def timed(cmd: list[str], cwd: Path, env: dict) -> tuple[float, subprocess.CompletedProcess]:
+    t0 = time.perf_counter()
+    proc = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, timeout=600)
+    return time.perf_counter() - t0, proc
+
+
+def main() -> int:
+    from lgtm_refstack.faults import KNOWN
+    from lgtm_refstack.stack import ReferenceStack
+
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--faults", help="comma list (default: every fault the stack knows)")
+    args = parser.parse_args()
+    faults = [VALUES.get(f, f) for f in (args.faults.split(",") if args.faults else sorted(KNOWN))]
+    work = Path(tempfile.mkdtemp(prefix="lgtm-verdict-speed-"))
+    (work / "test_empty.py").write_text("def test_empty():\n    pass\n")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("LGTM_", "PYTEST_")) and k != "GITHUB_STEP_SUMMARY"}
+    pytest = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"]
+    rows: list[tuple[str, float, str, str]] = []
+    with ReferenceStack(tenants=(TENANT,)) as stack:
+        lag = max(getattr(stack.backend(tg), "search_delay", 0.0) for tg in stack.servers)
+        suite = [*pytest, "-m", "smoke and not aws", "--alb", stack.url, "--tenant", TENANT, *stack.suite_args(),
+                 "--report-json", "report.json"]
+
+        def run(fault: str | None) -> tuple[float, str, str]:
+            stack.set_faults([fault] if fault else [])
+            walls, last = [], None
+            for _ in range(args.runs):
+                wall, last = timed(suite, work, env)
+                walls.append(wall)
+            report = json.loads((work / "report.json").read_text()) if (work / "report.json").exists() else {}
+            return statistics.median(walls), f"exit {last.returncode}", report.get("headline", "no report")
+
+        timed([*pytest, "test_empty.py"], work, env)
+        run(None)  # warm-up: page cache, .pyc, the stack's first TSDB writes
+        floor = statistics.median(timed([*pytest, "test_empty.py"], work, env)[0] for _ in range(max(args.runs, 5)))
+        healthy, code, headline = run(None)
+        overhead = healthy - floor - lag
+        for fault in faults:
+            rows.append((fault, *run(fault)))
+    print(f"| run | median of {args.runs} | bar | exit | headline |\n|---|---|---|---|---|")
+    print(f"| floor (empty test) | {floor:.2f} s | — | — | — |")
+    print(f"| healthy | {healthy:.2f} s | — | {code} | {headline[:90]} |")
+    print(f"| healthy − floor − slowest lag ({lag:.1f} s, Tempo search) | **{overhead:.2f} s** | ≤ {OVERHEAD_BAR} s "
+          f"{'✅' if overhead <= OVERHEAD_BAR else '❌'} | — | — |")
+    worst = 0.0
+    for fault, wall, code, headline in rows:
+        aside = fault.split("=")[0] in WAITING
+        ok = "aside (tests waiting)" if aside else ("✅" if wall <= RED_BAR else "❌")
+        worst = worst if aside else max(worst, wall)
+        print(f"| {fault} | {wall:.2f} s | ≤ {RED_BAR:.0f} s {ok} | {code} | {headline[:90]} |")
+    when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+    print(f"\nslowest time to red (waiting faults aside): {worst:.2f} s; measured {when}, "
+          f"nproc {os.cpu_count()}")
+    return 0 if worst <= RED_BAR and overhead <= OVERHEAD_BAR else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,57 @@
+"""Root cause first: a dead backend is one line naming its target group with the count of
+checks it blocked; blocked checks are JUnit errors carrying the precondition's message; the
+password of a stack plugin beats the environment's."""
+from __future__ import annotations
+
+import re
+
+DEAD_MIMIR = ("RED: target group mimir: GET /prometheus/api/v1/status/buildinfo → 502 after 3 attempts: "
+              "HTML page '502 Bad Gateway' — 5 checks blocked · 1 of 48 checks failed (mimir 1)")
+
+
+def test_a_dead_backend_is_one_root_cause_with_its_blocked_count(run_smoke):
+    run = run_smoke("smoke and not aws", ["mimir-down"])
+    assert run.returncode == 1
+    assert f"\nverdict: {DEAD_MIMIR}\n" in run.output, run.output[-3000:]
+    junit = run.files["junit.xml"]
+    errors = re.findall(r'<error message="([^"]*)"', junit)
+    assert len(errors) == 5 and all("blocked by target_group.mimir: target group mimir: GET" in e for e in errors)
+    # Grafana reaches Mimir on its own path: its datasource check fails on its own, naming what Grafana saw
+    assert "test_mimir_datasource_has_tenant_header_and_is_healthy" in run.failed
+    assert "Traceback" not in run.output
+
+
+def test_a_prefix_that_is_not_stripped_is_red_at_once_not_at_the_deadline(run_smoke):
+    """The seeds' /tempo 404 incident: Tempo's `404 page not found` is a route miss, never
+    "not yet visible" (it used to poll to the read-back deadline)."""
+    run = run_smoke("smoke and tempo", ["tempo-prefix-not-stripped"], timeout=30)
+    assert run.returncode == 1
+    assert "RED: target group tempo: GET /tempo/api/echo → 404: 404 page not found — 5 checks blocked" in run.output
+    assert "not visible after" not in run.output
+
+
+def test_devstack_uses_its_own_grafana_password_whatever_the_environment_says(tmp_path):
+    from harness import run_pytest
+
+    run = run_pytest(["-m", "smoke and grafana", "--devstack", "--readback-timeout", "5"], tmp_path,
+                     env={"LGTM_GRAFANA_PASSWORD": "the-prod-password"})
+    assert run.returncode == 0 and not run.failed, run.output[-3000:]
+    assert len(run.passed) >= 11  # Grafana's own and each backend's datasource and proxy read
+
+
+def test_a_bug_in_a_shipped_test_is_one_line_and_a_trace_file(tmp_path, stack):
+    """A test body that crashes (here: it reads evidence its check never returns) is reported as a
+    bug in the suite, in one line naming the file with the trace — never as a traceback."""
+    from harness import run_pytest
+
+    (tmp_path / "test_buggy.py").write_text(
+        "import pytest\nfrom lgtm_smoke.backends.grafana import checks\n\n"
+        "@pytest.mark.smoke\n@pytest.mark.check(checks.health)\n"
+        "def test_reads_what_is_not_there(outcome):\n    assert outcome['no-such-key']\n")
+    run = run_pytest([str(tmp_path / "test_buggy.py"), "--alb", stack.url, "--tenant", "t", *stack.suite_args()],
+                     tmp_path)
+    assert run.returncode == 1
+    [message] = run.failed.values()
+    first = message.splitlines()[0]
+    assert first.startswith("bug in the suite: test_reads_what_is_not_there raised KeyError: 'no-such-key' (trace in ")
+    assert "Traceback" not in run.output and "def test_reads_what_is_not_there" not in run.output

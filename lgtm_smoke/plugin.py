@@ -112,7 +112,7 @@ def _selected_checks(session: pytest.Session) -> list["Check"]:
     seen: dict[str, Check] = {}
     for item in session.items:
         check = check_of(item)
-        if check is not None:
+        if check is not None and item.get_closest_marker("skip") is None:  # --skip-aws marks them skipped
             seen.setdefault(check.id, check)
     return list(seen.values())
 

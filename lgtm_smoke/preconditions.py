@@ -92,5 +92,12 @@ def providers(settings: Settings, client: Client, grafana_login: Callable[[Probe
     return {
         "alb": lambda pid: alb(settings),
         "target_group.*": lambda pid: target_group(ctx(pid), pid.split(".", 1)[1]),
-        "grafana.login": lambda pid: grafana_login(ctx(pid)),
+        "grafana.login": lambda pid: _named("Grafana login", grafana_login, ctx(pid)),
     }
+
+
+def _named(what: str, provider: Callable[[ProbeContext], object], ctx: ProbeContext) -> object:
+    try:
+        return provider(ctx)
+    except CheckFailed as e:
+        raise CheckFailed(f"{what} failed: {e.cause}", e.evidence) from None

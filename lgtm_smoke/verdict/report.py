@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -73,7 +74,7 @@ class RootCause:
     @property
     def short(self) -> str:
         """The cause as the headline shows it: its first clause."""
-        text = self.cause.split(" — ")[0].split(" (")[0].strip()
+        text = re.sub(r"\s*\([^()]*\)$", "", self.cause.split(" — ")[0]).strip()  # drop a trailing "(why…)"
         if self.precondition.startswith("aws."):  # "no AWS credentials: configure …" → "AWS: no credentials"
             return "AWS: " + text.split(": ")[0].replace("AWS ", "", 1)
         return text

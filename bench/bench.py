@@ -78,6 +78,7 @@ class Bench:
         (self.work / "test_empty.py").write_text("def test_empty():\n    pass\n")
         self.env = clean_env(plugins)
         self.env["LGTM_GRAFANA_PASSWORD"] = stack.grafana_password  # not on the command line
+        self.env.update(stack.suite_env())  # its CA, edge secret and listener rules
         self.times: dict[str, list[float]] = {}
         self.notes: dict[str, set[str]] = {}
         self.latency: dict[str, list[float]] = {}  # probe id -> suite-reported ms (healthy runs)
@@ -120,7 +121,9 @@ class Bench:
         """Push one sample/line through the ALB, poll every 1 ms until it reads back; ms."""
         from lgtm_smoke.protocol import loki_push, remote_write
 
-        url, hdr = self.stack.url, {"X-Scope-OrgID": TENANT}
+        url, hdr = self.stack.url, {"X-Scope-OrgID": TENANT, "X-LGTM-Edge-Secret": self.stack.edge_secret}
+        session.trust_env = False  # REQUESTS_CA_BUNDLE would outrank session.verify
+        session.verify = str(self.stack.ca_bundle) if self.stack.ca_bundle else True
         mark = uuid.uuid4().hex[:12]
         if kind == "mimir":
             value = float(int(mark, 16))

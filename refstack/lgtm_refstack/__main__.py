@@ -9,7 +9,6 @@ import threading
 
 USAGE_ERROR = 4
 DEV_TENANT = "lgtm-smoke-dev"
-TLS = False  # on once lgtm-smoke takes --ca-bundle
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -33,8 +32,8 @@ def main(argv: list[str] | None = None) -> int:
     from .stack import ReferenceStack
 
     try:
-        stack = ReferenceStack(args.fault, tenants=(args.tenant,), tls=TLS).start()
-    except (FaultError, ServiceStartError) as e:
+        stack = ReferenceStack(args.fault, tenants=(args.tenant,), tls=True).start()
+    except (FaultError, ServiceStartError, ValueError) as e:
         print(f"lgtm-refstack: error: {'--fault: ' if isinstance(e, FaultError) else 'did not start: '}{e}",
               file=sys.stderr)
         return USAGE_ERROR

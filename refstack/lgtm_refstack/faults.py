@@ -21,16 +21,26 @@ KNOWN: dict[str, tuple[bool, str]] = {
     "grafana-down": (False, "Grafana is not running: the ALB answers 502 on Grafana's paths"),
     "grafana-default-password": (False, "Grafana still accepts admin/admin"),
     "grafana-anonymous": (False, "Grafana has anonymous access on: API calls without a login succeed"),
-    "grafana-datasource-no-tenant": (False, "the Loki datasource lost its X-Scope-OrgID header: health fails, proxy reads get 401"),
+    "grafana-datasource-no-tenant": (False, "the Loki datasource lost its X-Scope-OrgID header: health fails, "
+                                            "proxy reads get 401"),
     "admin-endpoint-exposed": (False, "someone widened Mimir's rule: /flush, /config, /runtime_config reach Mimir"),
     "ingest-5xx-on-garbage": (False, "Mimir answers 500 (not 400) to a remote-write body that is not snappy protobuf"),
     "tempo-down": (False, "Tempo is not running: the ALB answers 502 on both of its target groups"),
     "tempo-no-auth": (False, "Tempo runs with multitenancy off: no X-Scope-OrgID accepted (tenant 'single-tenant')"),
     "tempo-otlp-misrouted": (False, "the ALB's /v1/traces rule forwards to Tempo's API port (3200), which answers 404"),
     "tempo-prefix-not-stripped": (False, "the ALB forwards /tempo/* without the url-rewrite: Tempo answers 404"),
+    "alloy-stopped": (False, "Alloy is not running: no self-metrics reach Mimir and no logs reach Loki any more"),
+    "alloy-wrong-tenant": (False, "Alloy writes its metrics and logs under another tenant (a wrong LGTM_TENANT_ID)"),
+    "tempo-admin-via-prefix": (False, ("the Tempo rule forwards all of /tempo/* again: /tempo/shutdown, /tempo/flush, "
+                                       "/tempo/metrics reach Tempo")),
+    "alb-forwards-unknown-paths": (False, "the ALB's default action forwards to Grafana instead of a fixed 404"),
+    "http-not-redirected": (False, "the HTTP listener serves the rules in plain text instead of redirecting to HTTPS"),
+    "edge-auth-off": (False, "the ALB rules no longer require the edge-secret header: anyone can write and read"),
+    "tls-untrusted": (False, "the HTTPS listener serves a certificate from a CA the suite was not given"),
     "pyroscope-down": (False, "Pyroscope is not running: the ALB answers 502"),
     "pyroscope-no-auth": (False, "Pyroscope accepts requests without X-Scope-OrgID (tenant 'anonymous')"),
-    "pyroscope-anonymous": (False, "Pyroscope runs with multitenancy off: every request, with or without a tenant, lands in 'anonymous'"),
+    "pyroscope-anonymous": (False, "Pyroscope runs with multitenancy off: every request, with or without a "
+                                   "tenant, lands in 'anonymous'"),
     "pyroscope-route-404": (False, "the ALB has no rule for Pyroscope's paths; they get the default fixed 404"),
 }
 SCOPABLE = ("slow-ingest", "flaky-5xx", "tenant-leak")

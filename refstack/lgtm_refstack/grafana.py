@@ -7,6 +7,8 @@ wrong one); anonymous access (fault `grafana-anonymous`) is a Viewer, who may se
 through the datasource proxy but not read datasource settings (403). Datasources are
 provisioned like the seeds' datasources.yaml: `httpHeaderName1: X-Scope-OrgID` in jsonData,
 the value in secureJsonData (never returned, only `secureJsonFields.httpHeaderValue1: true`).
+Every endpoint the suite calls answers with a status code and body shape of Grafana's published
+OpenAPI spec (tests/refstack/test_grafana_openapi.py holds it to ../shared/contracts/grafana-openapi3.json).
 The proxy forwards to the backend's target group directly (as Grafana inside the VPC does),
 adds the datasource's header, and never forwards the caller's credentials.
 """
@@ -15,6 +17,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hmac
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -60,6 +63,11 @@ HEALTH_QUERIES = {
     "grafana-pyroscope-datasource": ("POST", "/querier.v1.QuerierService/ProfileTypes", b"{}",
                                      "Data source is working"),
 }
+# The dashboard baked into the Grafana image (infra/images/grafana/dashboards/lgtm-smoke.json), as a search Hit.
+DASHBOARD_HIT = {"id": 1, "uid": "lgtm-smoke", "title": "LGTM smoke", "uri": "db/lgtm-smoke",
+                 "url": "/d/lgtm-smoke/lgtm-smoke", "slug": "", "type": "dash-db", "tags": ["lgtm-smoke", "smoke"],
+                 "isStarred": False, "sortMeta": 0}
+STARTED = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
 HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "content-length", "content-encoding"}
 
 
@@ -121,12 +129,27 @@ class Grafana(Backend):
         if self._login(req) != "admin":
             return json_response({"message": "user not found"}, 404)
         return json_response({"id": 1, "uid": "admin", "login": self.user, "email": "admin@localhost", "name": "",
-                              "orgId": 1, "isGrafanaAdmin": True, "isDisabled": False})
+                              "orgId": 1, "isGrafanaAdmin": True, "isDisabled": False, "isExternal": False,
+                              "isExternallySynced": False, "isGrafanaAdminExternallySynced": False,
+                              "authLabels": [], "theme": "", "avatarUrl": "/avatar/46d229b033af06a191ff2267bca9ae56",
+                              "createdAt": STARTED, "updatedAt": STARTED, "accessControl": {}})
 
     @route("/api/search", methods=("GET",))
     def search(self, req: Request) -> Response:
         self._login(req)
-        return json_response([])
+        return json_response([DASHBOARD_HIT])
+
+    @route("/api/admin/settings", methods=("GET",))
+    def admin_settings(self, req: Request) -> Response:
+        if self._login(req) != "admin":  # server admins only (settings:read)
+            abort(json_response({"message": "Permission denied"}, 403))
+        # SettingsBag: section -> key -> value, secrets as Grafana redacts them
+        return json_response({"security": {"admin_user": self.user, "admin_password": "*********",
+                                           "disable_initial_admin_creation": "false"},
+                              "auth.anonymous": {"enabled": str("grafana-anonymous" in self.faults).lower(),
+                                                 "org_role": "Viewer"},
+                              "server": {"http_port": "3000", "protocol": "http"},
+                              "metrics": {"enabled": "true"}})
 
     @route("/api/datasources", methods=("GET",))
     def datasources(self, req: Request) -> Response:
@@ -170,6 +193,11 @@ class Grafana(Backend):
             return json_response({"message": "Bad Gateway"}, 502)
         out = {k: v for k, v in r.headers.items() if k.lower() not in HOP_BY_HOP and k.lower() != "content-type"}
         return Response(r.content, r.status_code, headers=out, content_type=r.headers.get("Content-Type"))
+
+    def not_found(self, req: Request) -> Response:
+        if req.path.startswith("/api/"):
+            return json_response({"message": "Not found"}, 404)
+        return super().not_found(req)
 
     # --- helpers --------------------------------------------------------------------------
     def _find(self, uid: str) -> Datasource:

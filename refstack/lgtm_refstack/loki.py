@@ -162,7 +162,7 @@ def parse_prom_duration(value: str) -> int:
     if not value or not m or not any(m.groups()):
         raise ValueError(f'not a valid duration string: {go_quote(value)}')
     mult = [365 * 86400 * NS, 7 * 86400 * NS, 86400 * NS, 3600 * NS, 60 * NS, NS, 1_000_000]
-    return sum(int(g) * k for g, k in zip(m.groups(), mult) if g)
+    return sum(int(g) * k for g, k in zip(m.groups(), mult, strict=False) if g)
 
 
 def parse_seconds_or_duration(value: str) -> int:
@@ -456,6 +456,7 @@ def _query_error(message: str, status: int = 400) -> HTTPException:
 class LokiEmulator(Backend):
     name = "loki"
     no_auth_tenant = "fake"
+    admin_routes = "loki"  # /flush, /config, rings, pprof, ... as Loki 3.6 registers them
 
     def __init__(self, faults=None, max_entries: int = MAX_ENTRIES):
         super().__init__(faults)

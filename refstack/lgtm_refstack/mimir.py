@@ -23,6 +23,7 @@ SHARED = "__all_tenants__"  # where every tenant writes under `tenant-leak`
 class MimirGate(Backend):
     name = "mimir"
     no_auth_tenant = "anonymous"  # -auth.no-auth-tenant default
+    admin_routes = "mimir"  # /config, /ingester/flush, rings, pprof, ... as Mimir 2.17 registers them
 
     def __init__(self, pool: PrometheusPool, faults=None):
         super().__init__(faults)
@@ -35,19 +36,6 @@ class MimirGate(Backend):
     @route("/ready", methods=("GET",))
     def ready(self, req: Request) -> Response:
         return plain(200, "ready", "text/plain")
-
-    # Admin endpoints a real Mimir serves on its HTTP port; the ALB must never forward them.
-    @route("/config", methods=("GET",))
-    def config(self, req: Request) -> Response:
-        return plain(200, "multitenancy_enabled: true\ntarget: all\n", "text/plain; charset=utf-8")
-
-    @route("/runtime_config", methods=("GET",))
-    def runtime_config(self, req: Request) -> Response:
-        return plain(200, "overrides: {}\n", "text/plain; charset=utf-8")
-
-    @route("/flush", "/ingester/flush", methods=("GET", "POST"), changes_state=True)  # GET and POST, like Mimir's
-    def flush(self, req: Request) -> Response:
-        return Response(status=204)
 
     @route("/api/v1/push", methods=("POST",))
     def push(self, req: Request) -> Response:
@@ -78,7 +66,8 @@ class MimirGate(Backend):
         tenant = self.tenant(req)
         prom = self.pool.get(self._store_key(tenant))
         path = req.path[len("/prometheus"):]
-        r = self.http.request(req.method, f"{prom.url}{path}", params=list(req.args.items(multi=True)), data=req.get_data() or None,
+        r = self.http.request(req.method, f"{prom.url}{path}", params=list(req.args.items(multi=True)),
+                              data=req.get_data() or None,
                               headers={"Content-Type": req.headers.get("content-type", "")} if req.get_data() else None,
                               timeout=30)
         body = r.content

@@ -47,8 +47,8 @@ GROUP_SUFFIX = {"cpu": ("process_cpu", "cpu", "nanoseconds", "cpu", "nanoseconds
                 "alloc_space": ("memory", "alloc_space", "bytes", "space", "bytes"),
                 "inuse_objects": ("memory", "inuse_objects", "count", "space", "bytes"),
                 "inuse_space": ("memory", "inuse_space", "bytes", "space", "bytes")}
-INGEST_WINDOW = (3600 * 10**9, 600 * 10**9)
-FORMATS = {"PROFILE_FORMAT_UNSPECIFIED": 0, "PROFILE_FORMAT_FLAMEGRAPH": 1, "PROFILE_FORMAT_TREE": 2}  # profile time must lie in [now-1h, now+10m]
+INGEST_WINDOW = (3600 * 10**9, 600 * 10**9)  # profile time must lie in [now-1h, now+10m]
+FORMATS = {"PROFILE_FORMAT_UNSPECIFIED": 0, "PROFILE_FORMAT_FLAMEGRAPH": 1, "PROFILE_FORMAT_TREE": 2}
 
 
 def error(status: int, code: str, message: str) -> HTTPException:
@@ -139,6 +139,7 @@ class Record:
 class PyroscopeEmulator(Backend):
     name = "pyroscope"
     no_auth_tenant = "anonymous"
+    admin_routes = "pyroscope"  # /config-like status pages, rings, pprof, ... as Pyroscope registers them
 
     def __init__(self, faults=None):
         super().__init__(faults)
@@ -149,6 +150,11 @@ class PyroscopeEmulator(Backend):
         if ANONYMOUS_FAULT in self.faults:  # multitenancy off: the header is ignored entirely
             return "anonymous"
         return super().tenant(req)
+
+    def not_found(self, req: Request) -> Response:
+        if req.path.startswith("/api/"):  # the grpc-gateway under /api/ answers in its own JSON (admin-routes.json)
+            return Response('{"code":5,"message":"Not Found","details":[]}', 404, content_type="application/json")
+        return super().not_found(req)
 
     def no_org_id_response(self, req: Request) -> Response:
         return json_response({"code": "unauthenticated", "message": "no org id"}, 401)
@@ -176,7 +182,7 @@ class PyroscopeEmulator(Backend):
         try:
             app, tags = parse_app_name(req.args.get("name", ""))
         except ValueError as e:
-            raise error(400, "invalid_argument", f"name: {e}")
+            raise error(400, "invalid_argument", f"name: {e}") from None
         now_ms = int(time.time() * 1000)
         from_ms = parse_attime(req.args.get("from"), now_ms)
         labels = {**tags, "pyroscope_spy": req.args.get("spyName", "unknown")}
@@ -186,7 +192,7 @@ class PyroscopeEmulator(Backend):
             try:
                 profile = pprof.decode(body)
             except ValueError as e:
-                raise error(422, "unknown", f"failed to ingest profile: {e}")
+                raise error(422, "unknown", f"failed to ingest profile: {e}") from None
             labels.setdefault("service_name", app)
             labels["__delta__"] = "false"
             self._store(tenant, labels, profile, from_ms)
@@ -247,7 +253,7 @@ class PyroscopeEmulator(Backend):
                 try:
                     profile = pprof.decode(sample.raw_profile)
                 except ValueError as e:
-                    raise error(400, "invalid_argument", str(e))
+                    raise error(400, "invalid_argument", str(e)) from None
                 if profile.time_nanos == 0:
                     profile.time_nanos = now
                 if not now - INGEST_WINDOW[0] <= profile.time_nanos <= now + INGEST_WINDOW[1]:
@@ -270,7 +276,7 @@ class PyroscopeEmulator(Backend):
             try:
                 body = gzip.decompress(body)
             except (OSError, EOFError) as e:
-                raise error(400, "invalid_argument", f"decompress gzip: {e}")
+                raise error(400, "invalid_argument", f"decompress gzip: {e}") from None
         ct = req.mimetype
         msg = cls()
         try:
@@ -284,7 +290,7 @@ class PyroscopeEmulator(Backend):
         except HTTPException:
             raise
         except Exception as e:
-            raise error(400, "invalid_argument", f"unmarshal into {cls.DESCRIPTOR.full_name}: {str(e)[:200]}")
+            raise error(400, "invalid_argument", f"unmarshal into {cls.DESCRIPTOR.full_name}: {str(e)[:200]}") from None
         return msg
 
     def _connect_reply(self, req: Request, msg) -> Response:
@@ -300,14 +306,14 @@ class PyroscopeEmulator(Backend):
                 data = json.loads(gzip.decompress(req.get_data()) if (req.headers.get("content-encoding") or "").lower() == "gzip"
                                   else (req.get_data() or b"{}"))
             except (ValueError, OSError) as e:
-                raise error(400, "invalid_argument", f"unmarshal into querier.v1.{name}: {e}")
+                raise error(400, "invalid_argument", f"unmarshal into querier.v1.{name}: {e}") from None
             if isinstance(data, dict) and isinstance(data.get("format"), str):  # enum by name
                 data["format"] = FORMATS.get(data["format"], -1)
             msg = cls()
             try:
                 json_format.ParseDict(data, msg)
             except (json_format.ParseError, TypeError, AttributeError) as e:
-                raise error(400, "invalid_argument", f"unmarshal into querier.v1.{name}: {str(e)[:200]}")
+                raise error(400, "invalid_argument", f"unmarshal into querier.v1.{name}: {str(e)[:200]}") from None
             return msg
         return self._connect_decode(req, cls)
 
@@ -335,7 +341,7 @@ class PyroscopeEmulator(Backend):
         try:
             return type_id, parse_selector(brace + rest if brace else "{}")
         except ValueError as e:
-            raise error(400, "invalid_argument", f"failed to parse 'query': {e}")
+            raise error(400, "invalid_argument", f"failed to parse 'query': {e}") from None
 
     @route("/pyroscope/render", methods=("GET",))
     def render(self, req: Request) -> Response:
@@ -390,7 +396,7 @@ class PyroscopeEmulator(Backend):
             try:
                 recs += self._select(tenant, None, parse_selector(sel), start, end)
             except ValueError as e:
-                raise error(400, "invalid_argument", f"failed to parse matchers: {e}")
+                raise error(400, "invalid_argument", f"failed to parse matchers: {e}") from None
         return body, recs
 
     @route("/querier.v1.QuerierService/LabelValues", methods=("POST",))
@@ -416,7 +422,7 @@ class PyroscopeEmulator(Backend):
         try:
             matchers = parse_selector(body.label_selector or "{}")
         except ValueError as e:
-            raise error(400, "invalid_argument", f"failed to parse label selector: {e}")
+            raise error(400, "invalid_argument", f"failed to parse label selector: {e}") from None
         if body.end < body.start:
             raise error(400, "invalid_argument", "end must be after start")
         recs = self._select(tenant, body.profile_typeID, matchers, body.start, body.end)

@@ -22,6 +22,7 @@ from .faults import Faults
 from .nginx import Listeners, Nginx
 from .ports import closed_port, free_port
 from .prometheus import PrometheusPool
+from .tempo import default_search_lag
 from .web import Backend, BackendServer
 
 
@@ -32,11 +33,16 @@ def _drop_target(target_group: str) -> Callable:
 
 
 def _expose_admin_endpoints(table: routes_mod.RouteTable) -> None:
-    """Someone widened Mimir's rule to its admin paths (and dropped any deny rules)."""
+    """Someone widened Mimir's rules to its admin paths (and dropped any deny rules)."""
+    mimir = next((r for r in table.rules if r.target_group == "mimir"), None)
     table.rules = [r for r in table.rules if r.fixed is None]
-    table.rules.append(routes_mod.Rule(9, "mimir-admin-exposed", ("/flush", "/config", "/runtime_config"),
-                                       target_group="mimir"))
+    table.rules.append(routes_mod.Rule(9, "mimir-admin-exposed", ADMIN_EXPOSED, target_group="mimir",
+                                       edge_auth=bool(mimir and mimir.edge_auth)))
     table.rules.sort(key=lambda r: r.priority)
+
+
+# Admin routes a real Mimir 2.17 registers (admin-routes.json): a config dump, a flush, a shutdown.
+ADMIN_EXPOSED = ("/config", "/ingester/flush", "/ingester/shutdown")
 
 
 def _otlp_to_api_port(table: routes_mod.RouteTable) -> None:
@@ -50,6 +56,30 @@ def _tempo_prefix_kept(table: routes_mod.RouteTable) -> None:
     table.rules = [dataclasses.replace(r, rewrite=None) if r.target_group == "tempo" else r for r in table.rules]
 
 
+def _tempo_admin_via_prefix(table: routes_mod.RouteTable) -> None:
+    """The old deny-list rule: every /tempo/<x> to Tempo as /<x>, /tempo/shutdown and /tempo/flush included."""
+    tempo = [r for r in table.rules if r.target_group == "tempo"]
+    if tempo:
+        first = min(tempo, key=lambda r: r.priority)
+        table.rules = [r for r in table.rules if r not in tempo]
+        table.rules.append(dataclasses.replace(first, name="tempo-api", paths=("/tempo/*",),
+                                               rewrite=first.rewrite or ("^/tempo/(.*)$", "/$1")))
+        table.rules.sort(key=lambda r: r.priority)
+
+
+def _forward_unknown_paths(table: routes_mod.RouteTable) -> None:
+    """The default action forwards to Grafana (every backend path Grafana does not know is its 404)."""
+    table.default = routes_mod.Rule(0, "default", (), target_group="grafana")
+
+
+def _http_not_redirected(table: routes_mod.RouteTable) -> None:
+    table.http_redirects = False
+
+
+def _edge_auth_off(table: routes_mod.RouteTable) -> None:
+    table.rules = [dataclasses.replace(r, edge_auth=False) for r in table.rules]
+
+
 # fault name -> how it changes the ALB's route table (other faults act in the backends)
 ROUTE_FAULTS: dict[str, Callable[[routes_mod.RouteTable], None]] = {
     "mimir-route-404": _drop_target("mimir"),
@@ -58,10 +88,15 @@ ROUTE_FAULTS: dict[str, Callable[[routes_mod.RouteTable], None]] = {
     "tempo-otlp-misrouted": _otlp_to_api_port,
     "tempo-prefix-not-stripped": _tempo_prefix_kept,
     "pyroscope-route-404": _drop_target("pyroscope"),
+    "tempo-admin-via-prefix": _tempo_admin_via_prefix,
+    "alb-forwards-unknown-paths": _forward_unknown_paths,
+    "http-not-redirected": _http_not_redirected,
+    "edge-auth-off": _edge_auth_off,
 }
 
 
-def _backends(pool: PrometheusPool, faults: Faults, grafana: dict | None = None) -> dict[str, Backend]:
+def _backends(pool: PrometheusPool, faults: Faults, grafana: dict | None = None,
+              tempo_search_lag: float | None = None) -> dict[str, Backend]:
     """target group -> the Backend that serves it. `grafana`: the Grafana stand-in's settings
     (password, tenant, upstream: target group -> base URL, resolved per request)."""
     from .grafana import Grafana
@@ -73,7 +108,7 @@ def _backends(pool: PrometheusPool, faults: Faults, grafana: dict | None = None)
     return {
         "mimir": MimirGate(pool, faults),
         "loki": LokiEmulator(faults),
-        **tempo_backends(faults),
+        **tempo_backends(faults, tempo_search_lag),
         "pyroscope": PyroscopeEmulator(faults),
         "grafana": Grafana(faults, **(grafana or {})),
     }
@@ -81,11 +116,11 @@ def _backends(pool: PrometheusPool, faults: Faults, grafana: dict | None = None)
 
 class ReferenceStack:
     """`tls`: nginx serves HTTPS from the stack's own CA (`ca_bundle`) and its HTTP listener
-    redirects; off, the rules listener is plain HTTP (the old shape, for a suite without
-    --ca-bundle)."""
+    redirects; off (a test of something else), the rules listener is plain HTTP."""
 
     def __init__(self, faults: list[str] | tuple[str, ...] = (), routes_path: str | None = None,
-                 tenants: tuple[str, ...] = (), grafana_password: str | None = None, tls: bool = False):
+                 tenants: tuple[str, ...] = (), grafana_password: str | None = None, tls: bool = True,
+                 tempo_search_lag: float | None = None, alloy_interval: float | None = None):
         self.faults = Faults(faults)
         self.grafana_password = grafana_password or secrets.token_urlsafe(12)  # never logged
         self.edge_secret = secrets.token_urlsafe(24)  # never logged; the header the ALB rules require
@@ -94,11 +129,15 @@ class ReferenceStack:
         self.base_routes = routes_mod.load(routes_path)
         self.prestart_tenants = tenants
         self.tls = tls
+        # None: Tempo's own timing (5-15 s), unless LGTM_REFSTACK_TEMPO_SEARCH_LAG fixes it
+        self.tempo_search_lag = tempo_search_lag if tempo_search_lag is not None else default_search_lag()
         self.workdir: Path | None = None
         self.servers: dict[str, BackendServer] = {}
         self.nginx: Nginx | None = None
         self.pool: PrometheusPool | None = None
         self.certs: dict[str, object] = {}
+        self.alloy = None
+        self.alloy_interval = alloy_interval  # None: the shipped scrape_interval (30 s)
         self._down_port = closed_port()
 
     # --- lifecycle -----------------------------------------------------------------
@@ -114,12 +153,17 @@ class ReferenceStack:
             self.pool = PrometheusPool(self.workdir / "prometheus")
             grafana = {"password": self.grafana_password, "tenant": lambda: self.grafana_tenant,
                        "upstream": self._upstream_url}
-            for tg, backend in _backends(self.pool, self.faults, grafana).items():
+            for tg, backend in _backends(self.pool, self.faults, grafana, self.tempo_search_lag).items():
                 self.servers[tg] = BackendServer(backend).start()
             self.nginx = Nginx(self.workdir / "nginx", free_port(), free_port())
             self.nginx.start(self._listeners())
             for tenant in self.prestart_tenants:  # the first push should not pay for a TSDB start
                 self.pool.get(tenant)
+            from .alloy import Collector
+
+            # Alloy reaches Mimir and Loki inside the VPC: their tasks directly, not the ALB
+            self.alloy = Collector(self._upstream_url, lambda: self.grafana_tenant, self.faults,
+                                   self.alloy_interval).start()
         except BaseException:
             self.stop()
             raise
@@ -129,6 +173,9 @@ class ReferenceStack:
 
     def stop(self) -> None:
         atexit.unregister(self.stop)
+        if self.alloy:
+            self.alloy.stop()
+            self.alloy = None
         if self.nginx:
             self.nginx.stop()
             self.nginx = None
@@ -155,6 +202,8 @@ class ReferenceStack:
         for server in self.servers.values():
             server.backend.requests_seen = 0  # flaky-5xx counts from the switch
         self.nginx.reload(self._listeners())
+        if self.alloy:
+            self.alloy.nudge()
 
     def routes(self) -> routes_mod.RouteTable:
         """The route table with the active faults applied."""
@@ -171,7 +220,7 @@ class ReferenceStack:
     def _listeners(self) -> Listeners:
         table = self.routes()
         rules = table.alb_rules((self.edge_secret,))
-        cert = self.certs.get("trusted")
+        cert = self.certs.get("untrusted" if "tls-untrusted" in self.faults else "trusted")
         self._write_listener_rules(rules, table.default)
         default = routes_mod.AlbRule(0, "default", (), table.default.target_group, table.default.fixed)
         return Listeners(rules, default, self._upstreams(), (cert.chain, cert.key) if cert else None,
@@ -194,10 +243,35 @@ class ReferenceStack:
         """Where a service inside the VPC (Grafana) reaches a target group: its tasks directly."""
         return f"http://{self._upstreams()[target_group]}"
 
+    def session(self):
+        """A requests.Session that talks to the stack's ALB as an authenticated client does:
+        its CA trusted, its edge secret sent."""
+        import requests
+
+        s = requests.Session()
+        s.trust_env = False  # else REQUESTS_CA_BUNDLE from the environment silently outranks s.verify
+        s.verify = str(self.ca_bundle) if self.ca_bundle else True
+        s.headers["X-LGTM-Edge-Secret"] = self.edge_secret
+        return s
+
+    def suite_env(self) -> dict[str, str]:
+        """The environment a smoke run against this stack needs (lgtm-smoke reads each as its
+        option's fallback): the CA of its HTTPS listener, its edge secret, its listener rules."""
+        env = {"LGTM_EDGE_SECRET": self.edge_secret, "LGTM_LISTENER_RULES": str(self.listener_rules)}
+        if self.ca_bundle is not None:
+            env["LGTM_CA_BUNDLE"] = str(self.ca_bundle)
+        return env
+
     def suite_args(self) -> list[str]:
-        """Options the smoke suite needs for this stack: its Grafana login; no AWS behind it."""
-        # `=` form: a token_urlsafe password may start with "-", which argparse reads as an option
-        return [f"--grafana-password={self.grafana_password}", "--skip-aws"]
+        """Options a smoke run against this stack needs: its Grafana login, CA, edge secret and
+        listener rules; no AWS behind it. (`=` form: a token_urlsafe secret may start with "-",
+        which argparse reads as an option.) Throwaway secrets of a local stack; a real gate
+        passes them by environment (suite_env), never on a command line."""
+        args = [f"--grafana-password={self.grafana_password}", f"--edge-secret={self.edge_secret}",
+                f"--listener-rules={self.listener_rules}", "--skip-aws"]
+        if self.ca_bundle is not None:
+            args.append(f"--ca-bundle={self.ca_bundle}")
+        return args
 
     # --- what users need ---------------------------------------------------------------
     @property

@@ -34,6 +34,18 @@ class Response(_Response):
     default_mimetype = None
 
 
+class MatchRule(Rule):
+    """A rule the stand-ins only match requests against, never build URLs from: werkzeug
+    generates each rule's URL builder with an AST compile (~2 ms a rule), which for the ~190
+    routes of the stand-ins (admin routes included) was most of the stack's start."""
+
+    def _compile_builder(self, append_unknown: bool = True):
+        def unbuildable(*_args, **_kwargs):
+            raise NotImplementedError("stand-in routes are matched, never built")
+
+        return unbuildable
+
+
 def plain(status: int, body: str, content_type: str = TEXT) -> Response:
     return Response(body, status, content_type=content_type)
 
@@ -65,6 +77,8 @@ class Backend:
     name = "backend"
     # The tenant a real backend uses when multitenancy is off (its S3 footprint).
     no_auth_tenant = "anonymous"
+    # Which backend's admin/debug routes (admin.py, from the recorded contract) it also serves.
+    admin_routes: str | None = None
 
     def __init__(self, faults=None):
         from .faults import Faults
@@ -77,10 +91,37 @@ class Backend:
         for attr in sorted(dir(type(self))):
             for path, methods, changes in getattr(getattr(type(self), attr), "_routes", ()):
                 endpoint = f"{attr}#{len(rules)}"
-                rules.append(Rule(path, endpoint=endpoint, methods=methods))
+                rules.append(MatchRule(path, endpoint=endpoint, methods=methods))
                 self._acts[endpoint] = (getattr(self, attr), changes)  # bound now: attributes may shadow names
+        if self.admin_routes:
+            rules += self._admin_rules({r.rule for r in rules})
         # A rule without variables matches before one with them, as a static route in mux wins.
         self.urls = Map(rules, strict_slashes=False, merge_slashes=False)
+
+    def _admin_rules(self, served: set[str]) -> list[Rule]:
+        """The real backend's admin/debug routes (admin.py) this stand-in does not serve itself."""
+        from . import admin
+
+        rules = []
+        for spec in admin.routes(self.admin_routes):
+            if spec.path in served:
+                continue
+            endpoint = f"admin#{spec.path}#{len(rules)}"
+            rule = MatchRule(spec.path, endpoint=endpoint, methods=spec.methods)
+            if rule.methods is not None and "HEAD" not in spec.methods:
+                rule.methods.discard("HEAD")  # gorilla/mux adds no HEAD to a GET route: 405, as recorded
+            rules.append(rule)
+            self._acts[endpoint] = (self._admin_handler(spec), spec.changes_state)
+        return rules
+
+    @staticmethod
+    def _admin_handler(spec) -> Callable:
+        def answer(req: Request, **_: str) -> Response:
+            if spec.no_tenant and not (req.headers.get("X-Scope-OrgID") or "").strip():
+                return plain(spec.no_tenant[0], spec.no_tenant[1].decode())
+            status, content_type, body = spec.answer
+            return Response(body, status, content_type=content_type)
+        return answer
 
     # --- fault-aware helpers for subclasses -------------------------------------------
     def tenant(self, req: Request) -> str:

@@ -11,7 +11,8 @@ TENANT = "t-integration"
 
 @pytest.fixture(scope="module")
 def stack():
-    with ReferenceStack(tenants=(TENANT,)) as s:
+    # Tempo's real search lag (5-15 s) shortened: the fault matrix runs the suite once per fault.
+    with ReferenceStack(tenants=(TENANT,), tempo_search_lag=0.3) as s:
         yield s
 
 
@@ -22,7 +23,7 @@ def run_smoke(stack, tmp_path):
     def run(markexpr: str, faults=(), *extra: str, timeout: float = 3, env: dict | None = None):
         stack.set_faults(list(faults))
         return run_pytest(["-m", markexpr, "--alb", stack.url, "--tenant", TENANT, "--readback-timeout", str(timeout),
-                           *stack.suite_args(), *extra], tmp_path, env=env)
+                           *stack.suite_args(), *extra], tmp_path, env={**stack.suite_env(), **(env or {})})
 
     yield run
     stack.set_faults([])

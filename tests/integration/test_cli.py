@@ -26,7 +26,8 @@ def test_demo_with_a_fault_is_red_and_exits_1(tmp_path):
     proc = subprocess.run([*CLI, "demo", "--fault", "loki-route-404", "--", "-m", ROUND_TRIPS],
                           cwd=tmp_path, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 1, proc.stdout + proc.stderr
-    assert "RED: target group loki: GET /loki/api/v1/labels → 404: 404 page not found — 2 checks blocked" in proc.stdout
+    # the 404 is the default action's: Grafana's not-found page, or the ALB's fixed 404 (allow-list)
+    assert re.search(r"RED: target group loki: GET /loki/api/v1/labels → 404: .+ — 2 checks blocked", proc.stdout)
 
 
 def test_demo_with_an_unknown_fault_is_a_usage_error(tmp_path):
@@ -41,17 +42,16 @@ def test_devstack_runs_until_ctrl_c_and_leaves_no_process(tmp_path):
     try:
         lines = []
         deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            line = proc.stdout.readline()
-            lines.append(line)
-            if line.startswith("run: export"):
-                break
-        alb = next(x for x in lines if x.startswith("ALB: ")).split("ALB: ", 1)[1].strip()
-        # this stack's own workdir (other stacks may run on the machine at the same time)
-        workdir = re.search(r"(/\S*lgtm-refstack-[^/\s]+)", lines[-1]).group(1)
+        while time.monotonic() < deadline and not (lines and "Ctrl-C stops the stack" in lines[-1]):
+            lines.append(proc.stdout.readline())
+        text = "".join(lines)
+        alb = re.search(r"^ALB: (\S+)", text, re.M).group(1)
+        ca = re.search(r"CA: (\S+)", text)
+        # Only this stack's processes: other test runs on the machine have stacks of their own.
+        workdir = re.search(r"(/\S*lgtm-refstack-[^/\s]+)/", text).group(1)
         import requests
 
-        assert requests.get(alb + "/api/health", timeout=5).status_code == 200
+        assert requests.get(alb + "/api/health", timeout=5, verify=ca.group(1) if ca else True).status_code == 200
         stack_procs = _children_alive(workdir)
         assert stack_procs, "nginx and prometheus should be running under the stack's workdir"
     finally:

@@ -7,7 +7,7 @@ import base64
 import secrets
 
 import pytest
-from harness import run_pytest
+from harness import admin_exposed_paths, run_pytest
 from lgtm_refstack.faults import KNOWN
 from lgtm_refstack.pyroscope import PyroscopeEmulator
 from lgtm_refstack.stack import ReferenceStack
@@ -68,7 +68,7 @@ def run(sec_stack, tmp_path):
         sec_stack.set_faults(list(faults))
         return run_pytest(["-m", MARK, "--alb", sec_stack.url, "--tenant", TENANT,
                            *([f"--grafana-password={password}"] if password else []), "--readback-timeout", "3", *extra],
-                          tmp_path, env=env)
+                          tmp_path, env={**sec_stack.suite_env(), **(env or {})})
 
     yield go
     sec_stack.set_faults([])
@@ -88,7 +88,7 @@ def test_healthy_stack_passes_every_grafana_and_security_check(run):
     ("grafana-anonymous", {ANONYMOUS}, "without credentials → "),
     ("grafana-datasource-no-tenant", {DATASOURCE["loki"], PROXY["loki"]}, ("'Loki'", "X-Scope-OrgID")),
     ("grafana-down", GRAFANA_ALL, "502"),
-    ("admin-endpoint-exposed", {endpoint(p) for p in ("/flush", "/config", "/runtime_config", "/metrics")},
+    ("admin-endpoint-exposed", {endpoint(p) for p in admin_exposed_paths()},
      "through the ALB, expected 403/404"),
     ("ingest-5xx-on-garbage", {GARBAGE["mimir"]},
      "POST /api/v1/push (tenant 't-sec') with a body that is not snappy protobuf → 500, expected 4xx"),

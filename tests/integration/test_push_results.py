@@ -8,8 +8,6 @@ import re
 import time
 from pathlib import Path
 
-import requests
-
 from lgtm_smoke.verdict import push as rp
 
 MARK = "smoke and (mimir or loki) and not (security or grafana)"  # the round trips
@@ -20,8 +18,9 @@ DASHBOARD = Path(__file__).resolve().parents[2] / "infra/images/grafana/dashboar
 
 def query(stack, promql: str) -> list[dict]:
     tenant = stack.prestart_tenants[0]  # the tenant run_smoke passes to the suite
-    r = requests.get(f"{stack.url}/prometheus/api/v1/query", params={"query": promql},
-                     headers={"X-Scope-OrgID": tenant}, timeout=10)
+    with stack.session() as session:
+        r = session.get(f"{stack.url}/prometheus/api/v1/query", params={"query": promql},
+                        headers={"X-Scope-OrgID": tenant}, timeout=10)
     assert r.status_code == 200, r.text
     return r.json()["data"]["result"]
 

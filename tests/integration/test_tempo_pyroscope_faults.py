@@ -43,7 +43,7 @@ def smoke(tp_stack, tmp_path):
         result = run_pytest(["-m", MARK, "-k", ONLY, "--alb", tp_stack.url, "--tenant", TENANT,
                              "--readback-timeout", str(timeout),
                              "--search-timeout", str(timeout)],  # > the stack's 0.5 s search lag
-                            tmp_path)
+                            tmp_path, env=tp_stack.suite_env())
         return result.returncode, result.output, result.passed, result.failed
 
     yield run

@@ -171,7 +171,7 @@ def assert_json_like(actual, expected, path: str = "$") -> None:
     elif isinstance(expected, list):
         assert isinstance(actual, list), f"{path}: expected a list, got {actual!r}"
         assert len(actual) == len(expected), f"{path}: {len(actual)} items, expected {len(expected)}"
-        for i, (a, e) in enumerate(zip(actual, expected)):
+        for i, (a, e) in enumerate(zip(actual, expected, strict=False)):
             assert_json_like(a, e, f"{path}[{i}]")
     elif ".stats." in path and path.rsplit(".", 1)[-1] in TIMING_KEYS:
         assert type(actual) in (int, float) and type(actual) is not bool, f"{path}: {actual!r} is not a number"

@@ -115,7 +115,7 @@ def assert_json_like(actual, expected, path="$"):
             assert_json_like(actual[k], expected[k], f"{path}.{k}")
     elif isinstance(expected, list):
         assert isinstance(actual, list) and len(actual) == len(expected), f"{path}: {actual!r} != {expected!r}"
-        for i, (a, e) in enumerate(zip(actual, expected)):
+        for i, (a, e) in enumerate(zip(actual, expected, strict=False)):
             assert_json_like(a, e, f"{path}[{i}]")
     else:
         assert actual == expected, f"{path}: {actual!r} != {expected!r}"
@@ -251,3 +251,39 @@ def test_fault_flaky_5xx_answers_503_first(_servers):
     tempo = fresh(_servers, faults=Faults(["tempo-flaky-5xx=1"]))
     assert push(tempo).status_code == 503
     assert push(tempo).status_code == 200
+
+
+# --- search lag: what a real Tempo 2.9 with the shipped config shows --------------------------
+def test_default_search_lag_is_tempo_flush_tick_after_the_idle_period():
+    from lgtm_refstack.tempo import FLUSH_CHECK_PERIOD, TRACE_IDLE_PERIOD, SearchLag
+
+    lag = SearchLag()
+    for offset in (0.0, 0.1, 3.3, 4.99, 5.0, 7.5, 9.9, 23.0):
+        last = lag.epoch + offset
+        at = lag.searchable_at(last)
+        assert last + TRACE_IDLE_PERIOD <= at < last + TRACE_IDLE_PERIOD + FLUSH_CHECK_PERIOD
+        assert ((at - lag.epoch) / FLUSH_CHECK_PERIOD) % 1 < 1e-9  # on a flush-check tick
+    lags = [lag.searchable_at(lag.epoch + i / 10) - (lag.epoch + i / 10) for i in range(100)]
+    assert abs(sum(lags) / len(lags) - 10) < 0.1  # issue 13 measured ~9.9 s on a real 2.9.5
+    assert SearchLag(0.3).searchable_at(100.0) == 100.3
+
+
+def test_the_shipped_tempo_config_keeps_the_defaults_the_lag_is_derived_from(repo_root):
+    """If infra/images/tempo/config.yaml ever sets the ingester's timing, the model must follow."""
+    import yaml
+
+    ingester = yaml.safe_load((repo_root / "infra/images/tempo/config.yaml").read_text()).get("ingester", {})
+    assert "trace_idle_period" not in ingester and "flush_check_period" not in ingester, (
+        "the shipped Tempo config now sets the ingester's timing: update TRACE_IDLE_PERIOD/FLUSH_CHECK_PERIOD")
+
+
+def test_search_lag_env_is_checked(monkeypatch):
+    from lgtm_refstack.tempo import SEARCH_LAG_ENV, default_search_lag
+
+    monkeypatch.setenv(SEARCH_LAG_ENV, "0.25")
+    assert default_search_lag() == 0.25
+    monkeypatch.setenv(SEARCH_LAG_ENV, "soon")
+    with pytest.raises(ValueError, match="is not a number of seconds"):
+        default_search_lag()
+    monkeypatch.delenv(SEARCH_LAG_ENV)
+    assert default_search_lag() is None

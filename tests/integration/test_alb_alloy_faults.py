@@ -33,11 +33,8 @@ FAULTS = {
 
 def _run(stack: ReferenceStack, tmp_path, faults=()):
     stack.set_faults(list(faults))
-    env = {**stack.suite_env(), "LGTM_ALB_HTTP": stack.http_url}
     return run_pytest(
-        ["-m", MARK, "--alb", stack.url, "--tenant", TENANT, "--readback-timeout", "3", *stack.suite_args()],
-        tmp_path,
-        env=env,
+        ["-m", MARK, "--alb", stack.url, "--tenant", TENANT, "--readback-timeout", "3", *stack.suite_args()], tmp_path
     )
 
 

@@ -290,10 +290,10 @@ def _edge_auth(backend: str):
                 continue
             default = table.default_action
             if ex.status == int(default.get("status", 404)) and ex.text.strip() == str(default.get("body", "")).strip():
-                raise CheckFailed(
-                    f"unauthenticated {backend} {kind} {method} {path} → {ex.status}: refused, but by the "
-                    "ALB's default 404 — the path is not routed at all (the authenticated round trip "
-                    f"{ROUND_TRIPS[backend]} fails too)"
+                # not routed at all: the target group's precondition (and its round trips) say why
+                raise Blocked(
+                    f"target_group.{rule.target_group}",
+                    f"{method} {path} → {ex.status}: the ALB's default 404 — the path is not routed at all",
                 )
             fate = (
                 "served by the backend: anyone on the internet can "
@@ -316,16 +316,6 @@ def _edge_auth(backend: str):
     return fn
 
 
-# A backend whose paths are not routed at all blocks its edge-auth check (the round trips say why).
-EDGE_NEEDS = {
-    "mimir": ("target_group.mimir",),
-    "loki": ("target_group.loki",),
-    "tempo": ("target_group.tempo", "target_group.tempo-otlp"),
-    "pyroscope": ("target_group.pyroscope",),
-}
-edge_auth = {
-    b: Check(f"alb.{b}_edge_auth", AREA, _edge_auth(b), needs=("alb", *EDGE_NEEDS[b]), runbook="alb.edge_auth")
-    for b in EDGE_PROBES
-}
+edge_auth = {b: Check(f"alb.{b}_edge_auth", AREA, _edge_auth(b), needs=("alb",), runbook="alb.edge_auth") for b in EDGE_PROBES}
 
 ALL = [*closed.values(), unknown_paths, http_redirect, *edge_auth.values()]

@@ -25,7 +25,7 @@ from .settings import Settings
 # tests/unit/test_preconditions.py holds each path to routes.json: it must route to that group.
 TARGET_GROUP_PROBES: dict[str, tuple[str, tuple[int, ...]]] = {
     "grafana": ("/api/health", (200,)),
-    "mimir": ("/prometheus/api/v1/status/buildinfo", (200, 401)),
+    "mimir": ("/prometheus/api/v1/labels", (200, 401)),  # buildinfo is a status route: not in the allow-list
     "loki": ("/loki/api/v1/labels", (200, 401)),
     "tempo": ("/tempo/api/echo", (200,)),
     "tempo-otlp": ("/v1/traces", (405,)),  # the OTLP receiver takes POST only: a GET proves it is there

@@ -1,15 +1,17 @@
-"""Preflight checks over infra/: each one stops a failure the seed logs hit in production.
+"""Preflight checks over infra/: each one stops a failure the seed logs (or an issue) hit.
 
-Every check is a function ``check_<failure>(infra) -> list[str]``; an empty list means the
-tree passes, otherwise each string names what is wrong and where. The docstring of each
-check cites the incident it prevents (the dates are the seed logs' headings).
+Every check is an `lgtm_smoke.outcome.Check` with kind "preflight", id
+``preflight.<failure>`` and the repository tree (`Infra`) as its context: it returns
+evidence (what it looked at) or raises `CheckFailed` whose one-line cause names the first
+thing to fix and whose evidence lines name the rest, each with where it is. The docstring of
+each check cites the incident it prevents (the dates are the seed logs' headings).
 
 Nothing here talks to AWS or the network: the inputs are the files under ``infra/``
 (``terraform/``, ``images/``, ``routes.json``) and ``.github/workflows/``. Parsed files
 are cached by content, so a copied-and-mutated tree only re-parses what changed.
 
     from infra.preflight import Infra, run_all
-    problems = run_all(Infra("/path/to/repo"))   # {check name: [problem, ...]}
+    outcomes = run_all(Infra("/path/to/repo"))   # {check name: Outcome}
 """
 
 from __future__ import annotations
@@ -18,15 +20,20 @@ import hashlib
 import ipaddress
 import json
 import re
+from collections.abc import Callable
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import yaml
 
+from lgtm_smoke.outcome import Check, CheckFailed, Outcome, Status, run_check
+
 HERE = Path(__file__).resolve().parent
 KNOWN_KEYS_DIR = HERE / "known_keys"
-FARGATE = json.loads((HERE / "fargate.json").read_text())
+# The one Fargate table (cpu/memory, stopTimeout, grace-period floor), shared with the AWS
+# checks (lgtm_smoke/aws/fargate.py).
+FARGATE = json.loads((HERE.parents[1] / "lgtm_smoke" / "data" / "fargate.json").read_text())
 
 SERVICES = ("grafana", "mimir", "loki", "tempo", "pyroscope", "alloy")
 BACKENDS = ("mimir", "loki", "tempo", "pyroscope")
@@ -245,6 +252,35 @@ class Infra:
 
 
 # ====================================================================== checks
+CHECKS: dict[str, Check] = {}
+
+
+def preflight(fn: Callable[[Infra], list[str]]) -> Check:
+    """Register a preflight check. `fn` lists what is wrong (one line each, naming where);
+    the Check raises CheckFailed with the first as its cause and the rest as evidence."""
+    name = fn.__name__.removeprefix("check_")
+
+    def run(infra: Infra) -> dict:
+        problems = fn(infra)
+        if problems:
+            more = f" (+{len(problems) - 1} more)" if len(problems) > 1 else ""
+            raise CheckFailed(problems[0] + more, evidence=problems[1:], runbook=f"preflight.{name}")
+        return {"check": name, "root": str(infra.root)}
+
+    check = Check(id=f"preflight.{name}", area="preflight", fn=run, kind="preflight",
+                  runbook=f"preflight.{name}", doc=fn.__doc__ or "")
+    CHECKS[name] = check
+    return check
+
+
+def problems_of(outcome: Outcome) -> list[str]:
+    """The lines a failed preflight outcome reports: its cause (without the "(+N more)"), then its evidence."""
+    if outcome.status is Status.PASSED:
+        return []
+    return [re.sub(r" \(\+\d+ more\)$", "", outcome.cause), *outcome.evidence]
+
+
+@preflight
 def check_fargate_cpu_memory_valid(infra: Infra) -> list[str]:
     """Only valid Fargate cpu/memory pairs in service_config.
 
@@ -273,6 +309,7 @@ def check_fargate_cpu_memory_valid(infra: Infra) -> list[str]:
     return problems
 
 
+@preflight
 def check_config_env_vars_set_in_task_definition(infra: Infra) -> list[str]:
     """Every ${VAR} (or Alloy sys.env("VAR")) a config uses is set in that service's task
     definition (modules/ecs/locals.tf: common_env, service_env, service_secrets).
@@ -296,6 +333,7 @@ def check_config_env_vars_set_in_task_definition(infra: Infra) -> list[str]:
     return problems
 
 
+@preflight
 def check_tenant_consistent(infra: Infra) -> list[str]:
     """One tenant everywhere: tfvars tenant_id -> LGTM_TENANT_ID -> Grafana datasources,
     Alloy and Tempo's remote write; no literal tenant strings.
@@ -347,6 +385,7 @@ def check_tenant_consistent(infra: Infra) -> list[str]:
     return problems
 
 
+@preflight
 def check_multitenancy_enabled(infra: Infra) -> list[str]:
     """Multitenancy on in every backend, so X-Scope-OrgID decides where data lands.
 
@@ -359,6 +398,7 @@ def check_multitenancy_enabled(infra: Infra) -> list[str]:
     return problems
 
 
+@preflight
 def check_storage_prefixes_consistent(infra: Infra) -> list[str]:
     """storage_prefixes in tfvars are valid for each backend, reach the task definitions as
     <SVC>_STORAGE_PREFIX, and each config uses that variable at the backend's real key.
@@ -404,13 +444,14 @@ def _scan_files(infra: Infra) -> dict[str, str]:
 def _strip_comments(text: str, rel: str) -> str:
     if rel.endswith((".tf", ".alloy")):
         return "\n".join(re.sub(r"(?<!:)//.*$|#.*$", "", line) for line in text.splitlines())
-    if rel.endswith((".yaml", ".yml")) or rel.endswith("Dockerfile"):
+    if rel.endswith((".yaml", ".yml", "Dockerfile")):
         return "\n".join(re.sub(r"(^|\s)#.*$", "", line) for line in text.splitlines())
     if rel.endswith(".ini"):
         return "\n".join(line for line in text.splitlines() if not line.lstrip().startswith((";", "#")))
     return text
 
 
+@preflight
 def check_no_hardcoded_region_bucket_ip(infra: Infra) -> list[str]:
     """No region, bucket name, account id or IP address literal outside common.tfvars.
 
@@ -446,6 +487,7 @@ def check_no_hardcoded_region_bucket_ip(infra: Infra) -> list[str]:
     return problems
 
 
+@preflight
 def check_s3_endpoints_use_region_variable(infra: Infra) -> list[str]:
     """Every S3 endpoint is exactly s3.${AWS_REGION}.amazonaws.com.
 
@@ -515,6 +557,7 @@ def unknown_keys(data: Any, node: Any, path: str = "") -> list[str]:
     return []  # scalar leaf
 
 
+@preflight
 def check_config_keys_known_for_version(infra: Infra) -> list[str]:
     """Backend configs use only keys the pinned version accepts (known-key schemas in
     infra/preflight/known_keys/, taken from each release's configuration reference).
@@ -546,6 +589,7 @@ def check_config_keys_known_for_version(infra: Infra) -> list[str]:
     return problems
 
 
+@preflight
 def check_runtime_config_file_is_local_path(infra: Infra) -> list[str]:
     """Mimir's runtime_config.file is a local file shipped in the image, never a URI.
 
@@ -567,6 +611,7 @@ def check_runtime_config_file_is_local_path(infra: Infra) -> list[str]:
     return problems
 
 
+@preflight
 def check_no_http_path_prefix(infra: Infra) -> list[str]:
     """No server.http_path_prefix in any backend: strip prefixes at the ALB instead.
 
@@ -606,6 +651,7 @@ def _listen_ports(infra: Infra, svc: str) -> set[int]:
     return ports
 
 
+@preflight
 def check_health_checks_match_services(infra: Infra) -> list[str]:
     """Every target group's port and health-check path/port exist on its service: the
     health path is the service's own unprefixed endpoint and both ports are ports the
@@ -642,16 +688,20 @@ def check_health_checks_match_services(infra: Infra) -> list[str]:
     return problems
 
 
-def check_grace_period_positive(infra: Infra) -> list[str]:
-    """Load-balanced ECS services have health_check_grace_period_seconds > 0.
+@preflight
+def check_grace_period_long_enough(infra: Infra) -> list[str]:
+    """Load-balanced ECS services have health_check_grace_period_seconds >= the floor in
+    lgtm_smoke/data/fargate.json (60 s; the AWS check reads the same value).
 
     2026-01-16 04:15: grace period 0 -> ALB checks failed while Tempo/Pyroscope were
     still starting, ECS sent SIGTERM every ~5 minutes and the circuit breaker rolled back.
     """
     problems = []
+    floor = FARGATE["min_health_check_grace_period_seconds"]
     grace = infra.tfvars.get("health_check_grace_period_seconds")
-    if not isinstance(grace, (int, float)) or grace <= 0:
-        problems.append(f"common.tfvars health_check_grace_period_seconds = {grace!r}; it must be > 0")
+    if not isinstance(grace, (int, float)) or grace < floor:
+        problems.append(f"common.tfvars health_check_grace_period_seconds = {grace!r}; it must be >= {floor} "
+                        "(Tempo and Pyroscope take ~30-45 s to pass /ready)")
     ecs = infra.merged(f"{MODULES_DIR}/ecs")
     services = [b for t, n, b in _blocks(ecs, "resource") if t == "aws_ecs_service"]
     if not services:
@@ -660,8 +710,8 @@ def check_grace_period_positive(infra: Infra) -> list[str]:
         expr = body.get("health_check_grace_period_seconds")
         if expr is None:
             problems.append("modules/ecs aws_ecs_service sets no health_check_grace_period_seconds")
-        elif isinstance(expr, (int, float)) and expr <= 0:
-            problems.append(f"modules/ecs aws_ecs_service health_check_grace_period_seconds = {expr}; it must be > 0")
+        elif isinstance(expr, (int, float)) and expr < floor:
+            problems.append(f"modules/ecs aws_ecs_service health_check_grace_period_seconds = {expr}; it must be >= {floor}")
         elif isinstance(expr, str) and "var.health_check_grace_period_seconds" not in expr:
             problems.append(f"modules/ecs health_check_grace_period_seconds = {expr}; wire var.health_check_grace_period_seconds")
         if not _first(body.get("deployment_circuit_breaker")) or not _first(body.get("deployment_circuit_breaker")).get("rollback"):
@@ -673,6 +723,7 @@ def check_grace_period_positive(infra: Infra) -> list[str]:
     return problems
 
 
+@preflight
 def check_deregistration_delay_le_stop_timeout(infra: Infra) -> list[str]:
     """ALB deregistration delay <= every container's stopTimeout (<= 120 on Fargate).
 
@@ -714,6 +765,7 @@ def _declared_vars(infra: Infra, rel_dir: str) -> dict[str, dict]:
     return _named(infra.merged(rel_dir), "variable")
 
 
+@preflight
 def check_module_inputs_declared(infra: Infra) -> list[str]:
     """Every module argument is a declared variable of the module, every required module
     variable is passed, and every var.X a directory uses is declared there.
@@ -746,6 +798,7 @@ def check_module_inputs_declared(infra: Infra) -> list[str]:
     return problems
 
 
+@preflight
 def check_remote_state_outputs_exported(infra: Infra) -> list[str]:
     """Every data.terraform_remote_state.X.outputs.Y a component reads is an output of the
     component X's state key points to (and that component exists).
@@ -783,6 +836,7 @@ def check_remote_state_outputs_exported(infra: Infra) -> list[str]:
     return problems
 
 
+@preflight
 def check_ecr_tags_unique_per_build(infra: Infra) -> list[str]:
     """The deploy workflow pushes a fresh `<version>-<timestamp>` tag and passes only the
     base version as build-arg VERSION; tfvars image_versions stay plain base versions and
@@ -828,6 +882,7 @@ def check_ecr_tags_unique_per_build(infra: Infra) -> list[str]:
     return problems
 
 
+@preflight
 def check_bucket_versioning(infra: Infra) -> list[str]:
     """Data bucket versioning OFF, state bucket versioning ON.
 
@@ -855,6 +910,7 @@ def check_bucket_versioning(infra: Infra) -> list[str]:
     return problems
 
 
+@preflight
 def check_alb_rules_from_route_table(infra: Infra) -> list[str]:
     """The ALB is built from infra/routes.json: 50-alb decodes the file, the module makes a
     target group per entry and a rule per route, turning "rewrite" into a url-rewrite
@@ -896,11 +952,216 @@ def check_alb_rules_from_route_table(infra: Infra) -> list[str]:
     for comp in infra.components + [f"../../modules/{m}" for m in infra.modules]:
         text = infra.dir_text(f"{COMPONENTS_DIR}/{comp}")
         for m in re.finditer(r'source\s*=\s*"hashicorp/aws"\s*\n\s*version\s*=\s*"([^"]+)"', text):
-            if m.group(1).replace(" ", "") != ">=6.19.0" and not re.match(r">=\s*6\.(19|[2-9]\d)", m.group(1)):
-                problems.append(f"{comp}: aws provider constraint {m.group(1)!r} must be >= 6.19.0 (listener rule transform)")
+            if not re.fullmatch(r"~>\s*6\.(19|[2-9]\d)", m.group(1).strip()):
+                problems.append(f"{comp}: aws provider constraint {m.group(1)!r} must be ~> 6.19: >= 6.19 for the "
+                                "listener rule transform, and no next major version picked up unasked")
     return problems
 
 
+ADMIN_ROUTES = json.loads((HERE / "admin_routes.json").read_text())
+# Where a backend's routes can be reached from outside: at the root and under each prefix.
+PUBLIC_PREFIXES = ("", "/loki", "/prometheus", "/tempo", "/pyroscope")
+# Admin-list routes the allow-list forwards on purpose, with the reason.
+HARMLESS_ROUTES = {
+    ("tempo", "/api/echo"): "answers `echo` to any method and changes nothing (the suite's Tempo liveness probe)",
+}
+# A current TLS policy: TLS 1.3 with at most TLS 1.2 besides (AWS's TLS13-1-2/1-3 families).
+CURRENT_TLS_POLICY = re.compile(r"^ELBSecurityPolicy-TLS13-1-[23]-")
+ALB_MAX_PATHS = 3  # AWS: 3 comparison strings per condition, 5 per rule (2 left for the edge secret)
+
+
+def _sample(pattern: str) -> str:
+    """A concrete path an ALB path pattern (or a {x} route template) matches."""
+    return re.sub(r"\{[^}]+\}", "x", pattern).replace("*", "x").replace("?", "x")
+
+
+def _alb_match(pattern: str, path: str) -> bool:
+    rx = "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern)
+    return re.fullmatch(rx, path) is not None
+
+
+def _first_rule(rules: list[dict], path: str, with_secret: bool = True) -> dict | None:
+    """The rule an ALB picks for `path` (edge_auth forwards need the secret)."""
+    for r in sorted(rules, key=lambda r: r.get("priority", 0)):
+        if r.get("edge_auth") and not with_secret:
+            continue
+        if any(_alb_match(p, path) for p in r.get("paths", [])):
+            return r
+    return None
+
+
+def _rewritten(rule: dict, path: str) -> str:
+    rw = rule.get("rewrite")
+    if not rw:
+        return path
+    return re.sub(rw["regex"], re.sub(r"\$(\d)", r"\\\1", rw["replace"]), path)
+
+
+@preflight
+def check_routes_allow_list_closed(infra: Infra) -> list[str]:
+    """routes.json is an allow-list that keeps every admin route closed: the default action
+    is the ALB's fixed 404; no rule lets an admin, debug, flush, shutdown, ring, config,
+    metrics, pprof or status route of any backend (infra/preflight/admin_routes.json, from
+    the upstream sources) reach that backend at any public prefix; the /tempo rewrite
+    applies only to Tempo's /api/ read paths and is on every /tempo rule; every backend rule
+    needs the edge secret, and its 401 twin (+500) is not shadowed; at most 3 paths a rule.
+
+    Issue 12 (backend-api: Tempo 2.9 registers /flush and /shutdown for every method, so
+    `/tempo/*` forwarded whole lets one anonymous OPTIONS stop ingestion); 2026-01-16 01:00
+    (/tempo/api/search 404 without the rewrite).
+    """
+    problems = []
+    routes = infra.routes
+    rules = routes.get("rules") or []
+    tgs = routes.get("target_groups") or {}
+    default = routes.get("default_action") or {}
+    if default.get("type") != "fixed-response" or default.get("status") != 404:
+        problems.append(f"routes.json default_action is {default or 'missing'}; it must be a fixed-response 404 "
+                        "(whatever no rule allows never reaches a backend)")
+    edge = routes.get("edge_auth") or {}
+    if not edge.get("header") or (edge.get("unauthenticated") or {}).get("status") != 401:
+        problems.append("routes.json edge_auth needs a header and an unauthenticated fixed-response 401")
+    for r in rules:
+        name = r.get("name")
+        if r.get("action") != "forward":
+            problems.append(f"route {name}: action {r.get('action')!r}; the allow-list has forward rules only (no deny list)")
+            continue
+        tg = tgs.get(r.get("target_group"))
+        if tg is None:
+            problems.append(f"route {name}: target group {r.get('target_group')!r} is not in target_groups")
+            continue
+        if not 1 <= len(r.get("paths") or []) <= ALB_MAX_PATHS:
+            problems.append(f"route {name}: {len(r.get('paths') or [])} paths; an ALB condition takes 1..{ALB_MAX_PATHS} "
+                            "(3 per condition, 5 per rule with the two edge-secret values)")
+        if tg.get("service") != "grafana" and not r.get("edge_auth"):
+            problems.append(f"route {name}: forwards to {r['target_group']} without edge_auth: anyone can reach "
+                            f"{', '.join(r.get('paths', []))}")
+        to_tempo_api = tg.get("service") == "tempo" and any(p.startswith("/tempo/") for p in r.get("paths", []))
+        if to_tempo_api and not r.get("rewrite"):
+            problems.append(f"route {name}: forwards {', '.join(r['paths'])} to {r['target_group']} without the /tempo "
+                            "rewrite; Tempo answers 404 (2026-01-16 01:00)")
+        if r.get("rewrite"):
+            if not str(r["rewrite"].get("regex", "")).startswith("^"):
+                problems.append(f"route {name}: rewrite regex {r['rewrite'].get('regex')!r} must be anchored at ^")
+            for pattern in r.get("paths", []):
+                seen = _rewritten(r, _sample(pattern))
+                if not seen.startswith("/api/"):
+                    problems.append(f"route {name}: {pattern} is rewritten to {seen}; the /tempo rewrite may only "
+                                    "reach Tempo's /api/ read paths (Tempo's /flush and /shutdown act on any method)")
+    service_of = {name: tg.get("service") for name, tg in tgs.items()}
+    for backend, data in (ADMIN_ROUTES.get("backends") or {}).items():
+        for route in data.get("routes", []):
+            target = _sample(route["path"])
+            if (backend, route["path"]) in HARMLESS_ROUTES:
+                continue
+            for prefix in PUBLIC_PREFIXES:
+                path = prefix + target
+                rule = _first_rule(rules, path)
+                if rule is None or service_of.get(rule.get("target_group")) != backend:
+                    continue
+                seen = _rewritten(rule, path)
+                if seen == target or seen.rstrip("/") == target.rstrip("/"):
+                    problems.append(f"route {rule.get('name')}: {path} reaches {backend} as {seen}, its "
+                                    f"{route['path']} ({backend} {data.get('version')} {route.get('source')}); "
+                                    "admin routes must get the ALB's 404")
+    for r in rules:
+        if not r.get("edge_auth"):
+            continue
+        twin = r.get("priority", 0) + 500
+        clash = [o for o in rules if o.get("priority") == twin]
+        if clash:
+            problems.append(f"route {r['name']}: its 401 rule's priority {twin} is taken by {clash[0].get('name')}")
+        for pattern in r.get("paths", []):
+            path = _sample(pattern)
+            first = _first_rule([o for o in rules if o.get("priority", 0) < twin], path, with_secret=False)
+            if first is not None and not first.get("edge_auth"):
+                problems.append(f"route {r['name']}: {path} without the edge secret goes to {first.get('name')} "
+                                f"(priority {first.get('priority')}) before the 401 rule at {twin}")
+    return problems
+
+
+@preflight
+def check_alb_listeners_https_and_redirect(infra: Infra) -> list[str]:
+    """HTTPS carries the rules with a current TLS policy and a certificate variable; port 80
+    only redirects to HTTPS; the security groups let clients reach the listener ports only
+    and the tasks only from the ALB.
+
+    Issue 12: plain HTTP, public, the Grafana login in clear text; 2026-01-15 15:00 (SG and
+    listener ports out of step with the target groups).
+    """
+    problems = []
+    routes = infra.routes
+    listeners = routes.get("listeners") or {}
+    https = listeners.get(routes.get("rules_listener", "")) or {}
+    http = listeners.get("http") or {}
+    if https.get("protocol") != "HTTPS" or https.get("port") != 443:
+        problems.append(f"routes.json rules listener {routes.get('rules_listener')!r} is {https or 'missing'}; "
+                        "the rules must be on HTTPS 443")
+    if not CURRENT_TLS_POLICY.match(str(https.get("ssl_policy", ""))):
+        problems.append(f"routes.json HTTPS ssl_policy {https.get('ssl_policy')!r} is not a current TLS policy "
+                        "(use ELBSecurityPolicy-TLS13-1-2-2021-06 or newer)")
+    if http.get("redirect_to") != routes.get("rules_listener") or http.get("port") != 80:
+        problems.append(f"routes.json http listener {http or 'missing'} must be port 80 with redirect_to "
+                        f"{routes.get('rules_listener')!r}")
+    alb = {(t, n): b for t, n, b in _blocks(infra.merged(f"{MODULES_DIR}/alb"), "resource")}
+    lis_https = alb.get(("aws_lb_listener", "https")) or {}
+    lis_http = alb.get(("aws_lb_listener", "http")) or {}
+    if not lis_https:
+        problems.append("modules/alb has no aws_lb_listener.https")
+    else:
+        if "count" in lis_https:
+            problems.append("modules/alb aws_lb_listener.https has a count: HTTPS must always exist")
+        if "https.protocol" not in str(lis_https.get("protocol")) and lis_https.get("protocol") != "HTTPS":
+            problems.append(f"modules/alb HTTPS listener protocol is {lis_https.get('protocol')!r}")
+        pol = str(lis_https.get("ssl_policy", ""))
+        if "ssl_policy" not in pol and not CURRENT_TLS_POLICY.match(pol):
+            problems.append(f"modules/alb HTTPS listener ssl_policy is {pol or 'unset'}; take it from routes.json")
+        if lis_https.get("certificate_arn") != "${var.certificate_arn}":
+            problems.append("modules/alb HTTPS listener certificate_arn must be var.certificate_arn")
+        act = _first(lis_https.get("default_action")) or {}
+        if act.get("type") != "fixed-response":
+            problems.append(f"modules/alb HTTPS default action is {act.get('type')!r}; it must be the fixed 404 of routes.json")
+    actions = [a for a in (lis_http.get("default_action") or [])] + [
+        _first(d.get("default_action", {}).get("content")) for d in (lis_http.get("dynamic") or []) if "default_action" in d]
+    types = [(a or {}).get("type") for a in actions]
+    redirect = _first(next((a for a in actions if (a or {}).get("type") == "redirect"), {}).get("redirect")) or {}
+    if types != ["redirect"] or redirect.get("protocol") != "HTTPS" or redirect.get("status_code") != "HTTP_301":
+        problems.append(f"modules/alb port 80 listener default actions {types}; it must only redirect (301) to HTTPS")
+    for name in ("this", "unauthenticated"):
+        rule = alb.get(("aws_lb_listener_rule", name)) or {}
+        if rule and "aws_lb_listener.https" not in str(rule.get("listener_arn")):
+            problems.append(f"modules/alb listener rule {name!r} is on {rule.get('listener_arn')}, not the HTTPS listener")
+    fwd = alb.get(("aws_lb_listener_rule", "this")) or {}
+    dyn = {k: v for d in (fwd.get("dynamic") or []) for k, v in d.items()}
+    header = json.dumps(dyn.get("condition") or {})
+    if "http_header" not in header or "edge_secret_values" not in header or "edge_auth" not in header:
+        problems.append("modules/alb forward rules have no http_header condition on the edge secret for edge_auth routes")
+    unauth = alb.get(("aws_lb_listener_rule", "unauthenticated")) or {}
+    if not unauth or "+ 500" not in str(unauth.get("priority")).replace("+500", "+ 500"):
+        problems.append("modules/alb has no fixed-response 401 rule at priority + 500 for edge_auth routes")
+    # Security groups: clients reach the listener ports only; tasks only from the ALB.
+    sg = {n: b for t, n, b in _blocks(infra.merged(f"{MODULES_DIR}/security-groups"), "resource") if t == "aws_security_group"}
+    comp = _named(infra.merged(f"{COMPONENTS_DIR}/30-security-groups"), "module")
+    call = next(iter(comp.values()), {})
+    if "alb_listener_ports" not in call or "routes.listeners" not in infra.dir_text(f"{COMPONENTS_DIR}/30-security-groups"):
+        problems.append("30-security-groups does not derive alb_listener_ports from routes.json listeners")
+    for name, body in sg.items():
+        for ing in body.get("ingress") or []:
+            cidrs = ing.get("cidr_blocks") or []
+            if name != "alb" and any("0.0.0.0/0" in str(c) or "alb_ingress_cidrs" in str(c) for c in cidrs):
+                problems.append(f"security group {name}: ingress {ing.get('from_port')}-{ing.get('to_port')} from {cidrs}; "
+                                "only the ALB faces clients")
+        for d in body.get("dynamic") or []:
+            ing = _first((d.get("ingress") or {}).get("content")) or {}
+            if name == "alb" and "alb_listener_ports" not in str((d.get("ingress") or {}).get("for_each")):
+                problems.append("security group alb: client ingress is not limited to the listener ports")
+            if name == "ecs" and (ing.get("cidr_blocks") or "aws_security_group.alb.id" not in str(ing.get("security_groups"))):
+                problems.append(f"security group ecs: container-port ingress from {ing.get('cidr_blocks') or ing.get('security_groups')}; "
+                                "it must come from the ALB's security group only")
+    return problems
+
+
+@preflight
 def check_otlp_receiver_reachable(infra: Infra) -> list[str]:
     """Tempo's OTLP/HTTP receiver listens on 0.0.0.0 at the tempo-otlp target group port.
 
@@ -914,9 +1175,325 @@ def check_otlp_receiver_reachable(infra: Infra) -> list[str]:
     ep = _dig(infra.config("tempo"), ("distributor", "receivers", "otlp", "protocols", "http", "endpoint"))
     if ep != f"0.0.0.0:{tg['port']}":
         problems.append(f"tempo: OTLP http receiver endpoint is {ep!r}; it must be 0.0.0.0:{tg['port']}")
+    rule = _first_rule(infra.routes.get("rules") or [], "/v1/traces")
+    if rule is None or rule.get("target_group") != "tempo-otlp":
+        got = f"rule {rule.get('name')} sends it to {rule.get('target_group')}" if rule else "no rule forwards it"
+        problems.append(f"routes.json: /v1/traces must go to the tempo-otlp target group (port {tg['port']}); {got}, "
+                        "whose port has no OTLP receiver (2026-01-15 15:00)")
     return problems
 
 
+GATE_WORKFLOW = "smoke-gate.yaml"
+GATE_SECRETS = {  # what the gate reads at run time -> the env var the suite reads it from
+    "grafana/admin-password": "LGTM_GRAFANA_PASSWORD",
+    "alb/edge-secret": "LGTM_EDGE_SECRET",
+}
+
+
+def _wf(infra: Infra, name: str) -> dict:
+    return parse_yaml(infra.workflows().get(name, "")) or {}
+
+
+def _needs(job: dict) -> list[str]:
+    n = job.get("needs") or []
+    return [n] if isinstance(n, str) else list(n)
+
+
+def _ancestors(jobs: dict, name: str) -> set[str]:
+    seen: set[str] = set()
+    todo = _needs(jobs.get(name) or {})
+    while todo:
+        n = todo.pop()
+        if n not in seen:
+            seen.add(n)
+            todo += _needs(jobs.get(n) or {})
+    return seen
+
+
+def _gate_job(infra: Infra) -> tuple[dict, dict]:
+    wf = _wf(infra, GATE_WORKFLOW)
+    jobs = wf.get("jobs") or {}
+    return wf, (jobs.get("smoke-gate") or next(iter(jobs.values()), {}))
+
+
+def _pytest_step(job: dict) -> dict:
+    return next((st for st in job.get("steps") or [] if "pytest -m smoke" in str(st.get("run", ""))), {})
+
+
+@preflight
+def check_smoke_gate_after_every_ecs_deploy(infra: Infra) -> list[str]:
+    """Every workflow job that applies 60-ecs is followed (through `needs`) by a job running
+    the one smoke gate, .github/workflows/smoke-gate.yaml.
+
+    Issue 11: an image push applied 60-ecs and its gate had no credentials; a deploy path
+    without the gate ends green whatever it deployed (2026-01-16 04:30: tasks that never rolled).
+    """
+    problems = []
+    flows = infra.workflows()
+    if GATE_WORKFLOW not in flows:
+        return [f".github/workflows/{GATE_WORKFLOW} is missing: the one smoke gate every deploy path calls"]
+    for wf_name in sorted(flows):
+        if wf_name == GATE_WORKFLOW:
+            continue
+        jobs = _wf(infra, wf_name).get("jobs") or {}
+        gates = [n for n, j in jobs.items() if str(j.get("uses", "")).endswith("/" + GATE_WORKFLOW)]
+        for name, job in jobs.items():
+            uses, args = str(job.get("uses", "")), job.get("with") or {}
+            comp, action = str(args.get("component", "")), str(args.get("action", ""))
+            applies_ecs = (
+                uses.endswith("/terraform-component.yaml") and action not in ("plan", "destroy", "output")
+                and (comp == "60-ecs" or ("${{" in comp and "'60-ecs'" not in str(job.get("if", ""))))
+            ) or (uses.endswith("/deploy-ecs.yaml") and str(args.get("run_smoke", True)).lower() == "false")
+            if applies_ecs and not any(name in _ancestors(jobs, g) for g in gates):
+                problems.append(f"{wf_name}: job {name} applies 60-ecs but no job calling {GATE_WORKFLOW} needs it; "
+                                "the smoke gate must follow the ECS stage on every deploy path")
+    return problems
+
+
+@preflight
+def check_smoke_gate_credentials_and_secrets(infra: Infra) -> list[str]:
+    """The gate job may mint an OIDC token (`id-token: write`), assumes the read-only smoke
+    role, and reads the Grafana password and the edge secret from Secrets Manager at run
+    time (the secret names Terraform creates), masked; no GitHub secret holds them.
+
+    Issue 11: deploy-ecs.yaml's gate had no credentials step and no Grafana password;
+    terraform.yaml read secrets.GRAFANA_ADMIN_PASSWORD, which nothing ever set, and assumed
+    the deploy role.
+    """
+    problems = []
+    wf, job = _gate_job(infra)
+    if not job:
+        return [f"{GATE_WORKFLOW} has no smoke-gate job"]
+    perms = {**(wf.get("permissions") or {}), **(job.get("permissions") or {})}
+    if perms.get("id-token") != "write":
+        problems.append(f"{GATE_WORKFLOW}: the gate job has no `id-token: write` permission (it cannot assume a role through OIDC)")
+    steps = job.get("steps") or []
+    creds = [i for i, st in enumerate(steps) if str(st.get("uses", "")).startswith("aws-actions/configure-aws-credentials")]
+    roles = [str((steps[i].get("with") or {}).get("role-to-assume", "")) for i in creds]
+    if not any("AWS_SMOKE_ROLE_ARN" in r for r in roles):
+        problems.append(f"{GATE_WORKFLOW}: the gate assumes {roles or 'no role'}, not the read-only smoke role "
+                        "(vars.AWS_SMOKE_ROLE_ARN, 02-iam output smoke_role_arn)")
+    run_at = next((i for i, st in enumerate(steps) if "pytest -m smoke" in str(st.get("run", ""))), None)
+    if run_at is None:
+        return problems + [f"{GATE_WORKFLOW}: no step runs `pytest -m smoke`"]
+    if creds and min(creds) > run_at:
+        problems.append(f"{GATE_WORKFLOW}: the credentials step comes after the pytest step")
+    run = str(steps[run_at].get("run", ""))
+    iam = infra.dir_text(f"{MODULES_DIR}/iam")
+    for name, env in GATE_SECRETS.items():
+        if f'"${{var.name}}/{name}"' not in iam:
+            problems.append(f"modules/iam creates no secret <project>-<env>/{name}, which the gate reads")
+        if "secretsmanager get-secret-value" not in run or name not in run or env not in run:
+            problems.append(f"{GATE_WORKFLOW}: the pytest step does not read {name} from Secrets Manager into {env} at run time")
+    if run.count("::add-mask::") < len(GATE_SECRETS):
+        problems.append(f"{GATE_WORKFLOW}: the secrets read at run time are not masked (::add-mask::)")
+    text = infra.workflows().get(GATE_WORKFLOW, "")
+    for m in re.finditer(r"\$\{\{\s*secrets\.(\w+)", "\n".join(infra.workflows().values())):
+        problems.append(f"a workflow reads secrets.{m.group(1)}: the gate takes its secrets from Secrets Manager, not GitHub")
+    if "environment" not in job and "environment:" not in text:
+        problems.append(f"{GATE_WORKFLOW}: the gate job is not in the production environment the smoke role trusts")
+    return problems
+
+
+@preflight
+def check_smoke_gate_expects_built_tags(infra: Infra) -> list[str]:
+    """The gate passes --expect-image-tag with the tags the same run just built: its input
+    image_tags, which every caller takes from the build's own tag list.
+
+    2026-01-16 04:30 / issue 11: an image that never rolled (ECR tag reuse) kept the old
+    tasks running and the gate, given no tag, could not see it.
+    """
+    problems = []
+    wf, job = _gate_job(infra)
+    run = str(_pytest_step(job).get("run", ""))
+    m = re.search(r"--expect-image-tag[ =]\"?\$\{?(\w+)", run)
+    env = {**(job.get("env") or {}), **(_pytest_step(job).get("env") or {})}
+    if not m:
+        problems.append(f"{GATE_WORKFLOW}: pytest runs without --expect-image-tag")
+    elif "inputs.image_tags" not in str(env.get(m.group(1), "")):
+        problems.append(f"{GATE_WORKFLOW}: --expect-image-tag ${m.group(1)} is {env.get(m.group(1))!r}, not the caller's image_tags")
+    on = wf.get("on") or wf.get(True) or {}
+    if "image_tags" not in ((on.get("workflow_call") or {}).get("inputs") or {}):
+        problems.append(f"{GATE_WORKFLOW}: workflow_call has no image_tags input")
+    deploy = _wf(infra, "deploy-ecs.yaml")
+    d_jobs = deploy.get("jobs") or {}
+    build_tags = str(((d_jobs.get("prepare") or {}).get("outputs") or {}).get("image_tags", ""))
+    d_on = deploy.get("on") or deploy.get(True) or {}
+    d_out = str((((d_on.get("workflow_call") or {}).get("outputs") or {}).get("image_tags") or {}).get("value", ""))
+    if "steps.plan.outputs.image_tags" not in build_tags:
+        problems.append("deploy-ecs.yaml: the prepare job does not output image_tags from the build plan (the tags it builds)")
+    if "jobs.prepare.outputs.image_tags" not in d_out:
+        problems.append("deploy-ecs.yaml: workflow_call does not output image_tags (jobs.prepare.outputs.image_tags) for its callers' gates")
+    for wf_name in sorted(infra.workflows()):
+        jobs = _wf(infra, wf_name).get("jobs") or {}
+        for name, j in jobs.items():
+            if not str(j.get("uses", "")).endswith("/" + GATE_WORKFLOW):
+                continue
+            value = str((j.get("with") or {}).get("image_tags", ""))
+            src = re.match(r"\$\{\{\s*needs\.([\w-]+)\.outputs\.image_tags\s*\}\}$", value.strip())
+            builder = jobs.get(src.group(1)) if src else None
+            ok = builder is not None and (
+                str(builder.get("uses", "")).endswith("/deploy-ecs.yaml")
+                or "steps.plan.outputs.image_tags" in str((builder.get("outputs") or {}).get("image_tags", "")))
+            if not ok:
+                problems.append(f"{wf_name}: job {name} passes image_tags {value or 'nothing'}; it must be the image_tags "
+                                "output of the job that built the images in this run")
+    return problems
+
+
+@preflight
+def check_smoke_gate_uploads_reports(infra: Infra) -> list[str]:
+    """The gate writes JUnit, JSON and Markdown and uploads all three with `if: always()`,
+    so a red verdict still leaves its evidence.
+
+    Issue 11 / 13: the on-call engineer reads the verdict from the artifacts of a failed run.
+    """
+    problems = []
+    _, job = _gate_job(infra)
+    run = str(_pytest_step(job).get("run", ""))
+    files = {}
+    for flag in ("--junitxml", "--report-json", "--summary-md"):
+        m = re.search(rf"{flag}[ =](\S+)", run)
+        if not m:
+            problems.append(f"{GATE_WORKFLOW}: pytest runs without {flag}")
+        else:
+            files[flag] = m.group(1).strip("\"'")
+    uploads = [st for st in job.get("steps") or [] if str(st.get("uses", "")).startswith("actions/upload-artifact")]
+    if not uploads:
+        return problems + [f"{GATE_WORKFLOW}: no actions/upload-artifact step"]
+    for flag, f in files.items():
+        up = [st for st in uploads if f in str((st.get("with") or {}).get("path", ""))]
+        if not up:
+            problems.append(f"{GATE_WORKFLOW}: {f} ({flag}) is not uploaded")
+        elif not any("always()" in str(st.get("if", "")) for st in up):
+            problems.append(f"{GATE_WORKFLOW}: the upload of {f} has no `if: always()`: a red run would lose it")
+    return problems
+
+
+@preflight
+def check_bootstrap_state_in_bootstrap_bucket(infra: Infra) -> list[str]:
+    """terraform-component.yaml initialises 00-bootstrap against the hand-made bootstrap
+    bucket without DynamoDB locking, and every other component against the state bucket
+    with the lock table.
+
+    2026-01-15 10:00: the bootstrap component creates the state bucket and the lock table,
+    so its own state cannot live there (init fails: bucket/table do not exist yet).
+    """
+    problems = []
+    wf = _wf(infra, "terraform-component.yaml")
+    steps = [st for job in (wf.get("jobs") or {}).values() for st in job.get("steps") or []]
+    init = next((str(st.get("run", "")) for st in steps if "terraform init" in str(st.get("run", ""))), "")
+    m = re.search(r'if \[ "\$\{\{ inputs\.component \}\}" = "00-bootstrap" \]; then(.*?)\belse\b(.*?)\bfi\b', init, re.DOTALL)
+    if not m:
+        return ["terraform-component.yaml: terraform init has no separate branch for 00-bootstrap (its state is in the bootstrap bucket)"]
+    boot, rest = m.group(1), m.group(2)
+    if "outputs.bootstrap_state_bucket" not in boot or "outputs.state_bucket" in boot:
+        problems.append("terraform-component.yaml: 00-bootstrap is initialised against the state bucket it creates; "
+                        "use bootstrap_state_bucket")
+    if "dynamodb_table" in boot:
+        problems.append("terraform-component.yaml: 00-bootstrap init uses the lock table it creates")
+    if "outputs.state_bucket" not in rest or "dynamodb_table" not in rest:
+        problems.append("terraform-component.yaml: components after 00-bootstrap must init against state_bucket with the lock table")
+    return problems
+
+
+@preflight
+def check_memcached_endpoint_from_elasticache(infra: Infra) -> list[str]:
+    """Every task definition's MEMCACHED_ENDPOINT is var.memcached_endpoint, which 60-ecs
+    takes from 35-elasticache's output; no memcached host or port is written anywhere.
+
+    2026-01-15 18:00: MEMCACHED_ENDPOINT wired in by hand; a cluster replaced by Terraform
+    gets a new endpoint and a literal host keeps pointing at the old one.
+    """
+    problems = []
+    env = (infra.ecs_locals.get("service_env") or {})
+    for svc, values in sorted(env.items()):
+        v = (values or {}).get("MEMCACHED_ENDPOINT")
+        if v is not None and v != "${var.memcached_endpoint}":
+            problems.append(f"{svc}: task definition sets MEMCACHED_ENDPOINT={v!r}; it must be var.memcached_endpoint")
+    call = _named(infra.merged(f"{COMPONENTS_DIR}/60-ecs"), "module").get("ecs", {})
+    if "35-elasticache" not in infra.dir_text(f"{COMPONENTS_DIR}/60-ecs") or "outputs.memcached_endpoint" not in str(call.get("memcached_endpoint")):
+        problems.append("60-ecs does not pass memcached_endpoint from 35-elasticache's remote state")
+    for svc in SERVICES:
+        for name, text in infra.config_files(svc).items():
+            for m in re.finditer(r"[\w.-]+\.cache\.amazonaws\.com(:\d+)?|[\w.-]*memcache[\w.-]*:\d{4,5}", _strip_comments(text, name)):
+                problems.append(f"{svc}: {name} hard-codes the memcached host {m.group(0)}; use ${{MEMCACHED_ENDPOINT}}")
+    return problems
+
+
+@preflight
+def check_iam_least_privilege(infra: Infra) -> list[str]:
+    """OIDC trusts only the production environment's jobs (StringEquals, no wildcard, no
+    branch/PR subject); no role can change its own policy (the Terraform role is denied
+    every write on itself); only the Terraform role has IAM actions; each backend's task
+    role reaches only its own bucket prefix, Grafana and Alloy have none;
+    create_github_oidc_provider is wired through 02-iam.
+
+    Issue 11: trust `repo:…:environment:*` plus iam:* on role/lgtm-prod-* (itself included)
+    let any workflow naming any environment escalate; one task role let Grafana and Alloy
+    overwrite any backend's blocks; 02-iam failed where the OIDC provider existed.
+    """
+    problems = []
+    rel = f"{MODULES_DIR}/iam"
+    merged = infra.merged(rel)
+    docs = {n: b for t, n, b in _blocks(merged, "data") if t == "aws_iam_policy_document"}
+    assume = docs.get("github_assume") or {}
+    subs = [c for st in assume.get("statement") or [] for c in st.get("condition") or [] if str(c.get("variable", "")).endswith(":sub")]
+    want = "repo:${var.github_repository}:environment:${var.github_environment}"
+    if not subs or any(c.get("test") != "StringEquals" or c.get("values") != [want] for c in subs):
+        got = [(c.get("test"), c.get("values")) for c in subs]
+        problems.append(f"modules/iam github_assume trusts sub {got or 'anything'}; it must be StringEquals [{want}] "
+                        "(the production environment, which runs on the default branch only)")
+    env = infra.tfvars.get("github_environment")
+    if env != "production":
+        problems.append(f"common.tfvars github_environment = {env!r}; the roles must trust the production environment")
+    # Which policy document each role gets
+    role_docs: dict[str, list[str]] = {}
+    for t, n, b in _blocks(merged, "resource"):
+        if t == "aws_iam_role_policy":
+            role = re.search(r"aws_iam_role\.(\w+)", str(b.get("role", "")))
+            doc = re.search(r"aws_iam_policy_document\.(\w+)", str(b.get("policy", "")))
+            if role and doc:
+                role_docs.setdefault(role.group(1), []).append(doc.group(1))
+    roles = {n: b for t, n, b in _blocks(merged, "resource") if t == "aws_iam_role"}
+    for role, names in sorted(role_docs.items()):
+        statements = [st for d in names for st in (docs.get(d) or {}).get("statement") or []]
+        allow_iam = [st for st in statements if str(st.get("effect", "Allow")) != "Deny"
+                     and any(str(a).startswith("iam:") and a != "iam:CreateServiceLinkedRole" for a in st.get("actions") or [])]
+        if not allow_iam:
+            continue
+        if role != "github_terraform":
+            problems.append(f"modules/iam role {role} may call IAM ({allow_iam[0].get('sid')}); only the Terraform role manages roles")
+            continue
+        own = str((roles.get(role) or {}).get("name", "")).replace("${var.name}", "")
+        denies = [st for st in statements if st.get("effect") == "Deny"
+                  and any(own and str(r).endswith(f"role/${{var.name}}{own}") for r in st.get("resources") or [])]
+        denied = {a for st in denies for a in st.get("actions") or []}
+        missing = {"iam:PutRolePolicy", "iam:AttachRolePolicy", "iam:UpdateAssumeRolePolicy", "iam:DeleteRolePolicy"} - denied
+        if missing:
+            problems.append(f"modules/iam role {role} may change its own policy ({', '.join(sorted(missing))} on itself "
+                            "are not denied)")
+    task = roles.get("task") or {}
+    task_doc = docs.get("task") or {}
+    if "for_each" not in task:
+        problems.append("modules/iam has no per-service task roles (aws_iam_role.task for_each over the backends)")
+    for st in task_doc.get("statement") or []:
+        for r in st.get("resources") or []:
+            if str(r).endswith("}/*") and "each.value" not in str(r):
+                problems.append(f"modules/iam task role statement {st.get('sid')} reaches {r}: a task role reaches only its own prefix")
+    backends = (_named(merged, "variable").get("backends") or {}).get("default") or []
+    for svc in ("grafana", "alloy"):
+        if svc in backends:
+            problems.append(f"modules/iam gives {svc} a task role; Grafana and Alloy make no AWS calls")
+    if "lookup(var.task_role_arns, each.key, null)" not in infra.dir_text(f"{MODULES_DIR}/ecs"):
+        problems.append("modules/ecs does not give each service its own task role (lookup(var.task_role_arns, each.key, null))")
+    call = _named(infra.merged(f"{COMPONENTS_DIR}/02-iam"), "module").get("iam", {})
+    if call.get("create_github_oidc_provider") != "${var.create_github_oidc_provider}":
+        problems.append("02-iam does not pass create_github_oidc_provider to modules/iam (it fails where the provider exists)")
+    return problems
+
+
+@preflight
 def check_grafana_datasources_and_auth(infra: Infra) -> list[str]:
     """Grafana: fixed datasource uids pointing at the backends' Cloud Map names and ports
     (not the ALB), anonymous access off, admin password from a secret.
@@ -951,6 +1528,7 @@ def check_grafana_datasources_and_auth(infra: Infra) -> list[str]:
     return problems
 
 
+@preflight
 def check_images_pin_base_version_and_expand_env(infra: Infra) -> list[str]:
     """Each image: `ARG VERSION` + `FROM grafana/<svc>:${VERSION}`, a pinned base version in
     image_versions, and backends started with -config.expand-env=true on the config they COPY.
@@ -982,19 +1560,16 @@ def check_images_pin_base_version_and_expand_env(infra: Infra) -> list[str]:
     return problems
 
 
-CHECKS: dict[str, Callable[[Infra], list[str]]] = {
-    name[len("check_"):]: fn for name, fn in sorted(globals().items()) if name.startswith("check_") and callable(fn)
-}
-
-
-def run_all(infra: Infra) -> dict[str, list[str]]:
-    """{check name: problems} for every check (an empty list is a pass)."""
+def run_all(infra: Infra) -> dict[str, Outcome]:
+    """{check name: Outcome} for every check. A check that cannot read its inputs fails
+    (naming why) instead of crashing the run."""
     out = {}
-    for name, fn in CHECKS.items():
+    for name, check in sorted(CHECKS.items()):
         try:
-            out[name] = fn(infra)
-        except Exception as exc:  # a check that cannot read its inputs is a failure, not a crash
-            out[name] = [f"{name} could not run: {type(exc).__name__}: {exc}"]
+            out[name] = run_check(check, infra)
+        except Exception as exc:  # noqa: BLE001 - a broken input is this check's failure, not a crash
+            out[name] = Outcome(check.id, check.area, Status.FAILED,
+                                f"{name} could not run: {type(exc).__name__}: {exc}", runbook=check.runbook_key)
     return out
 
 
@@ -1003,9 +1578,9 @@ if __name__ == "__main__":  # python -m infra.preflight.checks [repo root]
 
     results = run_all(Infra(sys.argv[1] if len(sys.argv) > 1 else Path(__file__).resolve().parents[2]))
     bad = 0
-    for name, problems in results.items():
-        print(f"{'FAIL' if problems else 'ok  '} {name}")
-        for p in problems:
-            print(f"     - {p}")
-        bad += bool(problems)
+    for name, outcome in results.items():
+        print(f"{'FAIL' if not outcome.ok else 'ok  '} {name}")
+        for line in problems_of(outcome):
+            print(f"     - {line}")
+        bad += not outcome.ok
     sys.exit(1 if bad else 0)

@@ -109,14 +109,20 @@ def _route_key(snap: Snapshot, s: AwsSettings, arn: str) -> str:
     return next((k for k in s.routes.target_groups if match_name(k, [name])), name)
 
 
+def _headers(rule: dict) -> set[str]:
+    """Names of the http-header conditions of a rule (their values are secrets: never read)."""
+    return {(c.get("HttpHeaderConfig") or {}).get("HttpHeaderName", "") for c in rule.get("Conditions", [])
+            if c.get("Field") == "http-header"}
+
+
 def _describe_action(snap: Snapshot, s: AwsSettings, actions: list[dict]) -> tuple[str, str | None]:
-    """('forward', route key) | ('deny', None) | (other type, None)."""
+    """('forward', route key) | ('fixed-response', status) | (other type, None)."""
     for a in sorted(actions, key=lambda a: a.get("Order", 0)):
         if a.get("Type") == "forward":
             keys = [_route_key(snap, s, arn) for arn in _forward_arns(a)]
             return "forward", ",".join(keys)
-        if a.get("Type") == "fixed-response" and str((a.get("FixedResponseConfig") or {}).get("StatusCode", "")).startswith("4"):
-            return "deny", None
+        if a.get("Type") == "fixed-response":
+            return "fixed-response", str((a.get("FixedResponseConfig") or {}).get("StatusCode", ""))
     return (actions[0].get("Type") if actions else "none"), None
 
 
@@ -139,7 +145,7 @@ def check_rules_match_routes(snap: Snapshot, s: AwsSettings) -> list[Finding]:
         return [Finding(where, str(rules))]
     findings = []
     by_prio = {str(r.get("Priority")): r for r in rules if not r.get("IsDefault")}
-    for want in s.routes.rules:
+    for want in s.routes.alb_rules():
         res = f"{where} rule {want.priority} ({want.name})"
         got = by_prio.pop(str(want.priority), None)
         if got is None:
@@ -148,18 +154,21 @@ def check_rules_match_routes(snap: Snapshot, s: AwsSettings) -> list[Finding]:
             continue
         if _paths(got) != set(want.paths):
             findings.append(Finding(res, f"path patterns {sorted(_paths(got))}, expected {sorted(want.paths)}"))
+        if want.header and want.header not in _headers(got):
+            findings.append(Finding(res, f"forwards without the {want.header} condition: anyone can reach {want.target_group}"))
         kind, key = _describe_action(snap, s, got.get("Actions", []))
         if want.action == "forward" and (kind != "forward" or key != want.target_group):
             findings.append(Finding(res, f"{kind}s to {key or '-'}, expected forward to target group {want.target_group}"))
-        if want.action == "deny" and kind != "deny":
-            findings.append(Finding(res, f"{kind} {key or ''}".rstrip() + ", expected a fixed 4xx response (deny)"))
+        if want.action == "fixed-response" and (kind, key) != ("fixed-response", str(want.status)):
+            findings.append(Finding(res, f"{kind} {key or ''}".rstrip() + f", expected a fixed {want.status} response"))
     for prio, extra in sorted(by_prio.items()):
         findings.append(Finding(f"{where} rule {prio}", f"not in infra/routes.json: paths {sorted(_paths(extra))}"))
     default = next((r for r in rules if r.get("IsDefault")), None)
     actions = default.get("Actions", []) if default else listener.get("DefaultActions", [])
     kind, key = _describe_action(snap, s, actions)
-    if kind != "forward" or key != s.routes.default_target_group:
-        findings.append(Finding(f"{where} default action", f"{kind} to {key or '-'}, expected forward to {s.routes.default_target_group}"))
+    want_status = str(s.routes.default_action["status"])
+    if (kind, key) != ("fixed-response", want_status):
+        findings.append(Finding(f"{where} default action", f"{kind} {key or '-'}, expected a fixed {want_status} response"))
     return findings
 
 

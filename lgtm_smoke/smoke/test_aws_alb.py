@@ -8,15 +8,16 @@ pytestmark = [pytest.mark.smoke, pytest.mark.aws]
 
 
 def test_listener_present(aws_check):
-    """The ALB has its listener on the routes.json port (80). Fails on: listener deleted or
+    """The ALB has its rules listener on the routes.json port (443). Fails on: listener deleted or
     moved (seed: the removed 4318 listener)."""
     aws_check(alb.check_listener_present)
 
 
 def test_listener_rules_equal_route_table(aws_check):
     """Each rule of infra/routes.json is on the listener with the same priority, path patterns
-    and action (forward to the right target group, or deny), no extra rules, default → grafana.
-    Fails on: a rule missing or forwarding to the wrong target group."""
+    and action (forward to the right target group, with the edge-secret header condition where
+    routes.json says edge_auth; the +500 fixed 401 twins), no extra rules, default a fixed 404.
+    Fails on: a rule missing, forwarding to the wrong target group, or without the header condition."""
     aws_check(alb.check_rules_match_routes)
 
 

@@ -37,6 +37,8 @@ TFVARS = REPO / cfg.TFVARS_RELATIVE
 ACCOUNT = "123456789012"  # moto's default account
 BUILD = "20260116-043000"  # the ECR tag suffix deploy-ecs.yaml adds: <version>-<timestamp>
 LOAD_BALANCED = ("grafana", "mimir", "loki", "tempo", "pyroscope")
+# The edge_auth header values the seeded rules require (Terraform takes them from 02-iam's secret).
+EDGE_SECRETS = ("seeded-edge-secret-current", "seeded-edge-secret-previous")
 
 
 def tfvars() -> dict:
@@ -195,9 +197,17 @@ def seed(endpoint: str) -> Seeded:
         elb.modify_target_group_attributes(TargetGroupArn=arn, Attributes=[
             {"Key": "deregistration_delay.timeout_seconds", "Value": str(stop[tg["service"]])}])
         s.tg_arns[key] = arn
-    s.listener_arn = elb.create_listener(LoadBalancerArn=s.lb_arn, Protocol="HTTP", Port=routes.listener_port, DefaultActions=[
-        {"Type": "forward", "TargetGroupArn": s.tg_arns[routes.default_target_group]}])["Listeners"][0]["ListenerArn"]
-    for rule in routes.rules:
+    # As modules/alb: HTTPS carries the rules (default: the fixed 404), HTTP only redirects.
+    https, http, default = routes.listeners[routes.rules_listener], routes.listeners["http"], routes.default_action
+    cert = s.client("acm").request_certificate(DomainName="lgtm.example.com")["CertificateArn"]
+    s.listener_arn = elb.create_listener(
+        LoadBalancerArn=s.lb_arn, Protocol=https["protocol"], Port=https["port"], SslPolicy=https["ssl_policy"],
+        Certificates=[{"CertificateArn": cert}], DefaultActions=[{"Type": "fixed-response", "FixedResponseConfig": {
+            "StatusCode": str(default["status"]), "ContentType": default["content_type"], "MessageBody": default["body"]}}],
+    )["Listeners"][0]["ListenerArn"]
+    elb.create_listener(LoadBalancerArn=s.lb_arn, Protocol=http["protocol"], Port=http["port"], DefaultActions=[
+        {"Type": "redirect", "RedirectConfig": {"Protocol": "HTTPS", "Port": str(https["port"]), "StatusCode": "HTTP_301"}}])
+    for rule in routes.alb_rules():
         s.rule_arns[rule.priority] = create_rule(s, rule)
 
     # Cloud Map namespace + one service per ECS service.
@@ -265,17 +275,20 @@ def run_task(s: Seeded, svc: str, taskdef: str | None = None) -> str:
                                     startedBy=f"ecs-svc/{svc}")["tasks"][0]["taskArn"]
 
 
-def create_rule(s: Seeded, rule: routes_mod.Rule, target_group: str | None = None, with_transform: bool = True) -> str:
+def create_rule(s: Seeded, rule: routes_mod.AlbRule, target_group: str | None = None, with_transform: bool = True) -> str:
     elb = s.client("elbv2")
     if rule.action == "forward":
         actions = [{"Type": "forward", "TargetGroupArn": s.tg_arns[target_group or rule.target_group]}]
     else:
-        actions = [{"Type": "fixed-response", "FixedResponseConfig": {"StatusCode": "403", "ContentType": "text/plain", "MessageBody": "denied"}}]
+        actions = [{"Type": "fixed-response", "FixedResponseConfig": {
+            "StatusCode": str(rule.status), "ContentType": rule.content_type, "MessageBody": rule.body}}]
+    conditions = [{"Field": "path-pattern", "PathPatternConfig": {"Values": list(rule.paths)}}]
+    if rule.header:
+        conditions.append({"Field": "http-header", "HttpHeaderConfig": {"HttpHeaderName": rule.header, "Values": list(EDGE_SECRETS)}})
     transforms = ([{"Type": "url-rewrite", "UrlRewriteConfig": {"Rewrites": [{"Regex": rule.rewrite[0], "Replace": rule.rewrite[1]}]}}]
                   if rule.rewrite and with_transform else None)
     kwargs = {"Transforms": transforms} if transforms else {}
     arn = elb.create_rule(ListenerArn=s.listener_arn, Priority=rule.priority, Actions=actions,
-                          Conditions=[{"Field": "path-pattern", "PathPatternConfig": {"Values": list(rule.paths)}}],
-                          **kwargs)["Rules"][0]["RuleArn"]
+                          Conditions=conditions, **kwargs)["Rules"][0]["RuleArn"]
     keep_rule_transforms(s, arn, transforms)
     return arn

@@ -133,7 +133,7 @@ def no_deployment_configuration(stack):
 
 @contextlib.contextmanager
 def rule_missing(stack):
-    rule = next(r for r in seeding.routes_mod.load().rules if r.priority == 20)
+    rule = next(r for r in seeding.routes_mod.load().alb_rules() if r.priority == 20)
     stack.client("elbv2").delete_rule(RuleArn=stack.rule_arns[20])
     try:
         yield
@@ -149,6 +149,20 @@ def rule_wrong_target_group(stack):
         yield
     finally:
         elb.modify_rule(RuleArn=stack.rule_arns[11], Actions=[{"Type": "forward", "TargetGroupArn": stack.tg_arns["mimir"]}])
+
+
+@contextlib.contextmanager
+def edge_auth_condition_removed(stack):
+    """Someone dropped the edge-secret header condition from mimir-push: anyone can write."""
+    elb = stack.client("elbv2")
+    elb.modify_rule(RuleArn=stack.rule_arns[10], Conditions=[
+        {"Field": "path-pattern", "PathPatternConfig": {"Values": ["/api/v1/push", "/otlp/v1/metrics"]}}])
+    try:
+        yield
+    finally:
+        elb.modify_rule(RuleArn=stack.rule_arns[10], Conditions=[
+            {"Field": "path-pattern", "PathPatternConfig": {"Values": ["/api/v1/push", "/otlp/v1/metrics"]}},
+            {"Field": "http-header", "HttpHeaderConfig": {"HttpHeaderName": "X-LGTM-Edge-Secret", "Values": list(seeding.EDGE_SECRETS)}}])
 
 
 @contextlib.contextmanager
@@ -279,7 +293,7 @@ def memcached_endpoint_stale(stack):
 
 @contextlib.contextmanager
 def listener_moved(stack):
-    """The HTTP listener is not on routes.json's port (80): nothing routes, so the rule and
+    """The rules listener is not on routes.json's port (443): nothing routes, so the rule and
     rewrite checks have no listener to read either; the listener check says why."""
     from moto.elbv2.models import elbv2_backends
 
@@ -288,7 +302,7 @@ def listener_moved(stack):
     try:
         yield
     finally:
-        listener.port = 80
+        listener.port = 443
 
 
 def tag_args(stack, **override):
@@ -327,14 +341,16 @@ FAULTS = {
                                    ["target group lgtm-prod-pyroscope", "health check /pyroscope/ready", "expected /ready"]),
     "target unhealthy": (lambda s: seeding.unhealthy_target_group(s, "pyroscope"), None, "test_targets_healthy",
                          ["target group lgtm-prod-pyroscope", "unhealthy", "Target.ResponseCodeMismatch", "[404]"]),
-    "listener not on port 80": (listener_moved, None, ("test_listener_present", "test_listener_rules_equal_route_table", "test_tempo_rewrite_in_place"),
-                                ["ALB lgtm-prod-alb", "no listener on port 80 (listeners: [8080])"]),
+    "listener not on port 443": (listener_moved, None, ("test_listener_present", "test_listener_rules_equal_route_table", "test_tempo_rewrite_in_place"),
+                                ["ALB lgtm-prod-alb", "no listener on port 443 (listeners: [80, 8080])"]),
     "rule missing": (rule_missing, None, "test_listener_rules_equal_route_table",
-                     ["ALB lgtm-prod-alb:80 rule 20 (loki)", "missing", "/loki/*"]),
+                     ["ALB lgtm-prod-alb:443 rule 20 (loki-push)", "missing", "/loki/api/v1/push"]),
     "rule to wrong target group": (rule_wrong_target_group, None, "test_listener_rules_equal_route_table",
                                    ["rule 11 (mimir-query)", "forwards to loki, expected forward to target group mimir"]),
+    "edge auth condition removed": (edge_auth_condition_removed, None, "test_listener_rules_equal_route_table",
+                                    ["rule 10 (mimir-push)", "forwards without the X-LGTM-Edge-Secret condition"]),
     "tempo rewrite missing": (tempo_rewrite_missing, None, "test_tempo_rewrite_in_place",
-                              ["rule 31 (tempo-api)", "no Transforms in describe_rules", "^/tempo/(.*)$"]),
+                              ["rule 31 (tempo-traces)", "no Transforms in describe_rules", "^/tempo/(.*)$"]),
     "deregistration delay 300 s": (deregistration_delay_default, None, "test_deregistration_delay_within_stop_timeout",
                                    ["target group lgtm-prod-loki", "deregistration delay 300s > loki container stopTimeout 120s"]),
     "anonymous/ under pyroscope/": (lambda s: s3_object(s, "pyroscope/anonymous/phlaredb/block.parquet"), None,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-DEAD_MIMIR = ("RED: target group mimir: GET /prometheus/api/v1/status/buildinfo → 502 after 3 attempts: "
+DEAD_MIMIR = ("RED: target group mimir: GET /prometheus/api/v1/labels → 502 after 3 attempts: "
               "HTML page '502 Bad Gateway' — 5 checks blocked · 1 of 48 checks failed (mimir 1)")
 
 

@@ -57,7 +57,9 @@ def test_healthy_stack_passes_every_trace_and_profile_check(smoke):
 
 OTLP_404 = ("blocked by target_group.tempo-otlp: target group tempo-otlp: GET /v1/traces → 404: 404 page not found — "
             "/v1/traces reached a Tempo port without an OTLP receiver")
-PYRO_404 = "blocked by target_group.pyroscope: target group pyroscope: GET /pyroscope/render → 404: 404 page not found"
+# the route is gone: the ALB answers its own fixed 404 (routes.json default_action)
+PYRO_404 = ("blocked by target_group.pyroscope: target group pyroscope: GET /pyroscope/render → 404: "
+            "404 not found at the load balancer: no route for this path")
 PREFIX_404 = "→ 404: 404 page not found — Tempo got the /tempo prefix: is the ALB url-rewrite transform missing?"
 
 

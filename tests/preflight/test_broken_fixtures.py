@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from infra.preflight import checks
+from lgtm_smoke.outcome import Status, run_check
 
 pytestmark = pytest.mark.preflight
 
@@ -21,6 +22,12 @@ PYRO = "infra/images/pyroscope/config.yaml"
 ALLOY = "infra/images/alloy/config.alloy"
 DATASOURCES = "infra/images/grafana/provisioning/datasources/datasources.yaml"
 DEPLOY = ".github/workflows/deploy-ecs.yaml"
+ROUTES = "infra/routes.json"
+SG_MAIN = "infra/terraform/modules/security-groups/main.tf"
+GATE = ".github/workflows/smoke-gate.yaml"
+COMPONENT_WF = ".github/workflows/terraform-component.yaml"
+TERRAFORM = ".github/workflows/terraform.yaml"
+IAM_MAIN = "infra/terraform/modules/iam/main.tf"
 
 # (check, id, [(file, old, new), ...], text the message must contain)
 BROKEN = [
@@ -110,10 +117,13 @@ BROKEN = [
        '"port": 4318, "health_check": {"path": "/ready", "port": 4319}')],
      "health check port 4319 is not a port tempo listens on"),
     # 2026-01-16 04:15
-    ("grace_period_positive", "grace-zero",
+    ("grace_period_long_enough", "grace-zero",
      [(TFVARS, "health_check_grace_period_seconds = 120", "health_check_grace_period_seconds = 0")],
-     "health_check_grace_period_seconds = 0; it must be > 0"),
-    ("grace_period_positive", "grace-not-wired",
+     "health_check_grace_period_seconds = 0; it must be >= 60"),
+    ("grace_period_long_enough", "grace-30s",
+     [(TFVARS, "health_check_grace_period_seconds = 120", "health_check_grace_period_seconds = 30")],
+     "health_check_grace_period_seconds = 30; it must be >= 60"),
+    ("grace_period_long_enough", "grace-not-wired",
      [(ECS_MAIN, "  health_check_grace_period_seconds = length(local.service_target_groups[each.key]) > 0 ? var.health_check_grace_period_seconds : null\n", "")],
      "sets no health_check_grace_period_seconds"),
     # 2026-01-15 19:00
@@ -153,11 +163,145 @@ BROKEN = [
      [(ALB_MAIN, 'type = "url-rewrite"', 'type = "host-header-rewrite"')],
      "no dynamic url-rewrite transform"),
     ("alb_rules_from_route_table", "old-provider",
-     [(ALB_MAIN.replace("main.tf", "versions.tf"), 'version = ">= 6.19.0"', 'version = ">= 5.0"')],
-     "must be >= 6.19.0"),
+     [(ALB_MAIN.replace("main.tf", "versions.tf"), 'version = "~> 6.19"', 'version = ">= 5.0"')],
+     "must be ~> 6.19"),
+    ("alb_rules_from_route_table", "unbounded-provider",
+     [("infra/terraform/environments/prod/60-ecs/versions.tf", 'version = "~> 6.19"', 'version = ">= 6.19.0"')],
+     "60-ecs: aws provider constraint '>= 6.19.0' must be ~> 6.19"),
     ("alb_rules_from_route_table", "static-rules",
      [(ALB_COMP, 'jsondecode(file("${path.root}/../../../../routes.json"))', '{ rules = [], target_groups = {} }')],
      "does not jsondecode(file(.../routes.json))"),
+    # issue 11 mutation: /v1/traces to Tempo's API port
+    ("otlp_receiver_reachable", "otlp-to-api-target-group",
+     [(ROUTES, '"target_group": "tempo-otlp", "edge_auth": true', '"target_group": "tempo", "edge_auth": true')],
+     "/v1/traces must go to the tempo-otlp target group (port 4318); rule tempo-otlp sends it to tempo"),
+    # issue 12: /tempo/* forwarded whole reaches Tempo's /shutdown (any method)
+    ("routes_allow_list_closed", "tempo-whole-prefix",
+     [(ROUTES, '"paths": ["/tempo/api/traces/*", "/tempo/api/v2/traces/*", "/tempo/api/echo"]', '"paths": ["/tempo/*"]')],
+     "/tempo/shutdown reaches tempo as /shutdown"),
+    ("routes_allow_list_closed", "loki-admin-allowed",
+     [(ROUTES, '"paths": ["/loki/api/v1/index/volume", "/loki/api/v1/index/volume_range"]',
+       '"paths": ["/loki/api/v1/index/volume", "/loki/api/v1/delete"]')],
+     "/loki/api/v1/delete reaches loki as /loki/api/v1/delete"),
+    # issue 11 mutation: the /tempo rewrite removed
+    ("routes_allow_list_closed", "tempo-rewrite-removed",
+     [(ROUTES, '"paths": ["/tempo/api/search", "/tempo/api/search/*", "/tempo/api/v2/search/*"],\n     "rewrite": {"regex": "^/tempo/(.*)$", "replace": "/$1"}}',
+       '"paths": ["/tempo/api/search", "/tempo/api/search/*", "/tempo/api/v2/search/*"]}')],
+     "route tempo-search: forwards /tempo/api/search, /tempo/api/search/*, /tempo/api/v2/search/* to tempo without the /tempo rewrite"),
+    ("routes_allow_list_closed", "rewrite-beyond-api",
+     [(ROUTES, '"paths": ["/tempo/api/metrics/query", "/tempo/api/metrics/query_range"]', '"paths": ["/tempo/api/metrics/query", "/tempo/status/*"]')],
+     "/tempo/status/* is rewritten to /status/x"),
+    ("routes_allow_list_closed", "push-without-edge-auth",
+     [(ROUTES, '"target_group": "loki", "edge_auth": true,\n     "paths": ["/loki/api/v1/push"', '"target_group": "loki",\n     "paths": ["/loki/api/v1/push"')],
+     "route loki-push: forwards to loki without edge_auth"),
+    ("routes_allow_list_closed", "default-forwards",
+     [(ROUTES, '"default_action": {"type": "fixed-response", "status": 404', '"default_action": {"type": "forward", "status": 404')],
+     "default_action is"),
+    ("routes_allow_list_closed", "grafana-shadows-401",
+     [(ROUTES, '{"priority": 901, "name": "grafana-api"', '{"priority": 100, "name": "grafana-api"')],
+     "route mimir-push: /api/v1/push without the edge secret goes to grafana-api (priority 100) before the 401 rule at 510"),
+    ("routes_allow_list_closed", "four-paths",
+     [(ROUTES, '"paths": ["/api/v1/push", "/otlp/v1/metrics"]', '"paths": ["/api/v1/push", "/otlp/v1/metrics", "/a", "/b"]')],
+     "route mimir-push: 4 paths"),
+    # issue 12: TLS, redirect, security groups
+    ("alb_listeners_https_and_redirect", "old-tls-policy",
+     [(ROUTES, '"ssl_policy": "ELBSecurityPolicy-TLS13-1-2-2021-06"', '"ssl_policy": "ELBSecurityPolicy-2016-08"')],
+     "'ELBSecurityPolicy-2016-08' is not a current TLS policy"),
+    ("alb_listeners_https_and_redirect", "no-redirect",
+     [(ROUTES, '"protocol": "HTTP", "redirect_to": "https"', '"protocol": "HTTP"')],
+     "routes.json http listener"),
+    ("alb_listeners_https_and_redirect", "http-forwards",
+     [(ALB_MAIN, '    type = "redirect"\n    redirect {\n      port        = tostring(local.https.port)\n      protocol    = "HTTPS"\n      status_code = "HTTP_301"\n    }\n',
+       '    type             = "forward"\n    target_group_arn = aws_lb_target_group.this["grafana"].arn\n')],
+     "port 80 listener default actions ['forward']; it must only redirect (301) to HTTPS"),
+    ("alb_listeners_https_and_redirect", "https-optional",
+     [(ALB_MAIN, 'resource "aws_lb_listener" "https" {\n', 'resource "aws_lb_listener" "https" {\n  count             = var.certificate_arn != null ? 1 : 0\n')],
+     "HTTPS must always exist"),
+    ("alb_listeners_https_and_redirect", "header-condition-removed",
+     [(ALB_MAIN, "        values           = var.edge_secret_values\n", '        values           = ["x"]\n')],
+     "no http_header condition on the edge secret"),
+    ("alb_listeners_https_and_redirect", "tasks-open-to-world",
+     [(SG_MAIN, "      security_groups = [aws_security_group.alb.id]\n    }\n  }", '      cidr_blocks     = ["0.0.0.0/0"]\n    }\n  }')],
+     "security group ecs: container-port ingress from ['0.0.0.0/0']"),
+    # issue 11: the gate as written is the gate that runs
+    ("smoke_gate_after_every_ecs_deploy", "deploy-ecs-without-gate",
+     [(DEPLOY, "  smoke-gate:\n    needs: [prepare, wait-stable]\n", "  smoke-gate:\n    needs: [prepare]\n")],
+     "deploy-ecs.yaml: job deploy applies 60-ecs but no job calling smoke-gate.yaml needs it"),
+    ("smoke_gate_after_every_ecs_deploy", "terraform-stage5-without-gate",
+     [(TERRAFORM, "    needs: [stage5-ecs]\n    uses: ./.github/workflows/smoke-gate.yaml", "    needs: [stage4-alb]\n    uses: ./.github/workflows/smoke-gate.yaml")],
+     "terraform.yaml: job stage5-ecs applies 60-ecs but no job calling smoke-gate.yaml needs it"),
+    ("smoke_gate_after_every_ecs_deploy", "single-component-ecs",
+     [(TERRAFORM, "if: needs.settings.outputs.component != 'all' && !(needs.settings.outputs.component == '60-ecs' && needs.settings.outputs.action == 'apply')",
+       "if: needs.settings.outputs.component != 'all'")],
+     "terraform.yaml: job single applies 60-ecs"),
+    ("smoke_gate_credentials_and_secrets", "no-id-token",
+     [(GATE, "permissions:\n  id-token: write\n", "permissions:\n")],
+     "no `id-token: write` permission"),
+    ("smoke_gate_credentials_and_secrets", "deploy-role",
+     [(GATE, "role-to-assume: ${{ vars.AWS_SMOKE_ROLE_ARN }}", "role-to-assume: ${{ vars.AWS_DEPLOY_ROLE_ARN }}")],
+     "not the read-only smoke role"),
+    ("smoke_gate_credentials_and_secrets", "password-from-github-secret",
+     [(GATE, '          LGTM_GRAFANA_PASSWORD="$(secret "$STACK/grafana/admin-password")"\n', "          LGTM_GRAFANA_PASSWORD=\"${{ secrets.GRAFANA_ADMIN_PASSWORD }}\"\n")],
+     "does not read grafana/admin-password from Secrets Manager into LGTM_GRAFANA_PASSWORD"),
+    ("smoke_gate_credentials_and_secrets", "no-edge-secret",
+     [(GATE, '          LGTM_EDGE_SECRET="$(secret "$STACK/alb/edge-secret")"\n', "")],
+     "does not read alb/edge-secret from Secrets Manager into LGTM_EDGE_SECRET"),
+    # issue 11 mutation: the Grafana secret removed
+    ("smoke_gate_credentials_and_secrets", "grafana-secret-removed",
+     [(IAM_MAIN, 'name                    = "${var.name}/grafana/admin-password"', 'name                    = "${var.name}/grafana/admin"')],
+     "modules/iam creates no secret <project>-<env>/grafana/admin-password"),
+    ("smoke_gate_expects_built_tags", "no-expect-image-tag",
+     [(GATE, ' --expect-image-tag "$EXPECT_IMAGE_TAGS"', "")],
+     "pytest runs without --expect-image-tag"),
+    ("smoke_gate_expects_built_tags", "tags-not-from-build",
+     [(TERRAFORM, "image_tags: ${{ needs.stage5-ecs.outputs.image_tags }}", "image_tags: ${{ needs.settings.outputs.image_tags }}")],
+     "terraform.yaml: job smoke-gate passes image_tags ${{ needs.settings.outputs.image_tags }}"),
+    ("smoke_gate_uploads_reports", "no-always",
+     [(GATE, "      - name: Upload smoke reports (JUnit, JSON, Markdown)\n        if: always()\n", "      - name: Upload smoke reports (JUnit, JSON, Markdown)\n")],
+     "has no `if: always()`"),
+    ("smoke_gate_uploads_reports", "json-not-uploaded",
+     [(GATE, "            smoke.json\n", "")],
+     "smoke.json (--report-json) is not uploaded"),
+    ("smoke_gate_uploads_reports", "no-markdown",
+     [(GATE, " --summary-md smoke-summary.md", "")],
+     "pytest runs without --summary-md"),
+    # issue 11 item 5: the six mutations
+    ("bootstrap_state_in_bootstrap_bucket", "bootstrap-on-state-bucket",
+     [(COMPONENT_WF, "-backend-config=\"bucket=${{ steps.vars.outputs.bootstrap_state_bucket }}\"", "-backend-config=\"bucket=${{ steps.vars.outputs.state_bucket }}\"")],
+     "00-bootstrap is initialised against the state bucket it creates"),
+    ("memcached_endpoint_from_elasticache", "memcached-host-in-task",
+     [(ECS_LOCALS, "      MEMCACHED_ENDPOINT   = var.memcached_endpoint", '      MEMCACHED_ENDPOINT   = "lgtm-prod-memcached.x1y2z3.cfg.apne2.cache.amazonaws.com:11211"')],
+     "task definition sets MEMCACHED_ENDPOINT='lgtm-prod-memcached.x1y2z3.cfg.apne2.cache.amazonaws.com:11211'"),
+    ("memcached_endpoint_from_elasticache", "memcached-host-in-config",
+     [(MIMIR, "        addresses: ${MEMCACHED_ENDPOINT}", "        addresses: ftt-mimir-memcache:11211")],
+     "hard-codes the memcached host ftt-mimir-memcache:11211"),
+    ("ecr_tags_unique_per_build", "ecr-mutable",
+     [("infra/terraform/modules/ecr/main.tf", 'image_tag_mutability = "IMMUTABLE"', 'image_tag_mutability = "MUTABLE"')],
+     "modules/ecr repositories must be IMMUTABLE"),
+    ("grafana_datasources_and_auth", "grafana-secret-removed-from-task",
+     [(ECS_LOCALS, "      GF_SECURITY_ADMIN_PASSWORD = var.grafana_admin_secret_arn\n", "")],
+     "admin password must come from a secret"),
+    # issue 11 item 3: least privilege and safe pipelines
+    ("iam_least_privilege", "any-environment",
+     [(IAM_MAIN, 'values   = ["repo:${var.github_repository}:environment:${var.github_environment}"]',
+       'values   = ["repo:${var.github_repository}:environment:*"]')],
+     "github_assume trusts sub [('StringEquals', ['repo:${var.github_repository}:environment:*'])]"),
+    ("iam_least_privilege", "branch-subject",
+     [(IAM_MAIN, 'values   = ["repo:${var.github_repository}:environment:${var.github_environment}"]',
+       'values   = ["repo:${var.github_repository}:environment:${var.github_environment}", "repo:${var.github_repository}:ref:refs/heads/main"]')],
+     "it must be StringEquals [repo:${var.github_repository}:environment:${var.github_environment}]"),
+    ("iam_least_privilege", "terraform-role-edits-itself",
+     [(IAM_MAIN, '      "iam:PutRolePolicy",\n      "iam:TagRole",', '      "iam:TagRole",')],
+     "role github_terraform may change its own policy (iam:PutRolePolicy on itself are not denied)"),
+    ("iam_least_privilege", "task-role-whole-bucket",
+     [(IAM_MAIN, '      "${local.data_bucket_arn}/${each.value}/*",', '      "${local.data_bucket_arn}/*",')],
+     "task role statement OwnPrefixObjects reaches ${local.data_bucket_arn}/*"),
+    ("iam_least_privilege", "grafana-task-role",
+     [("infra/terraform/modules/iam/variables.tf", 'default     = ["mimir", "loki", "tempo", "pyroscope"]', 'default     = ["grafana", "mimir", "loki", "tempo", "pyroscope"]')],
+     "modules/iam gives grafana a task role"),
+    ("iam_least_privilege", "oidc-provider-flag-not-wired",
+     [("infra/terraform/environments/prod/02-iam/main.tf", "  create_github_oidc_provider = var.create_github_oidc_provider\n", "")],
+     "02-iam does not pass create_github_oidc_provider"),
     ("otlp_receiver_reachable", "otlp-localhost",
      [(TEMPO, "endpoint: 0.0.0.0:4318", "endpoint: localhost:4318")],
      "OTLP http receiver endpoint is 'localhost:4318'"),
@@ -183,12 +327,14 @@ BROKEN = [
 def test_check_fails_on_broken_tree(tree, check, edits, expected):
     for rel, old, new in edits:
         tree.replace(rel, old, new)
-    problems = checks.CHECKS[check](tree.infra())
-    assert problems, f"{check} passed on a tree broken on purpose"
+    outcome = run_check(checks.CHECKS[check], tree.infra())
+    assert outcome.status is Status.FAILED, f"{check} passed on a tree broken on purpose"
+    assert "\n" not in outcome.cause, f"{check}: the cause is not one line: {outcome.cause!r}"
+    problems = checks.problems_of(outcome)
     assert any(expected in p for p in problems), f"{check}: no message contains {expected!r}:\n  " + "\n  ".join(problems)
 
 
 def test_copied_tree_passes_before_mutation(tree):
     """The copy itself is clean, so each failure above comes from its one edit."""
     results = checks.run_all(tree.infra())
-    assert not any(results.values()), {k: v for k, v in results.items() if v}
+    assert all(o.ok for o in results.values()), {k: o.message() for k, o in results.items() if not o.ok}

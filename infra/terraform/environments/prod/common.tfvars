@@ -19,8 +19,13 @@ state_lock_table       = "jsj-lgtm-terraform-lock-prod"
 state_key_prefix       = "lgtm-ecs/prod"
 
 # GitHub repository allowed to assume the deploy role through OIDC.
-github_repository = "JSJ2337/LGTM_stack"
-github_ref        = "refs/heads/main"
+github_repository  = "JSJ2337/LGTM_stack"
+github_environment = "production"
+# false when the account already has GitHub's OIDC provider (02-iam then looks it up).
+create_github_oidc_provider = true
+
+# ALB edge secret rotation counter: +1, then apply 02-iam and 50-alb (docs/infra.md).
+edge_secret_generation = 0
 
 # Network
 vpc_cidr           = "10.130.0.0/16"
@@ -33,8 +38,8 @@ log_retention_days = 30
 # Clients allowed to reach the ALB.
 alb_ingress_cidrs = ["0.0.0.0/0"]
 
-# HTTPS is off until a certificate exists; set the ARN to add a 443 listener.
-certificate_arn = null
+# The ALB's ACM certificate ARN is not here: it names the account, and terraform-component.yaml
+# passes it as TF_VAR_certificate_arn from the repository variable ALB_CERTIFICATE_ARN.
 
 # Data bucket: versioning stays OFF (2026-01-16 05:30, destroy failed on versions).
 data_bucket = "jsj-lgtm-data-s3"

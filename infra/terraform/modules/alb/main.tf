@@ -1,15 +1,18 @@
 locals {
-  https_enabled = var.certificate_arn != null
-  rules         = { for r in var.routes.rules : r.name => r }
-  target_groups = var.routes.target_groups
+  # routes.json: an allow-list. Each rule forwards a few push/query/read paths; anything
+  # else gets the default action, a fixed 404 at the ALB, so no backend ever sees it.
+  rules          = { for r in var.routes.rules : r.name => r }
+  edge_rules     = { for r in var.routes.rules : r.name => r if try(r.edge_auth, false) }
+  edge           = var.routes.edge_auth
+  target_groups  = var.routes.target_groups
+  https          = var.routes.listeners[var.routes.rules_listener]
+  http           = var.routes.listeners.http
+  default_action = var.routes.default_action
 }
 
 resource "aws_lb" "this" {
-  # checkov:skip=CKV_AWS_91:access logs need a log bucket with an ELB delivery policy; not part of this stack yet
-  # checkov:skip=CKV_AWS_150:deletion protection would block the destroy path of terraform.yaml
-  # checkov:skip=CKV2_AWS_20:HTTP->HTTPS redirect is switched on with certificate_arn (no certificate yet)
-  # checkov:skip=CKV2_AWS_28:WAF is out of scope; admin and internal paths are denied by the route table (403)
-  # checkov:skip=CKV2_AWS_76:WAF is out of scope (see CKV2_AWS_28)
+  # checkov:skip=CKV2_AWS_28:no WAF: the listener forwards only an allow-list of API paths, and every backend path needs the edge secret (docs/infra.md, "edge control")
+  # checkov:skip=CKV2_AWS_76:no WAF (see CKV2_AWS_28); Log4j rule sets protect Java targets, the stack runs Go binaries
   name                       = "${var.name}-alb"
   load_balancer_type         = "application"
   internal                   = false
@@ -17,7 +20,17 @@ resource "aws_lb" "this" {
   security_groups            = var.security_group_ids
   idle_timeout               = var.idle_timeout
   drop_invalid_header_fields = true
-  enable_deletion_protection = false
+  # terraform.yaml's destroy path turns this off in its own apply first (terraform-component.yaml).
+  enable_deletion_protection = var.deletion_protection
+
+  access_logs {
+    enabled = true
+    bucket  = aws_s3_bucket.access_logs.id
+    prefix  = var.access_logs_prefix
+  }
+
+  # ELB checks it may write (a test object) when access logs are switched on.
+  depends_on = [aws_s3_bucket_policy.access_logs]
 }
 
 # One target group per entry of routes.json "target_groups". The health check port may
@@ -49,58 +62,48 @@ resource "aws_lb_target_group" "this" {
   tags = { Service = each.value.service }
 }
 
+# Port 80 only redirects: the Grafana login and the edge secret never travel in clear.
 resource "aws_lb_listener" "http" {
-  # checkov:skip=CKV_AWS_2:plain HTTP until certificate_arn is set; then this listener only redirects to 443
-  # checkov:skip=CKV_AWS_103:TLS policy applies to the 443 listener only
+  # checkov:skip=CKV_AWS_2:this listener answers every request with a 301 to HTTPS and forwards nothing
+  # checkov:skip=CKV_AWS_103:TLS policy applies to the HTTPS listener; this one serves no content
   load_balancer_arn = aws_lb.this.arn
-  port              = 80
-  protocol          = "HTTP"
+  port              = local.http.port
+  protocol          = local.http.protocol
 
-  dynamic "default_action" {
-    for_each = local.https_enabled ? [] : [1]
-    content {
-      type             = "forward"
-      target_group_arn = aws_lb_target_group.this[var.routes.default_target_group].arn
-    }
-  }
-
-  dynamic "default_action" {
-    for_each = local.https_enabled ? [1] : []
-    content {
-      type = "redirect"
-      redirect {
-        port        = "443"
-        protocol    = "HTTPS"
-        status_code = "HTTP_301"
-      }
+  default_action {
+    type = "redirect"
+    redirect {
+      port        = tostring(local.https.port)
+      protocol    = "HTTPS"
+      status_code = "HTTP_301"
     }
   }
 }
 
 resource "aws_lb_listener" "https" {
-  count             = local.https_enabled ? 1 : 0
   load_balancer_arn = aws_lb.this.arn
-  port              = 443
-  protocol          = "HTTPS"
-  ssl_policy        = "ELBSecurityPolicy-TLS13-1-2-2021-06"
+  port              = local.https.port
+  protocol          = local.https.protocol
+  ssl_policy        = local.https.ssl_policy
   certificate_arn   = var.certificate_arn
 
   default_action {
-    type             = "forward"
-    target_group_arn = aws_lb_target_group.this[var.routes.default_target_group].arn
+    type = "fixed-response"
+    fixed_response {
+      content_type = local.default_action.content_type
+      message_body = local.default_action.body
+      status_code  = tostring(local.default_action.status)
+    }
   }
 }
 
-locals {
-  rules_listener_arn = local.https_enabled ? aws_lb_listener.https[0].arn : aws_lb_listener.http.arn
-}
-
-# Rules, in routes.json priority order: deny rules answer 403, forward rules go to their
-# target group; a rule with "rewrite" gets an ALB url-rewrite transform (aws >= 6.19),
-# which strips /tempo before Tempo sees the path (2026-01-16 01:00: /tempo/api/search 404).
+# Forward rules, in routes.json priority order. An edge_auth rule forwards only when the
+# edge-secret header holds the current secret (or, during a rotation, the previous one).
+# A rule with "rewrite" gets an ALB url-rewrite transform (aws >= 6.19), which strips
+# /tempo before Tempo sees the path (2026-01-16 01:00: /tempo/api/search 404).
 resource "aws_lb_listener_rule" "this" {
   for_each     = local.rules
-  listener_arn = local.rules_listener_arn
+  listener_arn = aws_lb_listener.https.arn
   priority     = each.value.priority
 
   condition {
@@ -109,24 +112,19 @@ resource "aws_lb_listener_rule" "this" {
     }
   }
 
-  dynamic "action" {
-    for_each = each.value.action == "deny" ? [1] : []
+  dynamic "condition" {
+    for_each = try(each.value.edge_auth, false) ? [1] : []
     content {
-      type = "fixed-response"
-      fixed_response {
-        content_type = "text/plain"
-        message_body = "forbidden"
-        status_code  = "403"
+      http_header {
+        http_header_name = local.edge.header
+        values           = var.edge_secret_values
       }
     }
   }
 
-  dynamic "action" {
-    for_each = each.value.action == "forward" ? [1] : []
-    content {
-      type             = "forward"
-      target_group_arn = aws_lb_target_group.this[each.value.target_group].arn
-    }
+  action {
+    type             = "forward"
+    target_group_arn = aws_lb_target_group.this[each.value.target_group].arn
   }
 
   dynamic "transform" {
@@ -143,4 +141,29 @@ resource "aws_lb_listener_rule" "this" {
   }
 
   tags = { Route = each.key }
+}
+
+# The same paths without the secret: a fixed 401 from the ALB (priority + 500, after every
+# forward rule and before Grafana's), so an outsider never reaches a backend.
+resource "aws_lb_listener_rule" "unauthenticated" {
+  for_each     = local.edge_rules
+  listener_arn = aws_lb_listener.https.arn
+  priority     = each.value.priority + 500
+
+  condition {
+    path_pattern {
+      values = each.value.paths
+    }
+  }
+
+  action {
+    type = "fixed-response"
+    fixed_response {
+      content_type = local.edge.unauthenticated.content_type
+      message_body = local.edge.unauthenticated.body
+      status_code  = tostring(local.edge.unauthenticated.status)
+    }
+  }
+
+  tags = { Route = "${each.key}-unauthenticated" }
 }

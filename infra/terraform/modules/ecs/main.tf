@@ -26,7 +26,7 @@ resource "aws_ecs_task_definition" "service" {
   cpu                      = tostring(each.value.cpu)
   memory                   = tostring(each.value.memory)
   execution_role_arn       = var.execution_role_arn
-  task_role_arn            = var.task_role_arn
+  task_role_arn            = lookup(var.task_role_arns, each.key, null)
 
   runtime_platform {
     operating_system_family = "LINUX"

@@ -105,9 +105,9 @@ variable "execution_role_arn" {
   type        = string
 }
 
-variable "task_role_arn" {
-  description = "Task role."
-  type        = string
+variable "task_role_arns" {
+  description = "Task role per service (each backend's reaches only its own bucket prefix); a service without one (Grafana, Alloy) runs with no AWS permissions."
+  type        = map(string)
 }
 
 variable "log_group_names" {

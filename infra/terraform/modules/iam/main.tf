@@ -56,39 +56,51 @@ resource "aws_iam_role_policy" "execution_secrets" {
   policy = data.aws_iam_policy_document.execution_secrets.json
 }
 
-# Task role: the backends' own AWS calls (object storage; Alloy's CloudWatch reads).
+# Task roles: one per backend, each limited to its own prefix of the data bucket (plus the
+# cluster-seed object some write at the bucket root), so no backend can read or overwrite
+# another's blocks. Grafana and Alloy make no AWS calls of their own: no task role at all.
+locals {
+  task_prefixes = { for svc, prefix in var.storage_prefixes : svc => prefix if contains(var.backends, svc) }
+}
+
 resource "aws_iam_role" "task" {
-  name               = "${var.name}-ecs-task"
+  for_each           = local.task_prefixes
+  name               = "${var.name}-ecs-task-${each.key}"
   assume_role_policy = data.aws_iam_policy_document.ecs_tasks_assume.json
 }
 
 data "aws_iam_policy_document" "task" {
+  for_each = local.task_prefixes
   statement {
-    sid       = "DataBucketList"
-    actions   = ["s3:ListBucket", "s3:GetBucketLocation"]
+    sid       = "ListOwnPrefix"
+    actions   = ["s3:ListBucket"]
+    resources = [local.data_bucket_arn]
+    condition {
+      test     = "StringLike"
+      variable = "s3:prefix"
+      values   = [each.value, "${each.value}/*"]
+    }
+  }
+  statement {
+    sid       = "BucketLocation"
+    actions   = ["s3:GetBucketLocation"]
     resources = [local.data_bucket_arn]
   }
   statement {
-    sid       = "DataBucketObjects"
-    actions   = ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"]
-    resources = ["${local.data_bucket_arn}/*"]
-  }
-  statement {
-    sid = "AlloyCloudWatchRead"
-    actions = [
-      "cloudwatch:GetMetricData",
-      "cloudwatch:ListMetrics",
-      "tag:GetResources",
+    sid     = "OwnPrefixObjects"
+    actions = ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"]
+    resources = [
+      "${local.data_bucket_arn}/${each.value}/*",
+      "${local.data_bucket_arn}/${each.key}_cluster_seed.json",
     ]
-    # These read-only APIs have no resource-level permissions.
-    resources = ["*"]
   }
 }
 
 resource "aws_iam_role_policy" "task" {
-  name   = "lgtm-backends"
-  role   = aws_iam_role.task.id
-  policy = data.aws_iam_policy_document.task.json
+  for_each = local.task_prefixes
+  name     = "${each.key}-data-prefix"
+  role     = aws_iam_role.task[each.key].id
+  policy   = data.aws_iam_policy_document.task[each.key].json
 }
 
 # ---------------------------------------------------------------- Grafana admin secret
@@ -138,19 +150,20 @@ data "aws_iam_policy_document" "github_assume" {
       variable = "${local.oidc_host}:aud"
       values   = ["sts.amazonaws.com"]
     }
+    # Only jobs in the production environment, which GitHub lets run on the default
+    # branch only (its deployment branch policy, docs/infra.md): no other branch, pull
+    # request or environment can assume any role of this stack.
     condition {
-      test     = "StringLike"
+      test     = "StringEquals"
       variable = "${local.oidc_host}:sub"
-      values = [
-        "repo:${var.github_repository}:ref:${var.github_ref}",
-        "repo:${var.github_repository}:environment:*",
-      ]
+      values   = ["repo:${var.github_repository}:environment:${var.github_environment}"]
     }
   }
 }
 
-# Deploy role (deploy-ecs.yaml build job): push images to this project's repositories,
-# publish the pushed tag, watch the services settle. Rolling the services is a
+# Deploy role (deploy-ecs.yaml build and wait jobs): push images to this project's
+# repositories, publish the pushed tag, watch the services settle. The smoke gate has a
+# read-only role of its own (smoke.tf). Rolling the services is a
 # `terraform apply` of 60-ecs under the Terraform role, so task definitions never drift.
 resource "aws_iam_role" "github_deploy" {
   name               = "${var.name}-github-deploy"
@@ -158,7 +171,6 @@ resource "aws_iam_role" "github_deploy" {
 }
 
 data "aws_iam_policy_document" "github_deploy" {
-  # checkov:skip=CKV_AWS_356:the smoke gate's read-only Describe/List calls (ECS tasks, task definitions, ElastiCache, Cloud Map) discover resources by name; they change nothing
   statement {
     sid       = "EcrLogin"
     actions   = ["ecr:GetAuthorizationToken"]
@@ -187,38 +199,6 @@ data "aws_iam_policy_document" "github_deploy" {
     sid       = "WaitForServices"
     actions   = ["ecs:DescribeServices"]
     resources = [local.services_arn]
-  }
-  # The smoke gate's aws checks (lgtm_smoke/aws): read-only, nothing it can change.
-  statement {
-    sid = "SmokeReadServices"
-    actions = [
-      "ecs:DescribeClusters",
-      "ecs:DescribeTaskDefinition",
-      "ecs:DescribeTasks",
-      "ecs:ListTasks",
-      "elasticache:DescribeCacheClusters",
-      "elasticloadbalancing:Describe*",
-      "servicediscovery:GetInstancesHealthStatus",
-      "servicediscovery:ListInstances",
-      "servicediscovery:ListNamespaces",
-      "servicediscovery:ListServices",
-    ]
-    resources = ["*"]
-  }
-  statement {
-    sid = "SmokeReadBuckets"
-    actions = [
-      "s3:GetBucketPublicAccessBlock",
-      "s3:GetBucketVersioning",
-      "s3:GetEncryptionConfiguration",
-      "s3:ListBucket",
-    ]
-    resources = [local.data_bucket_arn, "arn:${local.partition}:s3:::${var.state_bucket}"]
-  }
-  statement {
-    sid       = "ReadStateForOutputs"
-    actions   = ["s3:GetObject"]
-    resources = ["arn:${local.partition}:s3:::${var.state_bucket}/*"]
   }
 }
 
@@ -297,7 +277,6 @@ data "aws_iam_policy_document" "github_terraform" {
     resources = [
       "arn:${local.partition}:iam::${local.account}:role/${var.name}-*",
       "arn:${local.partition}:iam::${local.account}:policy/${var.name}-*",
-      "arn:${local.partition}:iam::${local.account}:oidc-provider/${local.oidc_host}",
     ]
   }
   statement {
@@ -313,6 +292,39 @@ data "aws_iam_policy_document" "github_terraform" {
         "secretsmanager.${local.region}.amazonaws.com",
       ]
     }
+  }
+  # No role may change its own policy: this role manages the stack's roles, but never
+  # itself nor the OIDC provider that trusts GitHub (02-iam changes to it are applied by
+  # an administrator, docs/infra.md "bootstrap").
+  statement {
+    sid    = "NoChangesToItself"
+    effect = "Deny"
+    actions = [
+      "iam:AttachRolePolicy",
+      "iam:DeleteRole",
+      "iam:DeleteRolePermissionsBoundary",
+      "iam:DeleteRolePolicy",
+      "iam:DetachRolePolicy",
+      "iam:PutRolePermissionsBoundary",
+      "iam:PutRolePolicy",
+      "iam:TagRole",
+      "iam:UntagRole",
+      "iam:UpdateAssumeRolePolicy",
+      "iam:UpdateRole",
+    ]
+    resources = ["arn:${local.partition}:iam::${local.account}:role/${var.name}-github-terraform"]
+  }
+  statement {
+    sid    = "NoChangesToTheOidcTrust"
+    effect = "Deny"
+    actions = [
+      "iam:AddClientIDToOpenIDConnectProvider",
+      "iam:CreateOpenIDConnectProvider",
+      "iam:DeleteOpenIDConnectProvider",
+      "iam:RemoveClientIDFromOpenIDConnectProvider",
+      "iam:UpdateOpenIDConnectProviderThumbprint",
+    ]
+    resources = ["*"]
   }
   statement {
     sid       = "ServiceLinkedRoles"

@@ -3,9 +3,9 @@ output "execution_role_arn" {
   value       = aws_iam_role.execution.arn
 }
 
-output "task_role_arn" {
-  description = "ECS task role of the backends."
-  value       = aws_iam_role.task.arn
+output "task_role_arns" {
+  description = "ECS task role per backend (its own bucket prefix only); Grafana and Alloy have none."
+  value       = { for svc, role in aws_iam_role.task : svc => role.arn }
 }
 
 output "github_deploy_role_arn" {
@@ -21,4 +21,18 @@ output "github_terraform_role_arn" {
 output "grafana_admin_secret_arn" {
   description = "Secrets Manager secret with the Grafana admin password."
   value       = aws_secretsmanager_secret.grafana_admin.arn
+}
+
+output "edge_secret_arn" {
+  description = "Secrets Manager secret holding the current ALB edge secret (AWSCURRENT)."
+  value       = aws_secretsmanager_secret.edge.arn
+}
+
+output "edge_secret_values" {
+  description = "Values the ALB accepts in X-LGTM-Edge-Secret: current, then previous while a rotation is under way."
+  sensitive   = true
+  value = concat(
+    [random_password.edge[local.edge_current_slot].result],
+    var.edge_secret_accept_previous && var.edge_secret_generation > 0 ? [random_password.edge[local.edge_previous].result] : [],
+  )
 }

@@ -43,14 +43,42 @@ variable "github_repository" {
   type        = string
 }
 
-variable "github_ref" {
-  description = "Git ref allowed to assume the roles (besides GitHub environments of the repository)."
+variable "github_environment" {
+  description = "The GitHub environment whose jobs may assume the roles; its deployment branch policy allows only the default branch."
   type        = string
-  default     = "refs/heads/main"
+  default     = "production"
+}
+
+variable "storage_prefixes" {
+  description = "Data-bucket prefix per backend: each backend's task role reaches only its own."
+  type        = map(string)
+}
+
+variable "backends" {
+  description = "Services that get a task role (their own bucket prefix); Grafana and Alloy make no AWS calls."
+  type        = list(string)
+  default     = ["mimir", "loki", "tempo", "pyroscope"]
 }
 
 variable "create_github_oidc_provider" {
   description = "Create the account's GitHub OIDC provider (false when it already exists)."
+  type        = bool
+  default     = true
+}
+
+variable "edge_secret_generation" {
+  description = "Rotation counter of the ALB edge secret: +1 makes a new current secret and keeps the one before as previous."
+  type        = number
+  default     = 0
+
+  validation {
+    condition     = var.edge_secret_generation >= 0 && floor(var.edge_secret_generation) == var.edge_secret_generation
+    error_message = "edge_secret_generation is a whole number >= 0."
+  }
+}
+
+variable "edge_secret_accept_previous" {
+  description = "Keep accepting the previous edge secret at the ALB (turn off once every client reads the new one)."
   type        = bool
   default     = true
 }

@@ -13,5 +13,10 @@ module "iam" {
   state_lock_table       = var.state_lock_table
   ecs_cluster_name       = var.ecs_cluster_name
   github_repository      = var.github_repository
-  github_ref             = var.github_ref
+  github_environment     = var.github_environment
+  storage_prefixes       = var.storage_prefixes
+
+  create_github_oidc_provider = var.create_github_oidc_provider
+  edge_secret_generation      = var.edge_secret_generation
+  edge_secret_accept_previous = var.edge_secret_accept_previous
 }

@@ -3,9 +3,9 @@ output "execution_role_arn" {
   value       = module.iam.execution_role_arn
 }
 
-output "task_role_arn" {
-  description = "task role arn"
-  value       = module.iam.task_role_arn
+output "task_role_arns" {
+  description = "task role arn per backend (grafana and alloy have none)"
+  value       = module.iam.task_role_arns
 }
 
 output "github_deploy_role_arn" {
@@ -21,4 +21,15 @@ output "github_terraform_role_arn" {
 output "grafana_admin_secret_arn" {
   description = "grafana admin secret arn"
   value       = module.iam.grafana_admin_secret_arn
+}
+
+output "edge_secret_arn" {
+  description = "ALB edge secret (Secrets Manager); the smoke gate reads it at run time"
+  value       = module.iam.edge_secret_arn
+}
+
+output "edge_secret_values" {
+  description = "values the ALB rules accept (50-alb); sensitive, never in workflow outputs"
+  sensitive   = true
+  value       = module.iam.edge_secret_values
 }

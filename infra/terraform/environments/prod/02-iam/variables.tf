@@ -43,8 +43,31 @@ variable "github_repository" {
   type        = string
 }
 
-variable "github_ref" {
-  description = "Git ref allowed to assume the deploy roles."
+variable "github_environment" {
+  description = "GitHub environment whose jobs may assume the roles (restricted to the default branch in GitHub)."
   type        = string
-  default     = "refs/heads/main"
+  default     = "production"
+}
+
+variable "storage_prefixes" {
+  description = "Data-bucket prefix per backend (each backend's task role reaches only its own)."
+  type        = map(string)
+}
+
+variable "create_github_oidc_provider" {
+  description = "Create the account's GitHub OIDC provider; false when the account already has one (it is then looked up)."
+  type        = bool
+  default     = true
+}
+
+variable "edge_secret_generation" {
+  description = "Rotation counter of the ALB edge secret (bump by one to rotate; then apply 50-alb)."
+  type        = number
+  default     = 0
+}
+
+variable "edge_secret_accept_previous" {
+  description = "Keep accepting the previous edge secret at the ALB during a rotation."
+  type        = bool
+  default     = true
 }

@@ -3,11 +3,11 @@ terraform {
   required_providers {
     aws = {
       source  = "hashicorp/aws"
-      version = ">= 6.19.0"
+      version = "~> 6.19"
     }
     random = {
       source  = "hashicorp/random"
-      version = ">= 3.6.0"
+      version = "~> 3.6"
     }
   }
   # partial backend: bucket/key/region/dynamodb_table come from terraform-component.yaml

@@ -17,13 +17,16 @@ locals {
   service_ports = toset(flatten([
     for tg in values(local.routes.target_groups) : [tg.port, tg.health_check.port]
   ]))
+  # Clients reach only the listeners: 443 (HTTPS) and 80 (redirect to it).
+  listener_ports = [for l in values(local.routes.listeners) : l.port]
 }
 
 module "security_groups" {
-  source            = "../../../modules/security-groups"
-  name              = local.name
-  vpc_id            = data.terraform_remote_state.vpc.outputs.vpc_id
-  vpc_cidr          = data.terraform_remote_state.vpc.outputs.vpc_cidr
-  alb_ingress_cidrs = var.alb_ingress_cidrs
-  service_ports     = local.service_ports
+  source             = "../../../modules/security-groups"
+  name               = local.name
+  vpc_id             = data.terraform_remote_state.vpc.outputs.vpc_id
+  vpc_cidr           = data.terraform_remote_state.vpc.outputs.vpc_cidr
+  alb_ingress_cidrs  = var.alb_ingress_cidrs
+  alb_listener_ports = local.listener_ports
+  service_ports      = local.service_ports
 }

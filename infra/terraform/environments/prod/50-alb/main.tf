@@ -11,6 +11,15 @@ data "terraform_remote_state" "vpc" {
   }
 }
 
+data "terraform_remote_state" "iam" {
+  backend = "s3"
+  config = {
+    bucket = var.state_bucket
+    key    = "${var.state_key_prefix}/02-iam/terraform.tfstate"
+    region = var.aws_region
+  }
+}
+
 data "terraform_remote_state" "security_groups" {
   backend = "s3"
   config = {
@@ -33,6 +42,9 @@ module "alb" {
   security_group_ids = [data.terraform_remote_state.security_groups.outputs.alb_security_group_id]
   routes             = local.routes
   certificate_arn    = var.certificate_arn
+  # The edge secret (02-iam keeps it in Secrets Manager): current, plus previous during a rotation.
+  edge_secret_values  = data.terraform_remote_state.iam.outputs.edge_secret_values
+  deletion_protection = var.deletion_protection
   # Drain time = the containers' stopTimeout (2026-01-15 19:00).
   deregistration_delay = min([for s in values(var.service_config) : s.stop_timeout]...)
 }

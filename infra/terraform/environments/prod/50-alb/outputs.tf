@@ -17,3 +17,13 @@ output "listener_arn" {
   description = "listener arn"
   value       = module.alb.listener_arn
 }
+
+output "http_listener_arn" {
+  description = "port 80 listener (redirect only)"
+  value       = module.alb.http_listener_arn
+}
+
+output "access_logs_bucket" {
+  description = "alb access logs bucket"
+  value       = module.alb.access_logs_bucket
+}

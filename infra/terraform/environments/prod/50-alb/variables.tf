@@ -24,9 +24,8 @@ variable "state_key_prefix" {
 }
 
 variable "certificate_arn" {
-  description = "ACM certificate for the 443 listener; null keeps HTTP only."
+  description = "ACM certificate of the HTTPS listener. Not in common.tfvars: terraform-component.yaml passes TF_VAR_certificate_arn from the repository variable ALB_CERTIFICATE_ARN."
   type        = string
-  default     = null
 }
 
 variable "service_config" {
@@ -38,4 +37,10 @@ variable "service_config" {
     container_port = number
     stop_timeout   = optional(number, 120)
   }))
+}
+
+variable "deletion_protection" {
+  description = "ALB deletion protection; terraform-component.yaml passes false only on the destroy path, before destroying."
+  type        = bool
+  default     = true
 }

@@ -104,7 +104,7 @@ module "ecs" {
   private_subnet_ids                = data.terraform_remote_state.vpc.outputs.private_subnet_ids
   security_group_ids                = [data.terraform_remote_state.security_groups.outputs.ecs_security_group_id]
   execution_role_arn                = data.terraform_remote_state.iam.outputs.execution_role_arn
-  task_role_arn                     = data.terraform_remote_state.iam.outputs.task_role_arn
+  task_role_arns                    = data.terraform_remote_state.iam.outputs.task_role_arns
   log_group_names                   = data.terraform_remote_state.logs.outputs.log_group_names
   grafana_admin_secret_arn          = data.terraform_remote_state.iam.outputs.grafana_admin_secret_arn
 }

@@ -96,7 +96,7 @@ MATRIX: dict[str, set[str]] = {
     "tempo-otlp-misrouted": TEMPO_OTLP,
     "tempo-prefix-not-stripped": TEMPO_API,
     "tenant-leak": set(ISOLATION.values()),
-    "grafana-down": GRAFANA | GRAFANA_PATH_SPACE,
+    "grafana-down": GRAFANA,
     "grafana-default-password": {"test_grafana_refuses_default_admin_password"},
     "grafana-anonymous": {"test_grafana_anonymous_access_is_off"},
     "grafana-datasource-no-tenant": {DATASOURCE["loki"], PROXY_READ["loki"]},

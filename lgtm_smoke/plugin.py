@@ -39,8 +39,10 @@ MARKERS = {
     "tempo": "traces: everything the suite checks about Tempo",
     "pyroscope": "profiles: everything the suite checks about Pyroscope",
     "grafana": "Grafana itself, and each backend read through Grafana (datasource, proxy)",
+    "alb": "the ALB itself: admin routes closed (from the listener rules), fixed 404, HTTPS redirect, edge auth",
+    "alloy": "the collector path: Alloy's own metrics fresh in Mimir and its logs in Loki, under the tenant",
     "aws": "AWS resources via boto3 (ECS, ALB, S3, ElastiCache, Cloud Map)",
-    "security": "tenant isolation, missing tenant, garbage ingest, auth and exposed endpoints",
+    "security": "tenant isolation, missing tenant, garbage ingest, auth, and the ALB's exposure and edge-auth checks",
     "preflight": "static checks over infra/ before deploy (no AWS, no network)",
     "slow": "long-running repetitions, not part of the default CI run",
 }

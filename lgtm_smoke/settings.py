@@ -264,6 +264,7 @@ class Settings:
     insecure: bool = False
     edge_secret: Secret | None = field(default=None, repr=False)
     listener_rules: Path | None = None
+    alb_http: str | None = None  # the plain-HTTP listener (the redirect check); None: the ALB host, port 80
     summary_md: str | None = None
     report_json: str | None = None
     push_results: bool = False
@@ -333,7 +334,8 @@ def resolve(config: pytest.Config) -> Settings:
         tfvars_path=tfvars_path, tfvars=tfvars, grafana_user=value("grafana_user"),
         grafana_password=Secret(password) if password else None, grafana_password_source=sources["grafana_password"],
         ca_bundle=ca_bundle, insecure=bool(value("insecure")), edge_secret=Secret(edge) if edge else None,
-        listener_rules=Path(listener_rules) if listener_rules else None, summary_md=value("summary_md"),
+        listener_rules=Path(listener_rules) if listener_rules else None, alb_http=value("alb_http"),
+        summary_md=value("summary_md"),
         report_json=value("report_json"), push_results=bool(value("push_results")),
         sources={k: v for k, v in sources.items() if v})
 

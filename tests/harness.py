@@ -60,17 +60,3 @@ def run_pytest(args: list[str], cwd: Path, env: dict | None = None, timeout: flo
         result.passed, result.failed, result.skipped = parse_junit(junit)
     result.files = {p.name: p.read_text(errors="replace") for p in Path(cwd).iterdir() if p.is_file()}
     return result
-
-
-def admin_exposed_paths() -> tuple[str, ...]:
-    """The suite's probed admin endpoints that fault admin-endpoint-exposed opens: Mimir's rule
-    widened to /config, /ingester/flush and /ingester/shutdown (registered by Mimir 2.17) with any
-    deny rules dropped; with the old deny-list routes.json the default still forwards to Grafana
-    (its /metrics is public) and /prometheus/* to Mimir (its ruler config API answers 400)."""
-    import json
-
-    from lgtm_refstack import routes
-    from lgtm_refstack.stack import ADMIN_EXPOSED
-
-    deny_list = "default_action" not in json.loads(routes.default_path().read_text())
-    return (*ADMIN_EXPOSED, *(("/metrics", "/prometheus/config/v1/rules") if deny_list else ()))

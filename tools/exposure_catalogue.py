@@ -43,7 +43,7 @@ PREFIXES = ["/", "/loki/", "/prometheus/", "/tempo/", "/pyroscope/"]
 EXPOSURE = re.compile(
     r"admin|debug|ring|flush|shutdown|downscale|delete|config|metrics$|pprof|status|memberlist"
     r"|/services$|tenants|user_stats|user_limits|tenant_limits|limits$|overrides|log_level"
-    r"|upload|cache/|exceeds-limits|ha_tracker|usage|/ops/|/tsdb|blocks|analytics|/Set$|/Delete$|/Flush$",
+    r"|upload|cache/|exceeds-limits|/rules(/|$)|/api/prom/rules|^/settings\.v1\.|ha_tracker|usage|/ops/|/tsdb|blocks|analytics|/Set$|/Delete$|/Flush$",
     re.IGNORECASE,
 )
 NOT_EXPOSURE = re.compile(
@@ -94,7 +94,7 @@ RULES: list[tuple[str, str, object, str, bool]] = [
         False,
     ),
     (
-        r"/Delete$|/Set$|/Delete\w+Rule$",
+        r"/Delete$|/Set$|/Delete\w+Rule$|^/settings\.v1\.\w+/(Upsert|Set|Delete|Create|Update)\w*$",
         "delete",
         True,
         "changes or deletes tenant settings (connect RPC, any method)",
@@ -149,6 +149,8 @@ RULES: list[tuple[str, str, object, str, bool]] = [
     ),
     (r"/cache/generation_numbers$", "status", False, "cache generation numbers used by log deletion", False),
     (r"/GetBlockStats$", "status", False, "block statistics of a tenant (connect RPC)", False),
+    (r"/rules(/|$)", "config", False, "lists a tenant's recording and alerting rules", False),
+    (r"^/settings\.v1\.\w+/(Get|List)\w*$", "config", False, "reads tenant settings or rules (connect RPC)", False),
     (
         r"status|buildinfo|services|memberlist|tenants|user_stats|ha_tracker|blocks|/ops/|/tsdb|admin|usage|analytics",
         "status",
@@ -179,9 +181,7 @@ class Tree:
         self._files = self._git("ls-tree", "-r", "--name-only", self.commit).splitlines()
 
     def _git(self, *args: str) -> str:
-        return subprocess.run(
-            ["git", "--git-dir", self.git_dir, *args], check=True, capture_output=True, text=True
-        ).stdout
+        return subprocess.run(["git", "--git-dir", self.git_dir, *args], check=True, capture_output=True, text=True).stdout
 
     def files(self, *globs: str) -> list[str]:
         return [f for f in self._files if any(fnmatch.fnmatch(f, g) for g in globs) and not f.endswith("_test.go")]
@@ -190,9 +190,7 @@ class Tree:
         return self._git("show", f"{self.commit}:{path}")
 
 
-CALL = re.compile(
-    r"\b(Handle|HandleFunc|Path|PathPrefix|RegisterRoute|RegisterRouteWithMaxBodySize|RegisterRoutesWithPrefix)\("
-)
+CALL = re.compile(r"\b(Handle|HandleFunc|Path|PathPrefix|RegisterRoute|RegisterRouteWithMaxBodySize|RegisterRoutesWithPrefix)\(")
 CONST = re.compile(r"^\s*(?:const\s+)?(\w+)\s*(?:string\s*)?=\s*(\"[^\"]*\"(?:\s*\+\s*(?:\w+|\"[^\"]*\"))*)\s*$")
 
 
@@ -495,15 +493,11 @@ def catalogue_routes(raw: list[dict]) -> list[dict]:
             if r["source"] not in entry["source"]:
                 entry["source"] += f", {r['source']}"
             if isinstance(changes, str) and isinstance(entry["changes_state"], str):
-                entry["changes_state"] = ",".join(
-                    sorted(set(entry["changes_state"].split(",")) | set(changes.split(",")))
-                )
+                entry["changes_state"] = ",".join(sorted(set(entry["changes_state"].split(",")) | set(changes.split(","))))
             elif changes and not entry["changes_state"]:
                 entry["changes_state"] = changes
     if unjudged:
-        raise SystemExit(
-            "unclassified exposure routes (add a RULES entry saying what each does):\n  " + "\n  ".join(unjudged)
-        )
+        raise SystemExit("unclassified exposure routes (add a RULES entry saying what each does):\n  " + "\n  ".join(unjudged))
     return sorted(out.values(), key=lambda e: e["path"])
 
 

@@ -257,7 +257,8 @@ class ReferenceStack:
     def suite_env(self) -> dict[str, str]:
         """The environment a smoke run against this stack needs (lgtm-smoke reads each as its
         option's fallback): the CA of its HTTPS listener, its edge secret, its listener rules."""
-        env = {"LGTM_EDGE_SECRET": self.edge_secret, "LGTM_LISTENER_RULES": str(self.listener_rules)}
+        env = {"LGTM_EDGE_SECRET": self.edge_secret, "LGTM_LISTENER_RULES": str(self.listener_rules),
+               "LGTM_ALB_HTTP": self.http_url}
         if self.ca_bundle is not None:
             env["LGTM_CA_BUNDLE"] = str(self.ca_bundle)
         return env
@@ -268,7 +269,7 @@ class ReferenceStack:
         which argparse reads as an option.) Throwaway secrets of a local stack; a real gate
         passes them by environment (suite_env), never on a command line."""
         args = [f"--grafana-password={self.grafana_password}", f"--edge-secret={self.edge_secret}",
-                f"--listener-rules={self.listener_rules}", "--skip-aws"]
+                f"--listener-rules={self.listener_rules}", f"--alb-http={self.http_url}", "--skip-aws"]
         if self.ca_bundle is not None:
             args.append(f"--ca-bundle={self.ca_bundle}")
         return args

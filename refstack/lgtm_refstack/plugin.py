@@ -15,6 +15,7 @@ import pytest
 
 STACK_KEY = pytest.StashKey[object]()
 AWS_KEY = pytest.StashKey[object]()
+AWS_FAILED_KEY = pytest.StashKey[str]()
 DEV_TENANT = "lgtm-smoke-dev"
 
 
@@ -75,8 +76,10 @@ def _start_aws(config: pytest.Config) -> None:
 
     try:
         account = start_account()
-    except Exception as e:  # noqa: BLE001 -- moto or the seed failed: one line, not a traceback
-        raise pytest.UsageError(f"--devstack: the local AWS account did not start: {type(e).__name__}: {e}") from None
+    except Exception as e:  # noqa: BLE001 -- moto or the seed failed: the HTTP half still runs, AWS is skipped
+        opt.skip_aws = True
+        config.stash[AWS_FAILED_KEY] = f"{type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}"[:200]
+        return
     config.add_cleanup(account.close)
     config.stash[AWS_KEY] = account
     for var in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN"):
@@ -116,6 +119,9 @@ def _aws_line(config: pytest.Config) -> str:
     if account is not None:
         return (f"AWS: the reference stack's local moto account at {account.endpoint_url} (seeded as the shipped "
                 "Terraform leaves it), as the smoke role; no real AWS account is called")
+    failed = config.stash.get(AWS_FAILED_KEY, None)
+    if failed:
+        return f"AWS: skipped: the reference stack's local moto account did not start ({failed})"
     if getattr(config.option, "skip_aws", False):
         return "AWS: skipped (--skip-aws, or no seeded account installed with the reference stack)"
     return f"AWS: {getattr(config.option, 'aws_endpoint_url', None) or 'the default AWS endpoints'}"

@@ -28,9 +28,8 @@ if TYPE_CHECKING:
     from .runner import Runner
 
 PACKAGE = Path(__file__).resolve().parent
-# The shipped suite. lgtm_smoke/smoke/ holds what other rooms have not moved yet (AWS tests
-# → lgtm_smoke/aws/, the exposed-endpoint test → lgtm_smoke/backends/alb/).
-SUITE = tuple(p for p in (PACKAGE / "backends", PACKAGE / "aws", PACKAGE / "smoke") if p.is_dir())
+# The shipped suite: each backend's and each AWS area's runbook test files.
+SUITE = (PACKAGE / "backends", PACKAGE / "aws")
 MARKERS = {
     "smoke": "post-deploy smoke checks against a running stack (needs --alb or --devstack)",
     "check": "check(lgtm_smoke.outcome.Check): the check this test verifies; its evidence is the `outcome` fixture",
@@ -48,10 +47,6 @@ MARKERS = {
 }
 OUTCOME_KEY = pytest.StashKey["Outcome"]()
 RUNNER_KEY = pytest.StashKey["Runner"]()
-# The names the AWS room's fixtures module still imports from here (until it uses settings).
-CONFIG_KEY = st.SETTINGS_KEY
-resolve = st.get
-_wants_smoke = st.wants_smoke
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

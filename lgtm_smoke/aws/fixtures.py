@@ -71,15 +71,10 @@ def pytest_collection_finish(session: pytest.Session):
 
 
 def _run_settings(config: pytest.Config):
-    """The run's settings (ALB, tenant, tfvars): lgtm_smoke.settings when it is there, else as
-    the plugin resolved them, looked up through the plugin manager (no import of the plugin)."""
-    import importlib
-    import importlib.util
+    """The run's settings (ALB, tenant, tfvars), resolved once by lgtm_smoke.settings."""
+    from .. import settings
 
-    if importlib.util.find_spec("lgtm_smoke.settings") is not None:
-        return importlib.import_module("lgtm_smoke.settings").get(config)
-    plugin = config.pluginmanager.get_plugin("lgtm_smoke")
-    return config.stash[plugin.CONFIG_KEY] if plugin.CONFIG_KEY in config.stash else plugin.resolve(config)
+    return settings.get(config)
 
 
 def _settings(config: pytest.Config) -> AwsSettings:

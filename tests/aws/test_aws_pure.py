@@ -16,7 +16,7 @@ from botocore.exceptions import (
 
 from lgtm_smoke.aws import Snapshot, ecs, errors, fargate
 from lgtm_smoke.aws import settings as discovery
-from lgtm_smoke.config import UsageError
+from lgtm_smoke.settings import UsageError
 
 TF = {
     "aws_region": "ap-northeast-2",

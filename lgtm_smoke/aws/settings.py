@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from .. import config as cfg
+from .. import settings as cfg
 from ..backends.alb import routes as routes_mod
 
 DEFAULT_SERVICES = ("grafana", "mimir", "loki", "tempo", "pyroscope", "alloy")

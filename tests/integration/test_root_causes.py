@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 DEAD_MIMIR = ("RED: target group mimir: GET /prometheus/api/v1/labels → 502 after 3 attempts: "
-              "HTML page '502 Bad Gateway' — 5 checks blocked · 1 of 48 checks failed (mimir 1)")
+              "HTML page '502 Bad Gateway' — 6 checks blocked · 1 of 44 checks failed (mimir 1)")
 
 
 def test_a_dead_backend_is_one_root_cause_with_its_blocked_count(run_smoke):

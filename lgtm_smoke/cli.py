@@ -16,7 +16,15 @@ import argparse
 import sys
 
 USAGE_ERROR = 4
-DEMO_TENANT = "lgtm-smoke-demo"
+
+
+def _tfvars_tenant() -> str | None:
+    """tenant_id of the stack's common.tfvars (this directory or a parent), if there is one."""
+    from pathlib import Path
+
+    from .settings import find_tfvars, load_tfvars
+
+    return load_tfvars(find_tfvars(None, Path.cwd())).get("tenant_id")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -24,7 +32,9 @@ def _parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True)
     demo = sub.add_parser("demo", help="start the reference stack, run the smoke suite, print the verdict, stop")
     demo.add_argument("--fault", action="append", default=[], metavar="NAME[=VALUE]", help="inject a named fault")
-    demo.add_argument("--tenant", default=DEMO_TENANT)
+    # default: tenant_id of common.tfvars, the tenant the seeded AWS account (as the shipped
+    # Terraform leaves it) keeps its S3 folders for; a neutral directory falls back to the stack's own
+    demo.add_argument("--tenant", help="X-Scope-OrgID (default tenant_id in common.tfvars)")
     demo.add_argument("pytest_args", nargs=argparse.REMAINDER, help="after --: passed to pytest")
     run = sub.add_parser("run", help="run the smoke suite against an ALB (same as pytest -m smoke --alb …)")
     run.add_argument("--alb", help="ALB DNS name, host:port or URL (env LGTM_ALB)")
@@ -74,8 +84,10 @@ def main(argv: list[str] | None = None) -> int:
         return _pytest(extra + _rest(args.pytest_args))
     if args.command == "demo":
         faults = [f"--fault={f}" for f in args.fault]
+        tenant_id = args.tenant or _tfvars_tenant()
+        tenant = [f"--tenant={tenant_id}"] if tenant_id else []
         _refstack(["-m", "pytest", "-m", "smoke", "-p", "no:cacheprovider", "-rfE", "--devstack",
-                   f"--tenant={args.tenant}", *faults, *_rest(args.pytest_args)])
+                   *tenant, *faults, *_rest(args.pytest_args)])
     if args.command == "devstack":
         _refstack(["-m", "lgtm_refstack", *(["--list-faults"] if args.list_faults else []),
                    *(f"--fault={f}" for f in args.fault)])

@@ -1,6 +1,7 @@
-"""Lint and types, as tests so CI runs them: ruff over the code the core owns, mypy --strict
-on the core modules. (The import-linter contracts of pyproject.toml join when every room's
-code is on main.)"""
+"""The layering, lint and types, as tests so CI runs them: import-linter's contracts
+(pyproject.toml [tool.importlinter]), no import cycle inside lgtm_smoke.backends (and
+lgtm_smoke.aws, once its restructure is on main), ruff over the code the core owns, mypy
+--strict on the core."""
 from __future__ import annotations
 
 import shutil
@@ -28,6 +29,36 @@ def tool(name: str) -> str:
 
 def run(cmd: list[str]) -> subprocess.CompletedProcess:
     return subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=300, check=False)
+
+
+def test_import_contracts_hold():
+    proc = run([tool("lint-imports"), "--no-cache"])
+    assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
+
+
+# lgtm_smoke.aws joins as soon as the AWS room's restructure (no discovery ⇄ area cycle) is on main.
+@pytest.mark.parametrize("package", ["lgtm_smoke.backends"])
+def test_no_import_cycle_inside(package):
+    import grimp
+
+    graph = grimp.build_graph("lgtm_smoke")
+    modules = {m for m in graph.modules if m == package or m.startswith(package + ".")}
+    edges = {m: {i for i in graph.find_modules_directly_imported_by(m) if i in modules and i != m} for m in modules}
+    state: dict[str, int] = {}  # 1 on the DFS stack, 2 done
+
+    def visit(m: str, path: list[str]) -> list[str] | None:
+        state[m] = 1
+        for n in sorted(edges[m]):
+            if state.get(n) == 1:
+                return [*path[path.index(n):], n] if n in path else [*path, m, n]
+            if n not in state and (cycle := visit(n, [*path, n])):
+                return cycle
+        state[m] = 2
+        return None
+
+    for m in sorted(modules):
+        if m not in state and (cycle := visit(m, [m])):
+            pytest.fail(f"import cycle in {package}: {' → '.join(cycle)}")
 
 
 def test_ruff_is_clean():

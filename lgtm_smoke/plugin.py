@@ -15,6 +15,7 @@ import dataclasses
 import importlib
 import importlib.util
 import re
+import threading
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -175,7 +176,11 @@ def smoke_runner(request: pytest.FixtureRequest, smoke_settings: st.Settings) ->
     config = request.config
     client = Client(smoke_settings.alb, smoke_settings.tenant, verify=smoke_settings.verify,
                     edge_secret=smoke_settings.edge_secret)
-    contexts = {"http": lambda check: ProbeContext(smoke_settings, client, check.id), "aws": _aws_context(config)}
+    aws_context = _aws_context(config)
+    # the ALB rule checks read the listener rules from the AWS snapshot unless --listener-rules is given
+    aws_snapshot = None if config.getoption("skip_aws", False) else lambda: aws_context(None).snapshot
+    contexts = {"http": lambda check: ProbeContext(smoke_settings, client, check.id, aws=aws_snapshot),
+                "aws": aws_context}
     runner = Runner(contexts, Preconditions(providers(smoke_settings, client, login)))
     config.stash[RUNNER_KEY] = runner
     runner.start(_selected_checks(request.session))
@@ -183,18 +188,20 @@ def smoke_runner(request: pytest.FixtureRequest, smoke_settings: st.Settings) ->
 
 
 def _aws_context(config: pytest.Config) -> Any:
-    """kind "aws": `lgtm_smoke.aws.check_context(config)` (made once, in the first aws check's
-    thread) is what every aws check's fn gets."""
+    """kind "aws": `lgtm_smoke.aws.check_context(config)` (made once, in the first asker's
+    thread) is what every aws check's fn gets, and whose snapshot the ALB rule checks read."""
     made: dict[str, Any] = {}
+    lock = threading.Lock()
 
-    def context(check: "Check") -> Any:
-        if "ctx" not in made:
-            from . import aws
+    def context(check: "Check | None") -> Any:
+        with lock:  # the ALB rule checks and the first aws check may ask at once: one snapshot
+            if "ctx" not in made:
+                from . import aws
 
-            make = getattr(aws, "check_context", None)
-            if make is None:
-                raise NotImplementedError("lgtm_smoke.aws exports no check_context(config)")
-            made["ctx"] = make(config)
+                make = getattr(aws, "check_context", None)
+                if make is None:
+                    raise NotImplementedError("lgtm_smoke.aws exports no check_context(config)")
+                made["ctx"] = make(config)
         return made["ctx"]
 
     return context

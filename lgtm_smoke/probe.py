@@ -107,12 +107,15 @@ def json_of(ex: Exchange, phase: str, what: str) -> Any:
 
 class ProbeContext:
     """What an HTTP check's `fn(ctx)` gets: the run's settings, a settling client to the ALB,
-    and push / read-back helpers that record push ok, read ok and push→visible latency."""
+    and push / read-back helpers that record push ok, read ok and push→visible latency.
+    `aws` is the run's AWS snapshot for the few HTTP checks that read AWS facts (the ALB's
+    listener rules), fetched on first use; None when the run does not look at AWS."""
 
-    def __init__(self, settings: Settings, client: Client, check: str):
+    def __init__(self, settings: Settings, client: Client, check: str, aws: Callable[[], Any] | None = None):
         self.settings = settings
         self.client = client
         self.check = check
+        self._aws = aws
         self.run_id = settings.run_id
         self.phase: str | None = None
         self.pushed_at: float | None = None
@@ -123,6 +126,11 @@ class ProbeContext:
     @property
     def tenant(self) -> str:
         return self.settings.tenant
+
+    @property
+    def aws(self) -> Any:
+        """The run's `lgtm_smoke.aws` Snapshot (waited for, bounded), or None (--skip-aws)."""
+        return self._aws() if self._aws is not None else None
 
     # --- push --------------------------------------------------------------------
     def push(self, send: Callable[[], Exchange], ok: Iterable[int] = (200, 204),

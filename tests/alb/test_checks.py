@@ -80,11 +80,42 @@ def test_default_forwarding_everything_to_grafana_exposes_grafanas_metrics(tmp_p
     assert run_check(checks.closed["tempo"], ctx).status is Status.PASSED  # grafana is not tempo
 
 
-def test_no_rules_anywhere_is_blocked_on_aws_not_failed():
-    ctx = SimpleNamespace(settings=SimpleNamespace(listener_rules=None), client=None, tenant="t1")
+def test_no_rules_anywhere_is_blocked_not_failed():
+    """--skip-aws and no --listener-rules: nothing to evaluate, said once as its own root cause."""
+    ctx = SimpleNamespace(settings=SimpleNamespace(listener_rules=None), client=None, tenant="t1", aws=None)
     out = run_check(checks.closed["tempo"], ctx)
-    assert out.status is Status.BLOCKED and out.blocked_by == "aws.credentials"
-    assert "--listener-rules" in out.cause
+    assert out.status is Status.BLOCKED and out.blocked_by == "alb.listener_rules"
+    assert "--listener-rules" in out.cause and "--skip-aws" in out.cause
+
+
+def test_without_aws_credentials_the_rule_checks_share_the_aws_root_cause():
+    from lgtm_smoke.aws.snapshot import Snapshot
+
+    ctx = SimpleNamespace(settings=SimpleNamespace(listener_rules=None), client=None, tenant="t1",
+                          aws=Snapshot(blocked="no AWS credentials: configure the standard chain"))
+    out = run_check(checks.closed["loki"], ctx)
+    assert (out.status, out.blocked_by) == (Status.BLOCKED, "aws.credentials")
+    assert out.cause == "no AWS credentials: configure the standard chain"
+
+
+@pytest.mark.parametrize("table_file, status", [("routes_allowlist.json", Status.PASSED),
+                                                ("routes_legacy.json", Status.FAILED)])
+def test_without_a_rules_file_the_rules_come_from_the_aws_snapshot(allowlist, table_file, status):
+    """On a real deploy (no --listener-rules) the rules are DescribeRules of the rules listener,
+    from the run's one AWS snapshot: the allow-list passes, the legacy table's hole fails."""
+    from lgtm_smoke.aws.snapshot import Snapshot
+
+    port = allowlist.listener_port
+    snap = Snapshot()
+    snap.put("alb.listeners", [{"Port": 80, "ListenerArn": "l80"}, {"Port": port, "ListenerArn": "lr"}])
+    snap.put("alb.rules", {"lr": routes.describe_rules(routes.load(HERE / table_file), [SECRET]), "l80": []})
+    ctx = SimpleNamespace(settings=SimpleNamespace(listener_rules=None), client=None, tenant="t1", aws=snap)
+    out = run_check(checks.closed["tempo"], ctx)
+    assert out.status is status, out.message()
+    if status is Status.PASSED:
+        assert out.data["rules_from"] == f"DescribeRules on the port-{port} listener"
+    else:
+        assert "/tempo/shutdown" in out.cause and f"rules from DescribeRules on the port-{port} listener" in out.evidence
 
 
 def test_a_broken_rules_file_is_one_line_saying_what_to_pass(tmp_path):

@@ -118,3 +118,34 @@ def test_missing_resources_each_named_in_one_line(run_aws):
     )
     assert first["test_targets_healthy"] == "no load balancer named no-such-alb (from --alb-name) in ap-northeast-2"
     assert "test_running_count_equals_desired" in run.passed and "Traceback" not in run.output
+
+
+
+def test_alb_rule_checks_read_the_listener_rules_from_aws(run_aws, stack):
+    """On a real deploy there is no --listener-rules file: the checks that prove the ALB's admin
+    routes closed evaluate DescribeRules of the rules listener from the run's one AWS snapshot
+    (as the smoke role) and send nothing to the ALB. The seeded allow-list passes; one Tempo
+    rule widened to `/tempo/*` in the account fails exactly the Tempo check, naming the source."""
+    healthy = run_aws("-k", "admin_routes_closed", markexpr="smoke and alb")
+    assert healthy.returncode == 0 and len(healthy.passed) == 5 and not healthy.failed, healthy.output
+
+    elb = stack.client("elbv2")
+    rules = elb.describe_rules(ListenerArn=stack.listener_arn)["Rules"]
+    tempo = next(r for r in rules if any(v.startswith("/tempo/") for c in r["Conditions"]
+                                         for v in c.get("PathPatternConfig", {}).get("Values", [])))
+    saved = [{k: v for k, v in c.items() if k != "Values"} for c in tempo["Conditions"]]
+    widened = [{**c, "PathPatternConfig": {"Values": ["/tempo/*"]}} if "PathPatternConfig" in c else c for c in saved]
+    elb.modify_rule(RuleArn=tempo["RuleArn"], Conditions=widened)
+    try:
+        run = run_aws("-k", "admin_routes_closed", markexpr="smoke and alb")
+    finally:
+        elb.modify_rule(RuleArn=tempo["RuleArn"], Conditions=saved)
+    assert set(run.failed) == {"test_tempo_admin_routes_closed_at_the_alb"}, run.output
+    message = run.failed["test_tempo_admin_routes_closed_at_the_alb"]
+    assert "tempo admin route open through the ALB" in message and "rules from DescribeRules on the port-" in message
+
+
+def test_alb_rule_checks_without_credentials_share_the_aws_root_cause(run_aws):
+    run = run_aws("-k", "admin_routes_closed", markexpr="smoke and alb", credentials=False)
+    assert run.returncode == 1 and len(run.failed) == 5, run.output
+    assert all(f"blocked by aws.credentials: {NO_CREDENTIALS}" in m for m in run.failed.values()), run.failed

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import re
 
-import pytest
-
 DEAD_MIMIR = ("RED: target group mimir: GET /prometheus/api/v1/labels → 502 after 3 attempts: "
               "HTML page '502 Bad Gateway' — 6 checks blocked · 1 of 44 checks failed (mimir 1)")
 
@@ -59,9 +57,6 @@ def test_a_bug_in_a_shipped_test_is_one_line_and_a_trace_file(tmp_path, stack):
     assert "Traceback" not in run.output and "def test_reads_what_is_not_there" not in run.output
 
 
-@pytest.mark.xfail(strict=True, reason="known seam: the ALB rule checks get no AWS snapshot on their HTTP "
-                   "context (ctx.aws), so they block as aws.credentials with their own cause and the AWS root "
-                   "cause reads 'no listener rules to evaluate' instead of 'no credentials'")
 def test_dead_alb_and_dead_aws_credentials_are_two_root_causes(tmp_path):
     """Nothing listens at the ALB and there are no AWS credentials: two root causes in the
     headline with their blocked counts — no traceback, no 75 repeats of the same cause."""

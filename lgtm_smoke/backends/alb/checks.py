@@ -87,7 +87,7 @@ def listener_rules(ctx: Any) -> tuple[list[dict], str]:
     path = getattr(ctx.settings, "listener_rules", None)
     if path:
         return _load_rules(path), f"--listener-rules {path}"
-    snapshot = getattr(ctx, "aws", None)  # lgtm_smoke.aws Snapshot, when the run has AWS
+    snapshot = getattr(ctx, "aws", None)  # the run's lgtm_smoke.aws Snapshot; None with --skip-aws
     if snapshot is not None:
         table = _table()
         port = table.listener_port
@@ -108,8 +108,8 @@ def listener_rules(ctx: Any) -> tuple[list[dict], str]:
             return rules, f"DescribeRules on the port-{port} listener"
         raise CheckFailed(f"cannot evaluate the listener rules: DescribeRules of the port-{port} listener: {rules}")
     raise Blocked(
-        "aws.credentials",
-        "no listener rules to evaluate: pass --listener-rules FILE (DescribeRules `Rules`) or run with AWS credentials",
+        "alb.listener_rules",
+        "no listener rules to evaluate with --skip-aws: pass --listener-rules FILE (a DescribeRules `Rules` dump)",
     )
 
 

@@ -8,11 +8,15 @@ Against one local reference stack (lgtm-refstack), with the shipped suite as a u
 --runs repetitions after one untimed warm-up:
 
   floor     `python -m pytest -q -p no:cacheprovider test_empty.py` in the same environment
-  healthy   the whole suite green; and healthy − floor − the slowest backend's own visibility lag
-            (the stack's Tempo search lag: a trace is searchable only that long after its last
-            span), i.e. what the suite itself adds — the bar is ≤ 0.5 s
+  healthy   the whole suite green; and healthy − the slowest backend's own visibility lag (the
+            stack's Tempo search lag: the search check's trace is searchable only that long after
+            its last span, 5-15 s as Tempo 2.9 with the shipped config; each run's own lag is
+            subtracted from that run), shown with and without the floor: what the suite adds
+            beyond bare pytest is the overhead — the bar is ≤ 0.5 s
   <fault>   time to the red verdict with that fault (bar: ≤ 3 s; slow-ingest and flaky-5xx test
-            waiting and are shown aside), with the exit code and the headline
+            waiting and are shown aside), with the exit code and the headline; the Alloy faults
+            on a fresh stack deployed broken (on a stack healthy a moment ago Alloy's last
+            samples rightly stay fresh for two scrape intervals)
 
 Prints one Markdown table.
 """
@@ -32,6 +36,16 @@ TENANT = "lgtm-smoke-bench"
 RED_BAR, OVERHEAD_BAR = 3.0, 0.5
 WAITING = ("slow-ingest", "flaky-5xx")  # faults that test waiting, not speed
 VALUES = {"slow-ingest": "slow-ingest=5", "flaky-5xx": "flaky-5xx=100"}
+# A stopped (or re-tenanted) Alloy's last samples stay fresh for two scrape intervals, so on a
+# stack that was healthy a moment ago the suite rightly stays green that long: these are timed
+# as deployed broken, each on a fresh stack.
+FRESH_STACK = {"alloy-stopped", "alloy-wrong-tenant"}
+
+
+def _is_search_trace(trace) -> bool:
+    """The trace the tempo.search check pushed (span attribute lgtm_smoke.check = "search")."""
+    return any(a.key == "lgtm_smoke.check" and a.value.string_value == "search"
+               for _, span in trace.spans() for a in span.attributes)
 
 
 def timed(cmd: list[str], cwd: Path, env: dict) -> tuple[float, subprocess.CompletedProcess]:
@@ -58,9 +72,11 @@ def main() -> int:
         tempo = stack.backend("tempo")
 
         def search_lag(since: float) -> float:
-            """Tempo's own lag for the traces of the run started at `since` (time.time()): from
-            the last span's arrival to the moment search finds it (its flush tick, or the fixed lag)."""
-            traces = [t for t in tempo.store.all(lambda tenant: tenant == TENANT) if t.last_arrival >= since]
+            """Tempo's own lag for the search check's trace of the run started at `since`
+            (time.time()): from its last span's arrival to the moment search finds it (the
+            ingester's flush tick, or the fixed lag)."""
+            traces = [t for t in tempo.store.all(lambda tenant: tenant == TENANT)
+                      if t.last_arrival >= since and _is_search_trace(t)]
             return max((tempo.lag.searchable_at(t.last_arrival) - t.last_arrival for t in traces), default=0.0)
 
         suite = [*pytest, "-m", "smoke and not aws", "--alb", stack.url, "--tenant", TENANT, *stack.suite_args(),
@@ -90,11 +106,26 @@ def main() -> int:
         overhead = statistics.median(beyond_lag) - floor
         lag = statistics.median(lags)
         for fault in faults:
+            if fault in FRESH_STACK:
+                continue
             rows.append((fault, *run(fault)))
+    for fault in (f for f in faults if f in FRESH_STACK):  # deployed broken: on a fresh stack of its own
+        with ReferenceStack([fault], tenants=(TENANT,)) as fresh:
+            cmd = [*pytest, "-m", "smoke and not aws", "--alb", fresh.url, "--tenant", TENANT, *fresh.suite_args(),
+                   "--report-json", "report.json"]
+            walls, last = [], None
+            for _ in range(args.runs):
+                wall, last = timed(cmd, work, env)
+                walls.append(wall)
+            report = json.loads((work / "report.json").read_text()) if (work / "report.json").exists() else {}
+            rows.append((f"{fault} (fresh stack)", statistics.median(walls), f"exit {last.returncode}",
+                         report.get("headline", "no report")))
     print(f"| run | median of {args.runs} | bar | exit | headline |\n|---|---|---|---|---|")
     print(f"| floor (empty test) | {floor:.2f} s | — | — | — |")
     print(f"| healthy | {healthy:.2f} s | — | {code} | {headline[:90]} |")
-    print(f"| healthy − floor − slowest lag (median {lag:.1f} s, Tempo search) | **{overhead:.2f} s** | ≤ {OVERHEAD_BAR} s "
+    print(f"| healthy − slowest lag (median {lag:.1f} s, Tempo search; each run its own) | {overhead + floor:.2f} s "
+          "| — | — | — |")
+    print(f"| healthy − slowest lag − floor: the suite's overhead | **{overhead:.2f} s** | ≤ {OVERHEAD_BAR} s "
           f"{'✅' if overhead <= OVERHEAD_BAR else '❌'} | — | — |")
     worst = 0.0
     for fault, wall, code, headline in rows:

@@ -11,6 +11,9 @@ evidence (a dict the test may assert on) or raises one of the failure vocabulary
 - `Blocked(precondition, cause)`: the check could not run because something it needs (the
   ALB answering, a target group, AWS credentials, the Grafana login) is broken. The verdict
   counts it under that precondition's root cause, not as a failure of its own.
+- `NotWaited(cause)`: the check was still waiting for its data when the verdict turned red
+  (another check failed); it stops there and is reported skipped, so a broken stack is
+  reported in seconds, not after the slowest backend's lag (`--wait-all` waits anyway).
 
 Whatever ran, the runner turns it into one `Outcome`; the verdict (terminal, JSON, JUnit,
 Markdown) reads only `Outcome`s. This module imports nothing but the standard library, so
@@ -49,6 +52,15 @@ class Blocked(Exception):
     def __init__(self, precondition: str, cause: str):
         super().__init__(f"blocked by {precondition}: {cause}")
         self.precondition = precondition
+        self.cause = cause
+
+
+class NotWaited(Exception):
+    """The check stopped waiting for its data because the verdict was already red (another
+    check failed): it is reported skipped with `cause`, neither passed nor failed."""
+
+    def __init__(self, cause: str):
+        super().__init__(cause)
         self.cause = cause
 
 
@@ -116,6 +128,8 @@ class Outcome:
         if isinstance(exc, CheckFailed):
             return cls(check.id, check.area, Status.FAILED, exc.cause, exc.evidence,
                        exc.runbook or check.runbook_key, **kw)
+        if isinstance(exc, NotWaited):
+            return cls(check.id, check.area, Status.SKIPPED, exc.cause, runbook=check.runbook_key, **kw)
         raise TypeError(f"not a check outcome: {type(exc).__name__}")
 
 

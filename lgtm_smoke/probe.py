@@ -15,8 +15,11 @@ from typing import Any, Callable, Iterable
 
 from . import retry
 from .http import Client, Exchange, Unreachable
-from .outcome import CheckFailed
+from .outcome import CheckFailed, NotWaited
 from .settings import Settings
+
+NOT_WAITED_AFTER = 1.0  # seconds a read-back waits even when the verdict is red: every healthy backend's
+# read-back of the reference stack and of a real stack lands well inside it, so only a genuinely slow one stops
 
 
 class NotYetVisible(Exception):
@@ -111,11 +114,13 @@ class ProbeContext:
     `aws` is the run's AWS snapshot for the few HTTP checks that read AWS facts (the ALB's
     listener rules), fetched on first use; None when the run does not look at AWS."""
 
-    def __init__(self, settings: Settings, client: Client, check: str, aws: Callable[[], Any] | None = None):
+    def __init__(self, settings: Settings, client: Client, check: str, aws: Callable[[], Any] | None = None,
+                 red: Any = None):
         self.settings = settings
         self.client = client
         self.check = check
         self._aws = aws
+        self.red = red  # runner.RedFlag: up once the verdict is red; None waits every read-back out
         self.run_id = settings.run_id
         self.phase: str | None = None
         self.pushed_at: float | None = None
@@ -151,11 +156,23 @@ class ProbeContext:
         raise failed(last, "push", "2xx")
 
     # --- read back ---------------------------------------------------------------
-    def read_back(self, fetch: Callable[[], Any], what: str, timeout: float | None = None) -> Any:
-        """Poll `fetch` with exponential backoff until it returns, a hard failure, or the deadline."""
+    def read_back(self, fetch: Callable[[], Any], what: str, timeout: float | None = None,
+                  poll_cap: float = retry.MAX_WAIT) -> Any:
+        """Poll `fetch` with exponential backoff until it returns, a hard failure, or the deadline;
+        or, once the verdict is red and this read has waited NOT_WAITED_AFTER seconds, NotWaited."""
         self.phase = "read"
         timeout = self.settings.readback_timeout if timeout is None else timeout
         start = self.pushed_at or time.monotonic()
+        red = self.red
+
+        def give_up() -> bool:
+            return red.is_up() and time.monotonic() - start >= NOT_WAITED_AFTER
+
+        def sleep(seconds: float) -> None:
+            if red.is_up():
+                time.sleep(seconds)
+            else:  # wakes when the verdict turns red, so give_up() is asked at once
+                red.wait(seconds)
 
         def once() -> Any:
             try:
@@ -166,25 +183,33 @@ class ProbeContext:
                 raise CheckFailed(f"read: {what}: {e}") from None
 
         try:
-            result = retry.poll(once, (NotYetVisible, Transient, Unreachable), timeout)
-        except NotYetVisible as e:
-            self.read_ok = False
-            ex = e.exchange
-            where = f"{ex.method} {ex.path} ({ex.who()}) → {ex.status}" if ex else what
-            raise CheckFailed(f"read: {where}: {what} not visible after {timeout:g}s; received {e.observed}",
-                              [f"last response body: {ex.preview()}"] if ex else []) from None
-        except Transient as e:
-            self.read_ok = False
-            ex = e.exchange
-            raise CheckFailed(f"read: {ex.method} {ex.path} ({ex.who()}) → {ex.status} until the {timeout:g}s "
-                              f"deadline: {ex.preview(120)}{hint(ex, 'read')}",
-                              [f"last response body: {ex.preview()}"]) from None
-        except Unreachable as e:
-            self.read_ok = False
-            raise CheckFailed(f"read: {what}: {e}") from None
+            result = retry.poll(once, (NotYetVisible, Transient, Unreachable), timeout, cap=poll_cap,
+                                give_up=give_up if red is not None else None, sleep=sleep if red is not None else None)
+        except (NotYetVisible, Transient, Unreachable) as e:
+            if red is not None and give_up() and time.monotonic() - start < timeout:
+                self.read_ok = None
+                last = e.observed if isinstance(e, NotYetVisible) else e.reason if isinstance(e, Transient) else e
+                raise NotWaited(f"not waited for: the verdict was already red ({red.why}) when this read had waited "
+                                f"{time.monotonic() - start:.1f}s for {what} (last: {last}); --wait-all waits for it"
+                                ) from None
+            raise self._read_failed(e, what, timeout) from None
         except CheckFailed:
             self.read_ok = False
             raise
         self.read_ok = True
         self.latency = time.monotonic() - start
         return result
+
+    def _read_failed(self, e: Exception, what: str, timeout: float) -> CheckFailed:
+        """The failure of a read-back that ran out of time (or whose ALB stopped answering)."""
+        self.read_ok = False
+        if isinstance(e, NotYetVisible):
+            ex = e.exchange
+            where = f"{ex.method} {ex.path} ({ex.who()}) → {ex.status}" if ex else what
+            return CheckFailed(f"read: {where}: {what} not visible after {timeout:g}s; received {e.observed}",
+                               [f"last response body: {ex.preview()}"] if ex else [])
+        if isinstance(e, Transient):
+            ex = e.exchange
+            return CheckFailed(f"read: {ex.method} {ex.path} ({ex.who()}) → {ex.status} until the {timeout:g}s "
+                               f"deadline: {ex.preview(120)}{hint(ex, 'read')}", [f"last response body: {ex.preview()}"])
+        return CheckFailed(f"read: {what}: {e}")

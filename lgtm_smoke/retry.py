@@ -48,9 +48,23 @@ def settle(send: Callable[[], T], blip: Callable[[T], bool], transient: Callable
     return retrying(send)
 
 
-def poll(fetch: Callable[[], T], again: tuple[type[BaseException], ...], timeout: float) -> T:
-    """`fetch()` with exponential backoff while it raises one of `again`, until `timeout`
-    seconds; then the last of those exceptions propagates."""
-    retrying = tenacity.Retrying(retry=tenacity.retry_if_exception_type(again), wait=_backoff(),
-                                 stop=tenacity.stop_before_delay(timeout), reraise=True)
+class _GiveUp(tenacity.stop.stop_base):
+    def __init__(self, give_up: Callable[[], bool]):
+        self.give_up = give_up
+
+    def __call__(self, retry_state: tenacity.RetryCallState) -> bool:
+        return self.give_up()
+
+
+def poll(fetch: Callable[[], T], again: tuple[type[BaseException], ...], timeout: float,
+         give_up: Callable[[], bool] | None = None, sleep: Callable[[float], Any] | None = None,
+         cap: float = MAX_WAIT) -> T:
+    """`fetch()` with exponential backoff (at most `cap` between tries) while it raises one of
+    `again`, until `timeout` seconds or `give_up()`; then the last of those exceptions
+    propagates. `sleep` may wake early (the run's red flag) so `give_up` is asked at once."""
+    stop: tenacity.stop.stop_base = tenacity.stop_before_delay(timeout)
+    if give_up is not None:
+        stop = stop | _GiveUp(give_up)
+    retrying = tenacity.Retrying(retry=tenacity.retry_if_exception_type(again), wait=_backoff(cap=cap), stop=stop,
+                                 sleep=sleep or tenacity.nap.sleep, reraise=True)
     return retrying(fetch)

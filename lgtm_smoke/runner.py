@@ -4,7 +4,7 @@ For each check the runner first establishes the preconditions it `needs` (once p
 whoever asks first; see `Preconditions`), then calls `check.fn(ctx)` with the context of its
 kind, and turns whatever happened into one `Outcome`:
 - evidence returned → PASSED; `CheckFailed` → FAILED; `Blocked` or a failed precondition →
-  BLOCKED (blocked_by = the precondition id);
+  BLOCKED (blocked_by = the precondition id); `NotWaited` → SKIPPED (see RedFlag);
 - any other exception is a bug in the suite: FAILED with one line naming it and the path of
   a file holding the trace (never a traceback on the terminal).
 """
@@ -19,7 +19,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping
 
-from .outcome import Blocked, Check, CheckFailed, Outcome, Status
+from .outcome import Blocked, Check, CheckFailed, NotWaited, Outcome, Status
 
 ContextFor = Callable[[Check], Any]  # kind -> (check -> the ctx its fn gets)
 Provider = Callable[[str], Any]  # precondition id -> evidence, or raises CheckFailed / Blocked
@@ -70,6 +70,29 @@ class Preconditions:
         return None
 
 
+class RedFlag:
+    """Raised by the first failed or blocked check: from then on the verdict is red whatever the
+    checks still waiting would find, so their read-backs stop waiting (probe.ProbeContext) and
+    the run ends in seconds, not after the slowest backend's visibility lag."""
+
+    def __init__(self) -> None:
+        self._event = threading.Event()
+        self.why = ""
+        self.at: float | None = None
+
+    def raise_for(self, out: Outcome) -> None:
+        if out.status in (Status.FAILED, Status.BLOCKED) and not self._event.is_set():
+            self.why, self.at = f"{out.check} {out.status.value}", time.monotonic()
+            self._event.set()
+
+    def is_up(self) -> bool:
+        return self._event.is_set()
+
+    def wait(self, seconds: float) -> bool:
+        """Sleep `seconds`, waking early when the flag goes up; True if it is up."""
+        return self._event.wait(seconds)
+
+
 def bug_line(what: str, exc: BaseException, trace: str, folder: Path | None = None) -> str:
     """A bug in the suite, as the user sees it: one line naming it and the file holding its trace."""
     folder = folder or Path(tempfile.gettempdir()) / "lgtm-smoke"
@@ -82,9 +105,12 @@ def bug_line(what: str, exc: BaseException, trace: str, folder: Path | None = No
 
 class Runner:
     def __init__(self, contexts: Mapping[str, ContextFor], preconditions: Preconditions | None = None,
-                 workers: int = 16, trace_dir: Path | None = None):
+                 workers: int = 64, trace_dir: Path | None = None, red: RedFlag | None = None):
         self.contexts = dict(contexts)
         self.preconditions = preconditions or Preconditions()
+        self.red = red
+        # every check at once (they wait on the network, not the CPU): one queued behind others
+        # would start its own wait late, and the slowest backend's lag is the run's critical path
         self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="check")
         self.futures: dict[str, Future[Outcome]] = {}
         self.outcomes: dict[str, Outcome] = {}
@@ -103,6 +129,12 @@ class Runner:
         return out
 
     def _run(self, check: Check) -> Outcome:
+        out = self._outcome(check)
+        if self.red is not None:
+            self.red.raise_for(out)
+        return out
+
+    def _outcome(self, check: Check) -> Outcome:
         t0 = time.monotonic()
         for pid in check.needs:
             blocked = self.preconditions.establish(pid)
@@ -114,7 +146,7 @@ class Runner:
             ctx = self.contexts[check.kind](check)
             data = check.fn(ctx) or {}
             out = Outcome(check.id, check.area, Status.PASSED, runbook=check.runbook_key, data=dict(data))
-        except (CheckFailed, Blocked) as e:
+        except (CheckFailed, Blocked, NotWaited) as e:
             out = Outcome.from_exception(check, e)
         except Exception as e:
             out = Outcome(check.id, check.area, Status.FAILED, self._bug(check, e), runbook=check.runbook_key)

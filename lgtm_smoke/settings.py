@@ -254,6 +254,7 @@ class Settings:
     readback_timeout: float
     run_id: str
     search_timeout: float = 60.0  # TraceQL search covers completed traces only: it lags by design
+    wait_all: bool = False  # wait for every read-back even when the verdict is already red
     other_tenant: str = "lgtm-smoke-isolation-probe"
     tfvars_path: Path | None = None
     tfvars: dict[str, Any] = field(default_factory=dict, repr=False)
@@ -336,7 +337,7 @@ def resolve(config: pytest.Config) -> Settings:
         ca_bundle=ca_bundle, insecure=bool(value("insecure")), edge_secret=Secret(edge) if edge else None,
         listener_rules=Path(listener_rules) if listener_rules else None, alb_http=value("alb_http"),
         summary_md=value("summary_md"),
-        report_json=value("report_json"), push_results=bool(value("push_results")),
+        report_json=value("report_json"), push_results=bool(value("push_results")), wait_all=bool(value("wait_all")),
         sources={k: v for k, v in sources.items() if v})
 
 

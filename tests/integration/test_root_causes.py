@@ -73,3 +73,22 @@ def test_dead_alb_and_dead_aws_credentials_are_two_root_causes(tmp_path):
     assert (f"\nverdict: RED: ALB 127.0.0.1:1 refuses connections — {http} checks blocked · "
             f"AWS: no credentials — {aws} checks blocked\n") in run.output, run.output[-3000:]
     assert "Traceback" not in run.output and "During handling" not in run.output
+
+
+def test_a_red_verdict_does_not_wait_for_tempos_search_lag(run_smoke, stack):
+    """Tempo's search lag is seconds on a real stack (the ingester must complete the trace): with
+    Loki's route broken the verdict is red at once, and the search, still waiting, is reported
+    skipped ("not waited for"), not waited out; --wait-all waits for it and it passes."""
+    tempo = stack.backend("tempo")
+    saved = tempo.search_delay
+    try:
+        tempo.search_delay = 6.0
+        run = run_smoke("smoke and (loki or tempo)", ["loki-route-404"], timeout=30)
+        tempo.search_delay = 1.5
+        waited = run_smoke("smoke and (loki or tempo)", ["loki-route-404"], "--wait-all", timeout=30)
+    finally:
+        tempo.search_delay = saved
+    assert run.returncode == 1 and "test_json_push_reads_back_exactly" in run.failed, run.output[-3000:]
+    reason = run.skipped.get("test_trace_is_found_by_traceql_search", "")
+    assert "not waited for: the verdict was already red (" in reason and "--wait-all waits for it" in reason, run.output
+    assert waited.returncode == 1 and "test_trace_is_found_by_traceql_search" in waited.passed, waited.output[-3000:]

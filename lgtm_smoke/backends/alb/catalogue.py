@@ -20,7 +20,7 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any
 
-from .listener import Decision, Request, evaluate, route_key
+from .listener import Decision, Listener, Request, route_key
 
 ANY_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 BACKENDS = ("loki", "tempo", "mimir", "pyroscope", "grafana")
@@ -101,13 +101,14 @@ def exposures(
     cat = catalogue or load()
     entry = cat["backends"][backend]
     keys = list(target_groups)
+    listener = Listener(rules, edge_header)
     found: dict[tuple[str, str], Exposure] = {}
     for route in entry["routes"]:
         methods = ANY_METHODS if route["methods"] == "any" else tuple(route["methods"])
         for public in public_paths(route, cat["prefixes"]):
             for authenticated in (False, True):
                 for method in methods:
-                    d = evaluate(rules, Request(method, public, authenticated=authenticated), edge_header)
+                    d = listener.decide(Request(method, public, authenticated=authenticated))
                     if not d.forwards:
                         continue
                     key = route_key(d.target_group_arn, keys)

@@ -41,6 +41,9 @@ def trace(ctx: ProbeContext) -> dict:
     return ctx.read_back(fetch, what=f"trace {tid} (3 spans)")
 
 
+SEARCH_POLL = 0.2
+
+
 @check("tempo.search", needs=BOTH)
 def search(ctx: ProbeContext) -> dict:
     tid = tempo.send_trace(ctx, "search")["trace_id"]
@@ -62,7 +65,10 @@ def search(ctx: ProbeContext) -> dict:
                               f"{tempo.SERVICE!r} / {tempo.SPAN_NAMES[0]!r}", [f"response body: {ex.preview()}"])
         return {"trace_id": tid, "query": q, "found": len(ids)}
 
-    return ctx.read_back(fetch, what=f"trace {tid} in TraceQL search", timeout=ctx.settings.search_timeout)
+    # Search finds a trace only once the ingester completed it (seconds): poll at most every
+    # SEARCH_POLL s, so the run ends that close after it (five minutes of one tenant: a cheap search)
+    return ctx.read_back(fetch, what=f"trace {tid} in TraceQL search", timeout=ctx.settings.search_timeout,
+                         poll_cap=SEARCH_POLL)
 
 
 @check("tempo.isolation", needs=BOTH)

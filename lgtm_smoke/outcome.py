@@ -77,6 +77,10 @@ class Check:
     needs: tuple[str, ...] = ()
     runbook: str = ""  # key of the check's entry in docs/runbook.md (default: the id)
     doc: str = ""
+    # Its data becomes visible only seconds after the push (Tempo's search: the ingester must
+    # complete the trace), so it is the run's critical path: the runner starts it first and
+    # the other checks once it has pushed.
+    leads: bool = False
 
     @property
     def runbook_key(self) -> str:

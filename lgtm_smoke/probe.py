@@ -127,6 +127,7 @@ class ProbeContext:
         self.push_ok: bool | None = None
         self.read_ok: bool | None = None
         self.latency: float | None = None
+        self.on_pushed: Callable[[], None] | None = None  # the runner's, for a leading check (Check.leads)
 
     @property
     def tenant(self) -> str:
@@ -150,10 +151,18 @@ class ProbeContext:
             self.push_ok = False
             raise CheckFailed(f"push: {what}: {e}") from None
         if last.status in ok:
-            self.push_ok = True
+            self.accepted(at=None)
             return last
         self.push_ok = False
         raise failed(last, "push", "2xx")
+
+    def accepted(self, at: float | None) -> None:
+        """The backend accepted the push: push→visible counts from `at` (None: from the send)."""
+        self.push_ok = True
+        if at is not None:
+            self.pushed_at = at
+        if self.on_pushed is not None:
+            self.on_pushed()
 
     # --- read back ---------------------------------------------------------------
     def read_back(self, fetch: Callable[[], Any], what: str, timeout: float | None = None,

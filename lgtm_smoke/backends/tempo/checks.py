@@ -44,7 +44,7 @@ def trace(ctx: ProbeContext) -> dict:
 SEARCH_POLL = 0.2
 
 
-@check("tempo.search", needs=BOTH)
+@check("tempo.search", needs=BOTH, leads=True)
 def search(ctx: ProbeContext) -> dict:
     tid = tempo.send_trace(ctx, "search")["trace_id"]
     q = (f'{{ resource.service.name = "{tempo.SERVICE}" && span.{tempo.RUN_ATTR} = "{ctx.run_id}" '

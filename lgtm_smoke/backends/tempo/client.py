@@ -65,8 +65,7 @@ def send_trace(ctx: ProbeContext, check: str) -> dict:
     trace_id = format(root.get_span_context().trace_id, "032x")
     last = session.exchanges[-1] if session.exchanges else None
     if last is not None and 200 <= last.status < 300:
-        ctx.push_ok = True
-        ctx.pushed_at = time.monotonic()  # push→visible latency counts from the accepted export
+        ctx.accepted(at=time.monotonic())  # push→visible latency counts from the accepted export
         return {"trace_id": trace_id, "exports": len(session.exchanges)}
     ctx.push_ok = False
     if last is None:

@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from lgtm_smoke.backends.alb import catalogue, routes
+from lgtm_smoke.backends.alb import catalogue
+from lgtm_smoke.data import routes
 
 REPO = Path(__file__).resolve().parents[2]
 TOOL = REPO / "tools" / "exposure_catalogue.py"

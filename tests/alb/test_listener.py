@@ -7,13 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from lgtm_smoke.backends.alb import routes
 from lgtm_smoke.backends.alb.listener import (
     Request,
     evaluate,
     route_key,
     target_group_name,
 )
+from lgtm_smoke.data import routes
 
 ALLOWLIST = Path(__file__).with_name("routes_allowlist.json")
 TG = "arn:aws:elasticloadbalancing:us-east-1:1:targetgroup/lgtm-prod-{}/abc/"
@@ -125,7 +125,7 @@ def test_terraform_shaped_rules_of_the_allow_list_do_what_routes_json_says():
     table = routes.load(ALLOWLIST)
     rules = routes.describe_rules(table, [SECRET, "previous"])
     header = table.edge_header
-    unauth = table.edge_auth["unauthenticated"]
+    unauth = table.unauthenticated
     for r in table.rules:
         for pattern in r.paths:
             path = pattern.replace("*", "x1").replace("?", "y")
@@ -139,8 +139,8 @@ def test_terraform_shaped_rules_of_the_allow_list_do_what_routes_json_says():
             if r.edge_auth:
                 assert (anonymous.action, anonymous.status, anonymous.body) == (
                     "fixed-response",
-                    unauth["status"],
-                    unauth["body"],
+                    unauth.status,
+                    unauth.body,
                 )
                 assert anonymous.priority == str(r.priority + routes.EDGE_AUTH_PRIORITY_OFFSET)
                 assert evaluate(rules, Request("GET", path, headers={header: "previous"})).forwards  # rotation
@@ -148,4 +148,4 @@ def test_terraform_shaped_rules_of_the_allow_list_do_what_routes_json_says():
                 assert anonymous.forwards  # Grafana: its own login
     for unknown in ("/flush", "/tempo/shutdown", "/tempo/metrics", "/metrics", "/loki/api/v1/delete"):
         d = evaluate(rules, Request("GET", unknown, headers={header: SECRET}))
-        assert (d.rule, d.status) == ("the default action", table.default_action["status"]), unknown
+        assert (d.rule, d.status) == ("the default action", table.default.fixed.status), unknown

@@ -22,8 +22,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import Any
+
+from ...data.routes import alb_pattern_regex
 
 
 @dataclass(frozen=True)
@@ -59,13 +60,8 @@ class Decision:
         return "the default action" if self.priority == "default" else f"rule {self.priority}"
 
 
-@lru_cache(maxsize=4096)
-def _wildcard(pattern: str, flags: int = 0) -> re.Pattern:
-    return re.compile("".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern), flags)
-
-
 def wildcard_match(pattern: str, value: str, case_sensitive: bool = True) -> bool:
-    return _wildcard(pattern, 0 if case_sensitive else re.IGNORECASE).fullmatch(value) is not None
+    return alb_pattern_regex(pattern, 0 if case_sensitive else re.IGNORECASE).fullmatch(value) is not None
 
 
 def _values(cond: dict, config_key: str) -> list:

@@ -86,9 +86,7 @@ def test_http_header_condition_name_and_value_case_insensitive():
     assert not evaluate(rules, Request("POST", "/api/v1/push", headers={"X-LGTM-Edge-Secret": "wrong"})).forwards
     assert not evaluate(rules, Request("POST", "/api/v1/push")).forwards
     # "carries the edge secret" without the suite knowing it
-    assert evaluate(
-        rules, Request("POST", "/api/v1/push", authenticated=True), edge_header="X-LGTM-Edge-Secret"
-    ).forwards
+    assert evaluate(rules, Request("POST", "/api/v1/push", authenticated=True), edge_header="X-LGTM-Edge-Secret").forwards
 
 
 def test_method_condition_is_exact():
@@ -132,8 +130,7 @@ def test_terraform_shaped_rules_of_the_allow_list_do_what_routes_json_says():
             with_secret = evaluate(rules, Request("GET", path, headers={header: SECRET}))
             anonymous = evaluate(rules, Request("GET", path))
             assert (
-                with_secret.forwards
-                and route_key(with_secret.target_group_arn, list(table.target_groups)) == r.target_group
+                with_secret.forwards and route_key(with_secret.target_group_arn, list(table.target_groups)) == r.target_group
             ), path
             assert with_secret.path == (path[len("/tempo") :] if r.rewrite else path)
             if r.edge_auth:

@@ -7,6 +7,7 @@ Real parts where they run here, stand-ins held to recorded contracts where they 
                  infra/routes.json (read by lgtm_smoke.data.routes, the one reader both halves share)
   tls.py         the stack's own CA and server certificate (and an untrusted one for a fault)
   prometheus.py  real Prometheus, one per tenant, behind mimir.py's Mimir API and tenant rules
+  processes.py   the real programs as child processes: ServiceStartError, stop (SIGTERM, then SIGKILL)
   loki.py, logql.py, tempo.py, pyroscope.py, grafana.py   stand-ins (../shared/contracts)
   admin.py       the real backends' admin/debug routes (data/admin-routes.json)
   alloy.py       a collector that sends what the shipped Alloy sends, over the internal path

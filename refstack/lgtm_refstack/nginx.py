@@ -22,6 +22,9 @@ from pathlib import Path
 
 from lgtm_smoke.data.routes import AlbRule, alb_pattern_regex
 
+from . import processes
+from .processes import ServiceStartError
+
 # ELBSecurityPolicy-TLS13-1-2-2021-06: TLS 1.2 and 1.3; for 1.2 only ECDHE with AES-GCM.
 TLS_PROTOCOLS = "TLSv1.2 TLSv1.3"
 TLS12_CIPHERS = ("ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:"
@@ -31,10 +34,6 @@ TLS12_CIPHERS = ("ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:"
 # Only for asking nginx which config it serves; no CA store loaded (that alone costs ~40 ms).
 _UNVERIFIED = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
 _UNVERIFIED.check_hostname, _UNVERIFIED.verify_mode = False, ssl.CERT_NONE
-
-
-class ServiceStartError(RuntimeError):
-    pass
 
 
 @dataclass
@@ -244,10 +243,4 @@ class Nginx:
             conn.close()
 
     def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait()
+        processes.stop(self.proc, group=True)

@@ -29,6 +29,7 @@ import re
 import subprocess
 import sys
 from pathlib import Path
+from typing import NamedTuple
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "lgtm_smoke" / "backends" / "alb" / "exposure_catalogue.json"
@@ -52,113 +53,55 @@ NOT_EXPOSURE = re.compile(
     r"|/MergeProfilesPprof$"
 )
 
-# (pattern on the path, kind, changes_state, what it does, costly). changes_state: True (every
-# registered method acts, GET included), False (read-only), or the methods that act.
-# First match wins. `costly`: a GET that runs for seconds (profiling) — never probed.
-RULES: list[tuple[str, str, object, str, bool]] = [
-    (
-        r"/(shutdown)$",
-        "shutdown",
-        True,
-        "stops the component: ingestion/queries fail until the task is replaced",
-        False,
-    ),
-    (r"(/flush|/Flush)$", "flush", True, "flushes in-memory data to object storage (load spike, tiny blocks)", False),
-    (
-        r"prepare[-_](shutdown|partition[-_]downscale|instance-ring-downscale)|unregister-on-shutdown",
-        "shutdown",
-        "POST,PUT,DELETE",
-        "GET reads a flag; POST/PUT/DELETE mark the instance for shutdown or downscale",
-        False,
-    ),
-    (
-        r"(^|/)ring$|/partition-ring$|/partition/ring$|^/ring-segment-writer$|^/metastore-nodes$|^/metastore-client-test$",
-        "ring",
-        "POST",
-        "ring/cluster status page; POST forgets ring members or acts on the cluster",
-        False,
-    ),
-    (
-        r"/store-gateway/tenants$",
-        "ring",
-        "POST",
-        "tenant list; POST on the same route is the ring page (forget members)",
-        False,
-    ),
-    (r"delete_tenant$|/delete_tenant_config$", "delete", True, "deletes a tenant's data or configuration", False),
-    (
-        r"/loki/api/v1/delete$|/compactor/ui/api/v1/deletes$",
-        "delete",
-        "PUT,POST,DELETE",
-        "GET lists deletion requests; POST/PUT/DELETE create or cancel log deletions",
-        False,
-    ),
-    (
-        r"/Delete$|/Set$|/Delete\w+Rule$|^/settings\.v1\.\w+/(Upsert|Set|Delete|Create|Update)\w*$",
-        "delete",
-        True,
-        "changes or deletes tenant settings (connect RPC, any method)",
-        False,
-    ),
-    (r"/upload/block/\{block\}/check$", "admin", False, "reads a block upload's state", False),
-    (r"upload|/Upload$|/Upload/", "admin", True, "uploads blocks or profiles into a tenant's storage", False),
-    (
-        r"/config/v1/rules|/loki/api/v1/rules/\{namespace\}|/api/prom/rules/\{namespace\}",
-        "config",
-        "POST,DELETE",
-        "reads rule groups; POST/DELETE create or delete them",
-        False,
-    ),
-    (
-        r"^/api/overrides$",
-        "config",
-        "POST,PATCH,DELETE",
-        "reads user-configurable overrides; POST/PATCH/DELETE change them",
-        False,
-    ),
-    (r"/log_level$", "config", "POST", "reads the log level; POST changes it", False),
-    (
-        r"/alertmanager$|^/api/v1/alerts$",
-        "config",
-        "POST,DELETE",
-        "alertmanager UI/config; POST/DELETE change it",
-        False,
-    ),
-    (
-        r"/debug/pprof/(profile|trace)$|/debug/fgprof$",
-        "pprof",
-        False,
-        "profiles the process for seconds (CPU cost)",
-        True,
-    ),
-    (r"/debug/pprof", "pprof", False, "Go profiling of the process: heap contents, goroutines, command line", False),
-    (r"metrics$", "metrics", False, "the process's own metrics: tenant ids, internal addresses, versions", False),
-    (
-        r"config|limits|overrides|flags",
-        "config",
-        False,
-        "dumps configuration: buckets, endpoints, per-tenant limits",
-        False,
-    ),
-    (
-        r"/ingest-limits/exceeds-limits$",
-        "status",
-        False,
-        "asks whether streams exceed limits (internal call over HTTP)",
-        False,
-    ),
-    (r"/cache/generation_numbers$", "status", False, "cache generation numbers used by log deletion", False),
-    (r"/GetBlockStats$", "status", False, "block statistics of a tenant (connect RPC)", False),
-    (r"/rules(/|$)", "config", False, "lists a tenant's recording and alerting rules", False),
-    (r"^/settings\.v1\.\w+/(Get|List)\w*$", "config", False, "reads tenant settings or rules (connect RPC)", False),
-    (
-        r"status|buildinfo|services|memberlist|tenants|user_stats|ha_tracker|blocks|/ops/|/tsdb|admin|usage|analytics",
-        "status",
-        False,
-        "internal status: cluster members, tenant ids and stats, build info",
-        False,
-    ),
+
+class Rule(NamedTuple):
+    """What a kind of exposure route is; the first rule whose pattern the path matches wins."""
+
+    pattern: str
+    kind: str
+    # True: every registered method acts (GET included); False: read-only; or the methods that act
+    changes_state: bool | str
+    does: str
+    costly: bool = False  # a GET that runs for seconds (profiling): never probed
+
+
+# fmt: off
+# A table, one rule a row (the first match wins), kept out of the formatter: it would spread
+# each longer row over six lines.
+RULES: list[Rule] = [
+    Rule(r"/(shutdown)$", "shutdown", True, "stops the component: ingestion/queries fail until the task is replaced"),
+    Rule(r"(/flush|/Flush)$", "flush", True, "flushes in-memory data to object storage (load spike, tiny blocks)"),
+    Rule(r"prepare[-_](shutdown|partition[-_]downscale|instance-ring-downscale)|unregister-on-shutdown",
+         "shutdown", "POST,PUT,DELETE", "GET reads a flag; POST/PUT/DELETE mark the instance for shutdown or downscale"),
+    Rule(r"(^|/)ring$|/partition-ring$|/partition/ring$|^/ring-segment-writer$|^/metastore-nodes$|^/metastore-client-test$",
+         "ring", "POST", "ring/cluster status page; POST forgets ring members or acts on the cluster"),
+    Rule(r"/store-gateway/tenants$", "ring", "POST", "tenant list; POST on the same route is the ring page (forget members)"),
+    Rule(r"delete_tenant$|/delete_tenant_config$", "delete", True, "deletes a tenant's data or configuration"),
+    Rule(r"/loki/api/v1/delete$|/compactor/ui/api/v1/deletes$",
+         "delete", "PUT,POST,DELETE", "GET lists deletion requests; POST/PUT/DELETE create or cancel log deletions"),
+    Rule(r"/Delete$|/Set$|/Delete\w+Rule$|^/settings\.v1\.\w+/(Upsert|Set|Delete|Create|Update)\w*$",
+         "delete", True, "changes or deletes tenant settings (connect RPC, any method)"),
+    Rule(r"/upload/block/\{block\}/check$", "admin", False, "reads a block upload's state"),
+    Rule(r"upload|/Upload$|/Upload/", "admin", True, "uploads blocks or profiles into a tenant's storage"),
+    Rule(r"/config/v1/rules|/loki/api/v1/rules/\{namespace\}|/api/prom/rules/\{namespace\}",
+         "config", "POST,DELETE", "reads rule groups; POST/DELETE create or delete them"),
+    Rule(r"^/api/overrides$", "config", "POST,PATCH,DELETE", "reads user-configurable overrides; POST/PATCH/DELETE change them"),
+    Rule(r"/log_level$", "config", "POST", "reads the log level; POST changes it"),
+    Rule(r"/alertmanager$|^/api/v1/alerts$", "config", "POST,DELETE", "alertmanager UI/config; POST/DELETE change it"),
+    Rule(r"/debug/pprof/(profile|trace)$|/debug/fgprof$",
+         "pprof", False, "profiles the process for seconds (CPU cost)", costly=True),
+    Rule(r"/debug/pprof", "pprof", False, "Go profiling of the process: heap contents, goroutines, command line"),
+    Rule(r"metrics$", "metrics", False, "the process's own metrics: tenant ids, internal addresses, versions"),
+    Rule(r"config|limits|overrides|flags", "config", False, "dumps configuration: buckets, endpoints, per-tenant limits"),
+    Rule(r"/ingest-limits/exceeds-limits$", "status", False, "asks whether streams exceed limits (internal call over HTTP)"),
+    Rule(r"/cache/generation_numbers$", "status", False, "cache generation numbers used by log deletion"),
+    Rule(r"/GetBlockStats$", "status", False, "block statistics of a tenant (connect RPC)"),
+    Rule(r"/rules(/|$)", "config", False, "lists a tenant's recording and alerting rules"),
+    Rule(r"^/settings\.v1\.\w+/(Get|List)\w*$", "config", False, "reads tenant settings or rules (connect RPC)"),
+    Rule(r"status|buildinfo|services|memberlist|tenants|user_stats|ha_tracker|blocks|/ops/|/tsdb|admin|usage|analytics",
+         "status", False, "internal status: cluster members, tenant ids and stats, build info"),
 ]
+# fmt: on
 
 PLACEHOLDER_SAMPLES = {
     "tenant": "smoke-catalogue",
@@ -305,11 +248,8 @@ def scan(tree: Tree, globs: list[str], resolve: Resolver, skip: re.Pattern | Non
     return routes
 
 
-def classify(path: str) -> tuple[str, object, str, bool] | None:
-    for pattern, kind, changes, does, costly in RULES:
-        if re.search(pattern, path):
-            return kind, changes, does, costly
-    return None
+def classify(path: str) -> Rule | None:
+    return next((rule for rule in RULES if re.search(rule.pattern, path)), None)
 
 
 def sample(path: str, prefix: bool) -> str:
@@ -462,11 +402,11 @@ def catalogue_routes(raw: list[dict]) -> list[dict]:
         path = r["path"]
         if not EXPOSURE.search(path) or NOT_EXPOSURE.search(path):
             continue
-        c = classify(path)
-        if c is None:
+        rule = classify(path)
+        if rule is None:
             unjudged.append(f"{path} ({r['source']})")
             continue
-        kind, changes, does, costly = c
+        changes = rule.changes_state
         if isinstance(changes, str) and r["methods"] != "any":
             acting = [m for m in changes.split(",") if m in r["methods"]]
             changes = ",".join(acting) if acting else False
@@ -476,10 +416,10 @@ def catalogue_routes(raw: list[dict]) -> list[dict]:
                 "path": path,
                 "prefix": r["prefix"],
                 "methods": r["methods"],
-                "kind": kind,
+                "kind": rule.kind,
                 "changes_state": changes,
-                "does": does,
-                "costly": costly,
+                "does": rule.does,
+                "costly": rule.costly,
                 "sample": sample(path, r["prefix"]),
                 "source": r["source"],
             },

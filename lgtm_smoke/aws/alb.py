@@ -121,9 +121,9 @@ def expected_rules(s: AwsSettings) -> list[dict]:
             "priority": r.priority,
             "name": r.name,
             "paths": tuple(r.paths),
-            "kind": "forward" if r.action == "forward" else "fixed",
+            "kind": "forward" if r.forwards else "fixed",
             "target_group": r.target_group,
-            "status": str(r.status) if r.status else None,
+            "status": str(r.fixed.status) if r.fixed else None,
             "header": r.header,
             "rewrite": tuple(r.rewrite) if r.rewrite else None,
         }
@@ -133,9 +133,10 @@ def expected_rules(s: AwsSettings) -> list[dict]:
 
 def expected_default(s: AwsSettings) -> tuple[str, str]:
     """('fixed', status) for the allow-list's default action, ('forward', group) for the old table."""
-    if s.routes.default_target_group:
-        return "forward", s.routes.default_target_group
-    return "fixed", str(s.routes.default_action.get("status", 404))
+    default = s.routes.default
+    if default.fixed is None:
+        return "forward", str(default.target_group)
+    return "fixed", str(default.fixed.status)
 
 
 # --- helpers -----------------------------------------------------------------------------

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .. import settings as cfg
-from ..backends.alb import routes as routes_mod
+from ..data import routes as routes_mod
 
 DEFAULT_SERVICES = ("grafana", "mimir", "loki", "tempo", "pyroscope", "alloy")
 

@@ -20,7 +20,10 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from .routes import AlbRule, alb_pattern_regex
+from lgtm_smoke.data.routes import AlbRule, alb_pattern_regex
+
+from . import processes
+from .processes import ServiceStartError
 
 # ELBSecurityPolicy-TLS13-1-2-2021-06: TLS 1.2 and 1.3; for 1.2 only ECDHE with AES-GCM.
 TLS_PROTOCOLS = "TLSv1.2 TLSv1.3"
@@ -33,21 +36,19 @@ _UNVERIFIED = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
 _UNVERIFIED.check_hostname, _UNVERIFIED.verify_mode = False, ssl.CERT_NONE
 
 
-class ServiceStartError(RuntimeError):
-    pass
-
-
 @dataclass
 class Listeners:
     """What the ALB's listeners do: the rules (by priority), the default action, where each
-    target group's traffic goes, the certificate (None: plain HTTP serves the rules) and
-    whether the HTTP listener redirects to HTTPS or serves the rules itself."""
+    target group's traffic goes, the certificate (None: plain HTTP serves the rules), whether
+    the HTTP listener redirects to HTTPS or serves the rules itself, and the edge secrets a
+    rule's header condition accepts."""
 
     rules: list[AlbRule]
     default: AlbRule
     upstreams: dict[str, str]  # target group -> "host:port"
     cert: tuple[Path, Path] | None = None  # (certificate chain, key)
     http_redirects: bool = True
+    edge_secrets: tuple[str, ...] = ()
 
 
 def _q(text: str) -> str:
@@ -87,9 +88,9 @@ def render(alb: Listeners, https_port: int, http_port: int, workdir: Path, gener
     user = "user root;" if os.geteuid() == 0 else ""  # workers must read our temp dirs
     blocks = [f"  upstream {_tg(tg)} {{ server {addr} max_fails=0; keepalive 16; }}"
               for tg, addr in sorted(alb.upstreams.items())]
-    secrets = sorted({v for r in alb.rules if r.header for v in r.header[1]})
-    header = next((r.header[0] for r in alb.rules if r.header), "X-LGTM-Edge-Secret")
-    header_var = "$http_" + header.lower().replace("-", "_")
+    header = next((r.header for r in alb.rules if r.header), None)
+    secrets = sorted(set(alb.edge_secrets)) if header else []  # no rule asks: the map accepts nothing
+    header_var = "$http_" + (header or "X-LGTM-Edge-Secret").lower().replace("-", "_")
     edge_map = [f"  map {header_var} $edge_ok {{ default 0;"] + [f"    {_q(v)} 1;" for v in secrets] + ["  }"]
     rule_map = ['  map "$edge_ok$uri" $alb_rule { default default;']
     for r in alb.rules:
@@ -242,10 +243,4 @@ class Nginx:
             conn.close()
 
     def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait()
+        processes.stop(self.proc, group=True)

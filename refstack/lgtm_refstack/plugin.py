@@ -35,7 +35,7 @@ def pytest_configure(config: pytest.Config) -> None:
             raise pytest.UsageError("--fault needs --devstack: faults are injected into the local reference stack")
         return
     from .faults import FaultError
-    from .nginx import ServiceStartError
+    from .processes import ServiceStartError
     from .stack import ReferenceStack
 
     opt = config.option

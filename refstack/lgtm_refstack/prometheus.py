@@ -6,7 +6,6 @@ tenant has its own TSDB), and every PromQL query is answered by the real engine.
 from __future__ import annotations
 
 import shutil
-import signal
 import subprocess
 import threading
 import time
@@ -14,8 +13,9 @@ from pathlib import Path
 
 import requests
 
-from .nginx import ServiceStartError
+from . import processes
 from .ports import free_port
+from .processes import ServiceStartError
 
 MAX_TENANTS = 16  # a bound: the smoke suite uses two or three
 
@@ -61,13 +61,7 @@ class Prometheus:
         raise ServiceStartError(f"prometheus not ready on {self.url} within {timeout}s")
 
     def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        processes.stop(self.proc)
 
 
 class PrometheusPool:

@@ -17,7 +17,8 @@ from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 
-from . import routes as routes_mod
+from lgtm_smoke.data import routes as routes_mod
+
 from .faults import Faults
 from .nginx import Listeners, Nginx
 from .ports import closed_port, free_port
@@ -69,11 +70,12 @@ def _tempo_admin_via_prefix(table: routes_mod.RouteTable) -> None:
 
 def _forward_unknown_paths(table: routes_mod.RouteTable) -> None:
     """The default action forwards to Grafana (every backend path Grafana does not know is its 404)."""
-    table.default = routes_mod.Rule(0, "default", (), target_group="grafana")
+    table.default = routes_mod.AlbRule(0, "default", (), target_group="grafana")
 
 
 def _http_not_redirected(table: routes_mod.RouteTable) -> None:
-    table.http_redirects = False
+    """The HTTP listener serves the rules in plain text instead of redirecting to HTTPS."""
+    table.listeners["http"] = {k: v for k, v in table.listeners.get("http", {}).items() if k != "redirect_to"}
 
 
 def _edge_auth_off(table: routes_mod.RouteTable) -> None:
@@ -215,21 +217,20 @@ class ReferenceStack:
 
     def alb_rules(self) -> list[routes_mod.AlbRule]:
         """The effective listener rules: what nginx does and what `listener_rules` says."""
-        return self.routes().alb_rules((self.edge_secret,))
+        return self.routes().alb_rules()
 
     def _listeners(self) -> Listeners:
         table = self.routes()
-        rules = table.alb_rules((self.edge_secret,))
         cert = self.certs.get("untrusted" if "tls-untrusted" in self.faults else "trusted")
-        self._write_listener_rules(rules, table.default)
-        default = routes_mod.AlbRule(0, "default", (), table.default.target_group, table.default.fixed)
-        return Listeners(rules, default, self._upstreams(), (cert.chain, cert.key) if cert else None,
-                         http_redirects=table.http_redirects)
+        self._write_listener_rules(table)
+        return Listeners(table.alb_rules(), table.default, self._upstreams(), (cert.chain, cert.key) if cert else None,
+                         http_redirects=table.http_redirects, edge_secrets=(self.edge_secret,))
 
-    def _write_listener_rules(self, rules, default) -> None:
+    def _write_listener_rules(self, table: routes_mod.RouteTable) -> None:
         path = self.listener_rules
         path.touch(mode=0o600)  # it holds the edge secret, as DescribeRules does
-        path.write_text(json.dumps(routes_mod.describe_rules(rules, default), indent=1))
+        rules = routes_mod.describe_rules(table, (self.edge_secret,), stack="lgtm-refstack")
+        path.write_text(json.dumps(rules, indent=1))
 
     def _upstreams(self) -> dict[str, str]:
         ups = {}

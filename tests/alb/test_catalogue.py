@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from lgtm_smoke.backends.alb import catalogue, routes
+from lgtm_smoke.backends.alb import catalogue
+from lgtm_smoke.data import routes
 
 REPO = Path(__file__).resolve().parents[2]
 TOOL = REPO / "tools" / "exposure_catalogue.py"
@@ -65,9 +66,7 @@ def test_every_route_says_where_it_comes_from_and_what_it_does():
             }, r
             if name != "grafana":
                 assert re.search(r"\.go:\d+", r["source"]), r
-            assert r["changes_state"] in (True, False) or set(r["changes_state"].split(",")) <= set(
-                catalogue.ANY_METHODS
-            )
+            assert r["changes_state"] in (True, False) or set(r["changes_state"].split(",")) <= set(catalogue.ANY_METHODS)
 
 
 def test_the_issue_routes_are_there_with_their_upstream_lines():
@@ -108,8 +107,7 @@ def test_exposures_name_the_public_path_rule_target_group_and_what_the_route_doe
     found = catalogue.exposures(rules, "tempo", legacy.target_groups, None)
     lines = {e.public_path: e.line() for e in found}
     assert lines["/tempo/shutdown"].startswith(
-        "/tempo/shutdown → tempo as /shutdown (rule 31, target group tempo, GET anonymously): "
-        "any method stops the component"
+        "/tempo/shutdown → tempo as /shutdown (rule 31, target group tempo, GET anonymously): any method stops the component"
     )
     assert lines["/tempo/shutdown"].endswith("[cmd/tempo/app/modules.go:333 @ 2.9.0]")
     assert {"/tempo/metrics", "/tempo/status/config", "/tempo/debug/pprof/"} <= set(lines)
@@ -126,9 +124,7 @@ def test_the_allow_list_exposes_nothing_anonymously_or_with_the_secret():
 def test_regeneration_stops_on_a_route_nobody_classified():
     tool = _tool()
     with pytest.raises(SystemExit, match="(?s)unclassified exposure routes.*/debug/brand-new-thing"):
-        tool.catalogue_routes(
-            [{"path": "/debug/brand-new-thing", "methods": "any", "prefix": False, "source": "x.go:1"}]
-        )
+        tool.catalogue_routes([{"path": "/debug/brand-new-thing", "methods": "any", "prefix": False, "source": "x.go:1"}])
 
 
 @pytest.mark.skipif(not (MIRRORS / "grafana+tempo" / "repo").is_dir(), reason="needs the fetched upstream mirrors")

@@ -12,7 +12,8 @@ from types import SimpleNamespace
 
 import pytest
 
-from lgtm_smoke.backends.alb import checks, routes
+from lgtm_smoke.backends.alb import checks
+from lgtm_smoke.data import routes
 from lgtm_smoke.outcome import Status, run_check
 
 HERE = Path(__file__).parent
@@ -70,7 +71,7 @@ def test_an_edge_auth_rule_widened_to_a_prefix_shows_as_open_with_the_secret(tmp
 def test_default_forwarding_everything_to_grafana_exposes_grafanas_metrics(tmp_path, allowlist):
     def catch_all(rules):
         default = rules[-1]
-        default["Actions"] = [{"Type": "forward", "TargetGroupArn": routes._tg_arn("grafana", "lgtm-prod-")}]
+        default["Actions"] = [{"Type": "forward", "TargetGroupArn": routes.target_group_arn("grafana")}]
 
     ctx = ctx_with_rules(tmp_path, HERE / "routes_allowlist.json", catch_all)
     out = run_check(checks.closed["grafana"], ctx)
@@ -155,8 +156,8 @@ def edge_ctx(answer):
 
 
 def test_edge_auth_passes_on_the_albs_refusal(allowlist):
-    un = allowlist.edge_auth["unauthenticated"]
-    ctx = edge_ctx(lambda m, p: Answer(un["status"], un["body"]))
+    un = allowlist.unauthenticated
+    ctx = edge_ctx(lambda m, p: Answer(un.status, un.body))
     out = run_check(checks.edge_auth["mimir"], ctx)
     assert out.status is Status.PASSED, out.cause
     assert out.data["write"]["refused_by"] == out.data["read"]["refused_by"] == "alb edge-auth rule"

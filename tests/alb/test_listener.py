@@ -7,13 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from lgtm_smoke.backends.alb import routes
 from lgtm_smoke.backends.alb.listener import (
     Request,
     evaluate,
     route_key,
     target_group_name,
 )
+from lgtm_smoke.data import routes
 
 ALLOWLIST = Path(__file__).with_name("routes_allowlist.json")
 TG = "arn:aws:elasticloadbalancing:us-east-1:1:targetgroup/lgtm-prod-{}/abc/"
@@ -86,9 +86,7 @@ def test_http_header_condition_name_and_value_case_insensitive():
     assert not evaluate(rules, Request("POST", "/api/v1/push", headers={"X-LGTM-Edge-Secret": "wrong"})).forwards
     assert not evaluate(rules, Request("POST", "/api/v1/push")).forwards
     # "carries the edge secret" without the suite knowing it
-    assert evaluate(
-        rules, Request("POST", "/api/v1/push", authenticated=True), edge_header="X-LGTM-Edge-Secret"
-    ).forwards
+    assert evaluate(rules, Request("POST", "/api/v1/push", authenticated=True), edge_header="X-LGTM-Edge-Secret").forwards
 
 
 def test_method_condition_is_exact():
@@ -125,22 +123,21 @@ def test_terraform_shaped_rules_of_the_allow_list_do_what_routes_json_says():
     table = routes.load(ALLOWLIST)
     rules = routes.describe_rules(table, [SECRET, "previous"])
     header = table.edge_header
-    unauth = table.edge_auth["unauthenticated"]
+    unauth = table.unauthenticated
     for r in table.rules:
         for pattern in r.paths:
             path = pattern.replace("*", "x1").replace("?", "y")
             with_secret = evaluate(rules, Request("GET", path, headers={header: SECRET}))
             anonymous = evaluate(rules, Request("GET", path))
             assert (
-                with_secret.forwards
-                and route_key(with_secret.target_group_arn, list(table.target_groups)) == r.target_group
+                with_secret.forwards and route_key(with_secret.target_group_arn, list(table.target_groups)) == r.target_group
             ), path
             assert with_secret.path == (path[len("/tempo") :] if r.rewrite else path)
             if r.edge_auth:
                 assert (anonymous.action, anonymous.status, anonymous.body) == (
                     "fixed-response",
-                    unauth["status"],
-                    unauth["body"],
+                    unauth.status,
+                    unauth.body,
                 )
                 assert anonymous.priority == str(r.priority + routes.EDGE_AUTH_PRIORITY_OFFSET)
                 assert evaluate(rules, Request("GET", path, headers={header: "previous"})).forwards  # rotation
@@ -148,4 +145,4 @@ def test_terraform_shaped_rules_of_the_allow_list_do_what_routes_json_says():
                 assert anonymous.forwards  # Grafana: its own login
     for unknown in ("/flush", "/tempo/shutdown", "/tempo/metrics", "/metrics", "/loki/api/v1/delete"):
         d = evaluate(rules, Request("GET", unknown, headers={header: SECRET}))
-        assert (d.rule, d.status) == ("the default action", table.default_action["status"]), unknown
+        assert (d.rule, d.status) == ("the default action", table.default.fixed.status), unknown

@@ -7,8 +7,9 @@ import json
 
 import pytest
 import requests
-from lgtm_refstack import routes
 from lgtm_refstack.stack import ReferenceStack
+
+from lgtm_smoke.data import routes
 
 ALLOW_LIST = "default_action" in json.loads(routes.default_path().read_text())
 needs_allow_list = pytest.mark.skipif(not ALLOW_LIST, reason="infra/routes.json is still the deny-list format")

@@ -5,7 +5,6 @@ import re
 
 import pytest
 import requests
-from lgtm_refstack import routes
 from lgtm_refstack.nginx import Listeners, Nginx
 from lgtm_refstack.ports import free_port
 from lgtm_refstack.web import (
@@ -16,6 +15,8 @@ from lgtm_refstack.web import (
     json_response,
     route,
 )
+
+from lgtm_smoke.data import routes
 
 SECRET = "edge-secret-for-tests"
 SAMPLE_PATHS = [
@@ -46,9 +47,8 @@ def alb(tmp_path_factory):
     table = routes.load()
     servers = {tg: BackendServer(Echo(tg)).start() for tg in table.target_groups}
     nginx = Nginx(tmp_path_factory.mktemp("nginx"), free_port())
-    d = table.default
-    nginx.start(Listeners(table.alb_rules((SECRET,)), routes.AlbRule(0, "default", (), d.target_group, d.fixed),
-                          {tg: f"127.0.0.1:{s.port}" for tg, s in servers.items()}))
+    nginx.start(Listeners(table.alb_rules(), table.default, {tg: f"127.0.0.1:{s.port}" for tg, s in servers.items()},
+                          edge_secrets=(SECRET,)))
     yield table, nginx
     nginx.stop()
     for s in servers.values():
@@ -61,7 +61,7 @@ def test_nginx_routes_like_the_listener_rules(alb, path, secret):
     table, nginx = alb
     headers = {table.edge_header: secret} if secret else {}
     r = requests.get(nginx.url + path, headers=headers, timeout=5)
-    rule = table.route(path, headers, (SECRET,))
+    rule = table.listener_rule(path, authenticated=secret == SECRET)
     if rule.fixed is not None:
         assert (r.status_code, r.text) == (rule.fixed.status, rule.fixed.body), f"{path}: {r.status_code} {r.text}"
         assert r.headers["Content-Type"] == rule.fixed.content_type
@@ -87,7 +87,7 @@ def test_admin_endpoints_never_reach_a_backend(alb):
     for path in ("/flush", "/config", "/loki/api/v1/delete", "/metrics"):
         r = requests.get(nginx.url + path, headers={table.edge_header: SECRET}, timeout=5)
         assert r.status_code in (403, 404) and "tg" not in r.text, path
-        assert table.route(path, {table.edge_header: SECRET}, (SECRET,)).target_group is None
+        assert table.listener_rule(path, authenticated=True).target_group is None
 
 
 def test_alb_pattern_semantics():
@@ -100,7 +100,7 @@ def test_alb_pattern_semantics():
 
 def test_route_table_is_well_formed():
     table = routes.load()
-    priorities = [r.priority for r in table.alb_rules((SECRET,))]
+    priorities = [r.priority for r in table.alb_rules()]
     assert len(set(priorities)) == len(priorities), "ALB rule priorities must be unique"
     for rule in table.rules:
         assert (rule.target_group is None) != (rule.fixed is None), f"{rule.name}: forward or fixed response"

@@ -14,10 +14,10 @@ import pytest
 REPO = Path(__file__).resolve().parents[2]
 CORE = ["lgtm_smoke/plugin.py", "lgtm_smoke/settings.py", "lgtm_smoke/runner.py", "lgtm_smoke/retry.py",
         "lgtm_smoke/http.py", "lgtm_smoke/outcome.py", "lgtm_smoke/probe.py", "lgtm_smoke/preconditions.py",
-        "lgtm_smoke/verdict"]
+        "lgtm_smoke/verdict", "lgtm_smoke/data"]
 LINTED = [*CORE, "lgtm_smoke/backends/mimir", "lgtm_smoke/backends/loki", "lgtm_smoke/backends/tempo",
-          "lgtm_smoke/backends/pyroscope", "lgtm_smoke/backends/grafana", "lgtm_smoke/backends/security.py",
-          "tests/unit", "tests/integration", "tests/harness.py", "bench"]
+          "lgtm_smoke/backends/pyroscope", "lgtm_smoke/backends/grafana", "lgtm_smoke/backends/alb",
+          "lgtm_smoke/backends/security.py", "tests/unit", "tests/integration", "tests/alb", "tests/harness.py", "bench"]
 
 
 def tool(name: str) -> str:

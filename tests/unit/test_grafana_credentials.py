@@ -1,5 +1,6 @@
-"""The Grafana password lives only inside GrafanaCredentials: it signs requests and shows
-up in no repr, str, message, pickle or copy of the run's settings."""
+"""The Grafana password lives only inside GrafanaCredentials, as the suite's one secret type
+(`settings.Secret`): it signs requests and shows up in no repr, str, message, pickle or copy
+of the run's settings."""
 from __future__ import annotations
 
 import copy
@@ -21,7 +22,13 @@ def test_repr_and_str_hide_the_password():
     assert SECRET not in repr(creds) and SECRET not in str(creds) and "***" in repr(creds)
     settings = Settings(parse_alb("127.0.0.1:1"), "t", 3.0, "0" * 12, grafana_password=Secret(SECRET))
     assert SECRET not in repr(settings) and SECRET not in str(dataclasses.asdict(settings))
-    assert copy.deepcopy(creds) is creds
+    assert copy.deepcopy(creds).password is creds.password  # a copy never duplicates the secret
+
+
+def test_the_password_is_the_suites_one_secret_type():
+    assert isinstance(GrafanaCredentials("admin", SECRET, "x").password, Secret)
+    held = Secret(SECRET)
+    assert GrafanaCredentials("admin", held, "x").password is held
 
 
 def test_it_signs_requests_with_basic_auth():

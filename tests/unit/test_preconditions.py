@@ -7,7 +7,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from lgtm_smoke.backends.alb import routes
+from lgtm_smoke.data import routes
 from lgtm_smoke.outcome import Blocked, Check, CheckFailed, Status
 from lgtm_smoke.preconditions import TARGET_GROUP_PROBES, alb
 from lgtm_smoke.runner import Preconditions, Runner

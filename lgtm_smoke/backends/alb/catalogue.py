@@ -36,9 +36,7 @@ def load() -> dict[str, Any]:
 
 @lru_cache(maxsize=1024)
 def _route_regex(path: str, prefix: bool) -> re.Pattern:
-    body = "".join(
-        "[^/]+" if part.startswith("{") else re.escape(part) for part in re.split(r"(\{[^}]+\})", path) if part
-    )
+    body = "".join("[^/]+" if part.startswith("{") else re.escape(part) for part in re.split(r"(\{[^}]+\})", path) if part)
     return re.compile(body + (".*" if prefix else ""))
 
 

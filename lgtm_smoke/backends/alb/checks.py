@@ -16,8 +16,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from ...data import routes
 from ...outcome import Blocked, Check, CheckFailed
-from . import catalogue, routes
+from . import catalogue
 
 AREA = "alb"
 EVIDENCE_LINES = 25
@@ -159,13 +160,12 @@ closed = {b: Check(f"alb.{b}_admin_closed", AREA, _closed(b), runbook="alb.admin
 
 def _unknown_paths(ctx: Any) -> dict:
     table = _table()
-    want = table.default_action
-    if want.get("type") != "fixed-response":
+    want = table.default.fixed
+    if want is None:
         raise CheckFailed(
-            f"routes.json default_action is {want.get('type')!r}, not a fixed response: every path "
-            "no rule allows reaches a backend"
+            "routes.json default_action is 'forward', not a fixed response: every path no rule allows reaches a backend"
         )
-    status, body = int(want["status"]), want.get("body", "")
+    status, body = want.status, want.body
     # Paths routes.json allows (e.g. /api/* → Grafana) are the target group's to answer; the
     # admin-routes checks judge whether that forwarding is safe. The rest must never leave the ALB.
     allowed = [p for p in catalogue.harmless_probes() if table.route(p) is not None]
@@ -272,24 +272,24 @@ http_redirect = Check(
 def _edge_auth(backend: str):
     def fn(ctx: Any) -> dict:
         table = _table()
-        header, refusal = table.edge_header, table.edge_auth.get("unauthenticated") or {}
+        header, refusal = table.edge_header, table.unauthenticated
         if not header:
             raise CheckFailed("routes.json has no edge_auth: anyone on the internet can write to and read any tenant")
         out: dict[str, Any] = {"backend": backend, "header": header, "authenticated_proof": ROUND_TRIPS[backend]}
         for kind, (method, path, body, headers, params) in EDGE_PROBES[backend].items():
             rule = table.route(path)
-            if rule is None or rule.action != "forward" or not rule.edge_auth:
+            if rule is None or not rule.forwards or not rule.edge_auth:
                 raise CheckFailed(
                     f"routes.json: {path} ({backend} {kind}) is "
                     + ("not allowed at all" if rule is None else f"in rule {rule.name} without edge_auth")
                     + ": an unauthenticated client's path must require the edge secret"
                 )
             ex = ctx.client.send_once(method, path, data=body, headers=headers, params=params, edge_auth=False)
-            if ex.status == int(refusal.get("status", 401)) and ex.text.strip() == str(refusal.get("body", "")).strip():
+            if ex.status == refusal.status and ex.text.strip() == refusal.body.strip():
                 out[kind] = {"path": path, "status": ex.status, "refused_by": "alb edge-auth rule"}
                 continue
-            default = table.default_action
-            if ex.status == int(default.get("status", 404)) and ex.text.strip() == str(default.get("body", "")).strip():
+            default = table.default.fixed
+            if default is not None and ex.status == default.status and ex.text.strip() == default.body.strip():
                 # not routed at all: the target group's precondition (and its round trips) say why
                 raise Blocked(
                     f"target_group.{rule.target_group}",
@@ -305,7 +305,7 @@ def _edge_auth(backend: str):
             raise CheckFailed(
                 f"unauthenticated {backend} {kind} {method} {path} (no {header}) → {ex.status} "
                 f"{ex.preview(80)}: forwarded and {fate}",
-                [f"expected the ALB's {refusal.get('status', 401)} {refusal.get('body', '')!r}"],
+                [f"expected the ALB's {refusal.status} {refusal.body!r}"],
             )
         return out
 

@@ -22,8 +22,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import Any, Callable
+
+from ...data.routes import alb_pattern_regex
 
 
 @dataclass(frozen=True)
@@ -59,13 +60,8 @@ class Decision:
         return "the default action" if self.priority == "default" else f"rule {self.priority}"
 
 
-@lru_cache(maxsize=4096)
-def _wildcard(pattern: str, flags: int = 0) -> re.Pattern:
-    return re.compile("".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern), flags)
-
-
 def wildcard_match(pattern: str, value: str, case_sensitive: bool = True) -> bool:
-    return _wildcard(pattern, 0 if case_sensitive else re.IGNORECASE).fullmatch(value) is not None
+    return alb_pattern_regex(pattern, 0 if case_sensitive else re.IGNORECASE).fullmatch(value) is not None
 
 
 def _values(cond: dict, config_key: str) -> list:
@@ -178,7 +174,7 @@ def _matcher(cond: dict, edge_header: str | None) -> Matcher:
         if not values:
             return lambda req: False
         # any value may match: one alternation, one regex call per rule
-        pattern = re.compile("|".join(f"(?:{_wildcard(v).pattern})" for v in values))
+        pattern = re.compile("|".join(f"(?:{alb_pattern_regex(v).pattern})" for v in values))
         return lambda req: pattern.fullmatch(req.path) is not None
     return lambda req: condition_matches(cond, req, edge_header)
 

@@ -2,14 +2,15 @@
 datasource proxy — the path every dashboard takes to a backend.
 
 Credentials come from --grafana-user/--grafana-password (env LGTM_GRAFANA_USER/_PASSWORD;
-a stack plugin such as --devstack sets its own). The password lives only inside
-`GrafanaCredentials`, which signs requests and never shows it: not in reprs, evidence or
-failure messages.
+a stack plugin such as --devstack sets its own). The password is a `settings.Secret` inside
+`GrafanaCredentials`, which signs requests with it and never shows it: not in reprs, evidence
+or failure messages.
 """
 from __future__ import annotations
 
 import base64
 import re
+from dataclasses import dataclass
 from typing import Any, Callable
 
 import requests
@@ -32,43 +33,33 @@ DATASOURCE_TYPES = {
 PROXY_CHECK = "grafana-proxy"  # the `check` label of the data the proxy probes write
 
 
+@dataclass(frozen=True, eq=False)
 class GrafanaCredentials(requests.auth.AuthBase):
-    """Basic auth for Grafana. The password is never part of any text this object makes."""
+    """Basic auth for Grafana. The password is a `settings.Secret`, the suite's one secret
+    type: it is what keeps the value out of reprs, strs, pickles and copies of this object."""
 
-    def __init__(self, user: str, password: str | Secret | None, source: str | None):
-        self.user = user
-        self.__password = password if isinstance(password, Secret) or password is None else Secret(password)
-        self.source = source  # where the password came from (an option name, never the value)
+    user: str
+    password: Secret | None
+    source: str | None  # where the password came from (an option name, never the value)
 
-    def __repr__(self) -> str:
-        shown = "***" if self.__password else None
-        return f"GrafanaCredentials(user={self.user!r}, password={shown}, source={self.source!r})"
-
-    __str__ = __repr__
-
-    def __reduce__(self) -> Any:  # no pickling the secret into caches or reports
-        raise TypeError("GrafanaCredentials cannot be pickled")
-
-    def __copy__(self) -> "GrafanaCredentials":
-        return self
-
-    def __deepcopy__(self, memo: dict[str, Any]) -> "GrafanaCredentials":
-        return self
+    def __post_init__(self) -> None:
+        if isinstance(self.password, str):  # a caller's plain string is wrapped at once
+            object.__setattr__(self, "password", Secret(self.password))
 
     @property
     def present(self) -> bool:
-        return bool(self.__password)
+        return bool(self.password)
 
     def require(self) -> "GrafanaCredentials":
         """Fail the check with one line saying how to pass the password."""
-        if not self.__password:
+        if not self.password:
             raise CheckFailed("no Grafana password: pass --grafana-password <password> (or set "
                               f"LGTM_GRAFANA_PASSWORD) for user {self.user!r}; it is never printed")
         return self
 
     def __call__(self, r: requests.PreparedRequest) -> requests.PreparedRequest:
-        assert self.__password is not None
-        token = base64.b64encode(f"{self.user}:{self.__password.reveal()}".encode()).decode()
+        assert self.password is not None
+        token = base64.b64encode(f"{self.user}:{self.password.reveal()}".encode()).decode()
         r.headers["Authorization"] = f"Basic {token}"
         return r
 

@@ -21,28 +21,13 @@ resource "aws_s3_bucket" "access_logs" {
   force_destroy = true
 }
 
-resource "aws_s3_bucket_server_side_encryption_configuration" "access_logs" {
-  bucket = aws_s3_bucket.access_logs.id
-  rule {
-    apply_server_side_encryption_by_default {
-      sse_algorithm = "AES256"
-    }
-  }
-}
-
-resource "aws_s3_bucket_public_access_block" "access_logs" {
-  bucket                  = aws_s3_bucket.access_logs.id
-  block_public_acls       = true
-  block_public_policy     = true
-  ignore_public_acls      = true
-  restrict_public_buckets = true
-}
-
-resource "aws_s3_bucket_ownership_controls" "access_logs" {
-  bucket = aws_s3_bucket.access_logs.id
-  rule {
-    object_ownership = "BucketOwnerEnforced"
-  }
+# SSE-S3, no public access, ACLs off, TLS only; the policy also lets ELB's log delivery write.
+module "access_logs_hardening" {
+  source           = "../bucket-hardening"
+  bucket           = aws_s3_bucket.access_logs.id
+  bucket_arn       = aws_s3_bucket.access_logs.arn
+  sse_algorithm    = "AES256"
+  policy_documents = [data.aws_iam_policy_document.access_logs.json]
 }
 
 resource "aws_s3_bucket_lifecycle_configuration" "access_logs" {
@@ -67,7 +52,7 @@ resource "aws_s3_bucket_lifecycle_configuration" "access_logs" {
   }
 }
 
-# Only ELB's log delivery may write, only under the prefix; nothing over plain HTTP.
+# Only ELB's log delivery may write, only under the prefix (the hardening adds: nothing over plain HTTP).
 data "aws_iam_policy_document" "access_logs" {
   statement {
     sid       = "ElbLogDelivery"
@@ -87,25 +72,26 @@ data "aws_iam_policy_document" "access_logs" {
       identifiers = ["logdelivery.elasticloadbalancing.amazonaws.com"]
     }
   }
-  statement {
-    sid       = "DenyInsecureTransport"
-    effect    = "Deny"
-    actions   = ["s3:*"]
-    resources = [local.access_logs_arn, "${local.access_logs_arn}/*"]
-    principals {
-      type        = "*"
-      identifiers = ["*"]
-    }
-    condition {
-      test     = "Bool"
-      variable = "aws:SecureTransport"
-      values   = ["false"]
-    }
-  }
 }
 
-resource "aws_s3_bucket_policy" "access_logs" {
-  bucket     = aws_s3_bucket.access_logs.id
-  policy     = data.aws_iam_policy_document.access_logs.json
-  depends_on = [aws_s3_bucket_public_access_block.access_logs]
+# The hardening moved into modules/bucket-hardening: these keep the same resources in place
+# instead of recreating them (drop them once every environment has applied this).
+moved {
+  from = aws_s3_bucket_server_side_encryption_configuration.access_logs
+  to   = module.access_logs_hardening.aws_s3_bucket_server_side_encryption_configuration.this
+}
+
+moved {
+  from = aws_s3_bucket_public_access_block.access_logs
+  to   = module.access_logs_hardening.aws_s3_bucket_public_access_block.this
+}
+
+moved {
+  from = aws_s3_bucket_ownership_controls.access_logs
+  to   = module.access_logs_hardening.aws_s3_bucket_ownership_controls.this
+}
+
+moved {
+  from = aws_s3_bucket_policy.access_logs
+  to   = module.access_logs_hardening.aws_s3_bucket_policy.this
 }

@@ -30,7 +30,7 @@ resource "aws_lb" "this" {
   }
 
   # ELB checks it may write (a test object) when access logs are switched on.
-  depends_on = [aws_s3_bucket_policy.access_logs]
+  depends_on = [module.access_logs_hardening]
 }
 
 # One target group per entry of routes.json "target_groups". The health check port may

@@ -18,29 +18,12 @@ resource "aws_s3_bucket_versioning" "data" {
   }
 }
 
-resource "aws_s3_bucket_server_side_encryption_configuration" "data" {
-  bucket = aws_s3_bucket.data.id
-  rule {
-    apply_server_side_encryption_by_default {
-      sse_algorithm = "aws:kms"
-    }
-    bucket_key_enabled = true
-  }
-}
-
-resource "aws_s3_bucket_public_access_block" "data" {
-  bucket                  = aws_s3_bucket.data.id
-  block_public_acls       = true
-  block_public_policy     = true
-  ignore_public_acls      = true
-  restrict_public_buckets = true
-}
-
-resource "aws_s3_bucket_ownership_controls" "data" {
-  bucket = aws_s3_bucket.data.id
-  rule {
-    object_ownership = "BucketOwnerEnforced"
-  }
+# SSE-KMS (the aws/s3 key, with a bucket key), no public access, ACLs off, TLS only.
+module "data_hardening" {
+  source        = "../bucket-hardening"
+  bucket        = aws_s3_bucket.data.id
+  bucket_arn    = aws_s3_bucket.data.arn
+  sse_algorithm = "aws:kms"
 }
 
 resource "aws_s3_bucket_lifecycle_configuration" "data" {
@@ -73,29 +56,24 @@ resource "aws_s3_bucket_lifecycle_configuration" "data" {
   }
 }
 
-data "aws_iam_policy_document" "data_tls_only" {
-  statement {
-    sid     = "DenyInsecureTransport"
-    effect  = "Deny"
-    actions = ["s3:*"]
-    resources = [
-      aws_s3_bucket.data.arn,
-      "${aws_s3_bucket.data.arn}/*",
-    ]
-    principals {
-      type        = "*"
-      identifiers = ["*"]
-    }
-    condition {
-      test     = "Bool"
-      variable = "aws:SecureTransport"
-      values   = ["false"]
-    }
-  }
+# The hardening moved into modules/bucket-hardening: these keep the same resources in place
+# instead of recreating them (drop them once every environment has applied this).
+moved {
+  from = aws_s3_bucket_server_side_encryption_configuration.data
+  to   = module.data_hardening.aws_s3_bucket_server_side_encryption_configuration.this
 }
 
-resource "aws_s3_bucket_policy" "data" {
-  bucket     = aws_s3_bucket.data.id
-  policy     = data.aws_iam_policy_document.data_tls_only.json
-  depends_on = [aws_s3_bucket_public_access_block.data]
+moved {
+  from = aws_s3_bucket_public_access_block.data
+  to   = module.data_hardening.aws_s3_bucket_public_access_block.this
+}
+
+moved {
+  from = aws_s3_bucket_ownership_controls.data
+  to   = module.data_hardening.aws_s3_bucket_ownership_controls.this
+}
+
+moved {
+  from = aws_s3_bucket_policy.data
+  to   = module.data_hardening.aws_s3_bucket_policy.this
 }

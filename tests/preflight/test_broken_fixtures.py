@@ -28,6 +28,8 @@ GATE = ".github/workflows/smoke-gate.yaml"
 COMPONENT_WF = ".github/workflows/terraform-component.yaml"
 TERRAFORM = ".github/workflows/terraform.yaml"
 IAM_MAIN = "infra/terraform/modules/iam/main.tf"
+IAM_SMOKE = "infra/terraform/modules/iam/smoke.tf"
+IAM_COMP_OUTPUTS = "infra/terraform/environments/prod/02-iam/outputs.tf"
 
 # (check, id, [(file, old, new), ...], text the message must contain)
 BROKEN = [
@@ -250,6 +252,14 @@ BROKEN = [
     ("smoke_gate_credentials_and_secrets", "grafana-secret-removed",
      [(IAM_MAIN, 'name                    = "${var.name}/grafana/admin-password"', 'name                    = "${var.name}/grafana/admin"')],
      "modules/iam creates no secret <project>-<env>/grafana/admin-password"),
+    # the smoke role's secret resource through a variable 02-iam never passed (null): the
+    # gate could not read the edge secret on AWS, while moto, given the ARN, could
+    ("smoke_gate_credentials_and_secrets", "edge-secret-through-unset-variable",
+     [(IAM_SMOKE, "aws_secretsmanager_secret.edge.arn]", "var.edge_secret_arn]")],
+     "GetSecretValue does not reach the secret <project>-<env>/alb/edge-secret"),
+    ("smoke_gate_credentials_and_secrets", "no-smoke-role-output",
+     [(IAM_COMP_OUTPUTS, 'output "smoke_role_arn" {', 'output "smoke_role" {')],
+     "02-iam has no output smoke_role_arn"),
     ("smoke_gate_expects_built_tags", "no-expect-image-tag",
      [(GATE, ' --expect-image-tag "$EXPECT_IMAGE_TAGS"', "")],
      "pytest runs without --expect-image-tag"),

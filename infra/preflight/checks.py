@@ -1522,6 +1522,15 @@ def check_iam_least_privilege(infra: Infra) -> list[str]:
             problems.append(f"modules/iam gives {svc} a task role; Grafana and Alloy make no AWS calls")
     if "lookup(var.task_role_arns, each.key, null)" not in infra.dir_text(f"{MODULES_DIR}/ecs"):
         problems.append("modules/ecs does not give each service its own task role (lookup(var.task_role_arns, each.key, null))")
+    # The deploy role builds, publishes tags and waits; the gate's reads are the smoke role's alone
+    # (an older deploy role carried them too, so both roles could read everything the gate reads).
+    deploy_actions = {a for d in role_docs.get("github_deploy", []) for st in (docs.get(d) or {}).get("statement") or []
+                      for a in st.get("actions") or []}
+    smoke_only = sorted({a for st in (docs.get("smoke") or {}).get("statement") or [] for a in st.get("actions") or []}
+                        & deploy_actions - {"ecs:DescribeServices"})  # the deploy's own `aws ecs wait services-stable`
+    if smoke_only:
+        problems.append(f"modules/iam deploy role carries the smoke gate's reads ({', '.join(smoke_only)}); they belong "
+                        "to the smoke role (smoke.tf) only")
     call = _named(infra.merged(f"{COMPONENTS_DIR}/02-iam"), "module").get("iam", {})
     if call.get("create_github_oidc_provider") != "${var.create_github_oidc_provider}":
         problems.append("02-iam does not pass create_github_oidc_provider to modules/iam (it fails where the provider exists)")

@@ -309,6 +309,12 @@ BROKEN = [
     ("iam_least_privilege", "grafana-task-role",
      [("infra/terraform/modules/iam/variables.tf", 'default     = ["mimir", "loki", "tempo", "pyroscope"]', 'default     = ["grafana", "mimir", "loki", "tempo", "pyroscope"]')],
      "modules/iam gives grafana a task role"),
+    # issue 11: the deploy role kept the gate's read-only statements after the smoke role took them
+    ("iam_least_privilege", "smoke-reads-on-deploy-role",
+     [(IAM_MAIN, '    actions   = ["ecs:DescribeServices"]\n    resources = [local.services_arn]',
+       '    actions   = ["ecs:DescribeServices", "ecs:ListTasks", "elasticloadbalancing:DescribeTargetHealth"]\n'
+       '    resources = [local.services_arn]')],
+     "deploy role carries the smoke gate's reads (ecs:ListTasks, elasticloadbalancing:DescribeTargetHealth)"),
     ("iam_least_privilege", "oidc-provider-flag-not-wired",
      [("infra/terraform/environments/prod/02-iam/main.tf", "  create_github_oidc_provider = var.create_github_oidc_provider\n", "")],
      "02-iam does not pass create_github_oidc_provider"),

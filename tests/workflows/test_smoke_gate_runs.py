@@ -55,7 +55,6 @@ import pytest
 import yaml
 from actions_runner import Context, JobRun, Runner, load_job
 from lgtm_refstack.aws import seed as seeding
-from lgtm_refstack.aws import start_account
 from lgtm_refstack.stack import ReferenceStack
 
 from infra.preflight import checks as preflight
@@ -83,10 +82,8 @@ GATES = gate_jobs()
 
 # --- the stack and the account --------------------------------------------------------------------
 @pytest.fixture(scope="module")
-def account():
-    acct = start_account()
-    yield acct
-    acct.close()
+def account(aws_account):
+    return aws_account  # tests/conftest.py: one seeded account per process (tests/aws uses it too)
 
 
 @pytest.fixture(scope="module")
@@ -96,10 +93,13 @@ def stack(account):
     with ReferenceStack(tenants=(tenant,), tempo_search_lag=0.3) as s:
         # The account's secrets hold what this stack accepts, written as the seed's admin (as
         # Terraform writes them); the smoke role may only read them (its policy, smoke.tf).
-        sm = account.seeded.client("secretsmanager")
-        sm.put_secret_value(SecretId=account.seeded.secrets["grafana"], SecretString=s.grafana_password)
-        sm.put_secret_value(SecretId=account.seeded.secrets["edge"], SecretString=s.edge_secret)
+        sm, arns = account.seeded.client("secretsmanager"), account.seeded.secrets
+        seeded = {key: sm.get_secret_value(SecretId=arns[key])["SecretString"] for key in ("grafana", "edge")}
+        sm.put_secret_value(SecretId=arns["grafana"], SecretString=s.grafana_password)
+        sm.put_secret_value(SecretId=arns["edge"], SecretString=s.edge_secret)
         yield s
+        for key, value in seeded.items():  # the shared account as the seed left it
+            sm.put_secret_value(SecretId=arns[key], SecretString=value)
 
 
 def built_tags(account, **override: str) -> str:

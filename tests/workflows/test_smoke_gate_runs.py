@@ -231,14 +231,17 @@ def assert_no_secret_shown(run: JobRun, stack) -> None:
 def pushed(stack, metric: str, since: float) -> list[float]:
     """Values of `metric` (job lgtm-smoke) the stack's Mimir holds from after `since`."""
     tenant = stack.prestart_tenants[0]
-    values = []
+    answers = []
     with stack.session() as session:
         for q in (f'{metric}{{job="lgtm-smoke"}}', f'timestamp({metric}{{job="lgtm-smoke"}})'):
             r = session.get(f"{stack.url}/prometheus/api/v1/query", params={"query": q},
                             headers={"X-Scope-OrgID": tenant}, timeout=10)
             assert r.status_code == 200, r.text
-            values.append([float(s["value"][1]) for s in r.json()["data"]["result"]])
-    return [v for v, ts in zip(*values, strict=True) if ts >= since]
+            # keyed by labels without __name__ (timestamp() drops it)
+            answers.append({tuple(sorted((k, v) for k, v in s["metric"].items() if k != "__name__")): float(s["value"][1])
+                            for s in r.json()["data"]["result"]})
+    values, stamps = answers
+    return [v for key, v in values.items() if stamps.get(key, 0) >= since]
 
 
 # --- the callers ----------------------------------------------------------------------------------

@@ -22,3 +22,16 @@ def contracts() -> dict[str, list[dict]]:
     if not folder.is_dir():
         pytest.fail(f"{folder} is missing: the contract files sit beside the repo in ../shared/contracts")
     return {p.stem: json.loads(p.read_text()) for p in folder.glob("*.json")}
+
+
+@pytest.fixture(scope="session")
+def aws_account():
+    """The reference stack's seeded moto account (lgtm_refstack.aws), ONE per test process:
+    moto's backends are process-global, so a second seed in the same process collides with the
+    first (EntityAlreadyExists). tests/aws and tests/workflows share it; each test that changes
+    it puts it back."""
+    from lgtm_refstack.aws import start_account
+
+    account = start_account()
+    yield account
+    account.close()

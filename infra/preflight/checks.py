@@ -1280,11 +1280,20 @@ def check_smoke_gate_credentials_and_secrets(infra: Infra) -> list[str]:
         problems.append(f"{GATE_WORKFLOW}: the credentials step comes after the pytest step")
     run = str(steps[run_at].get("run", ""))
     iam = infra.dir_text(f"{MODULES_DIR}/iam")
+    readable = _smoke_readable_secrets(infra)
     for name, env in GATE_SECRETS.items():
         if f'"${{var.name}}/{name}"' not in iam:
             problems.append(f"modules/iam creates no secret <project>-<env>/{name}, which the gate reads")
+        elif readable.get(name) is False:
+            problems.append(f"modules/iam: the smoke role's secretsmanager:GetSecretValue does not reach the secret "
+                            f"<project>-<env>/{name} (its resources name no aws_secretsmanager_secret of this module "
+                            "by that name): the gate's get-secret-value would be denied")
         if "secretsmanager get-secret-value" not in run or name not in run or env not in run:
             problems.append(f"{GATE_WORKFLOW}: the pytest step does not read {name} from Secrets Manager into {env} at run time")
+    outputs = _named(infra.merged(f"{COMPONENTS_DIR}/02-iam"), "output")
+    if "module.iam.smoke_role_arn" not in str((outputs.get("smoke_role_arn") or {}).get("value", "")):
+        problems.append("02-iam has no output smoke_role_arn = module.iam.smoke_role_arn, the repository variable "
+                        "AWS_SMOKE_ROLE_ARN the gate assumes")
     if run.count("::add-mask::") < len(GATE_SECRETS):
         problems.append(f"{GATE_WORKFLOW}: the secrets read at run time are not masked (::add-mask::)")
     text = infra.workflows().get(GATE_WORKFLOW, "")
@@ -1293,6 +1302,32 @@ def check_smoke_gate_credentials_and_secrets(infra: Infra) -> list[str]:
     if "environment" not in job and "environment:" not in text:
         problems.append(f"{GATE_WORKFLOW}: the gate job is not in the production environment the smoke role trusts")
     return problems
+
+
+def _smoke_readable_secrets(infra: Infra) -> dict[str, bool]:
+    """{gate secret name: whether the smoke role's GetSecretValue resources name that secret's
+    resource}, following `local.` references of the module. A resource reached only through a
+    `var.` is not counted: 02-iam may pass nothing (it did: `var.edge_secret_arn` was null)."""
+    merged = infra.merged(f"{MODULES_DIR}/iam")
+    locals_ = _locals(merged)
+    labels = {}
+    for rtype, label, body in _blocks(merged, "resource"):
+        if rtype == "aws_secretsmanager_secret":
+            for name in GATE_SECRETS:
+                if str(body.get("name", "")) == f"${{var.name}}/{name}":
+                    labels[name] = label
+    doc = next((b for t, n, b in _blocks(merged, "data") if t == "aws_iam_policy_document" and n == "smoke"), {})
+
+    def expand(value: Any, depth: int = 0) -> str:
+        text = json.dumps(value)
+        for local in set(re.findall(r"local\.(\w+)", text)) if depth < 5 else ():
+            if local in locals_:
+                text += expand(locals_[local], depth + 1)
+        return text
+
+    reach = "".join(expand(st.get("resources", "*")) for st in doc.get("statement") or []
+                    if "secretsmanager:GetSecretValue" in (st.get("actions") or []))
+    return {name: f"aws_secretsmanager_secret.{label}.arn" in reach for name, label in labels.items()}
 
 
 @preflight
@@ -1487,6 +1522,15 @@ def check_iam_least_privilege(infra: Infra) -> list[str]:
             problems.append(f"modules/iam gives {svc} a task role; Grafana and Alloy make no AWS calls")
     if "lookup(var.task_role_arns, each.key, null)" not in infra.dir_text(f"{MODULES_DIR}/ecs"):
         problems.append("modules/ecs does not give each service its own task role (lookup(var.task_role_arns, each.key, null))")
+    # The deploy role builds, publishes tags and waits; the gate's reads are the smoke role's alone
+    # (an older deploy role carried them too, so both roles could read everything the gate reads).
+    deploy_actions = {a for d in role_docs.get("github_deploy", []) for st in (docs.get(d) or {}).get("statement") or []
+                      for a in st.get("actions") or []}
+    smoke_only = sorted({a for st in (docs.get("smoke") or {}).get("statement") or [] for a in st.get("actions") or []}
+                        & deploy_actions - {"ecs:DescribeServices"})  # the deploy's own `aws ecs wait services-stable`
+    if smoke_only:
+        problems.append(f"modules/iam deploy role carries the smoke gate's reads ({', '.join(smoke_only)}); they belong "
+                        "to the smoke role (smoke.tf) only")
     call = _named(infra.merged(f"{COMPONENTS_DIR}/02-iam"), "module").get("iam", {})
     if call.get("create_github_oidc_provider") != "${var.create_github_oidc_provider}":
         problems.append("02-iam does not pass create_github_oidc_provider to modules/iam (it fails where the provider exists)")

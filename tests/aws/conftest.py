@@ -16,16 +16,13 @@ from pathlib import Path
 import pytest
 from harness import run_pytest
 from lgtm_refstack.aws import seed as seeding  # the reference stack's distribution (pip install -e refstack)
-from lgtm_refstack.aws import start_account
 
 REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="session")
-def account():
-    acct = start_account()
-    yield acct
-    acct.close()
+def account(aws_account):
+    return aws_account  # tests/conftest.py: one seeded account per process
 
 
 @pytest.fixture(scope="session")

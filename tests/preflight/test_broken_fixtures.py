@@ -28,6 +28,8 @@ GATE = ".github/workflows/smoke-gate.yaml"
 COMPONENT_WF = ".github/workflows/terraform-component.yaml"
 TERRAFORM = ".github/workflows/terraform.yaml"
 IAM_MAIN = "infra/terraform/modules/iam/main.tf"
+IAM_SMOKE = "infra/terraform/modules/iam/smoke.tf"
+IAM_COMP_OUTPUTS = "infra/terraform/environments/prod/02-iam/outputs.tf"
 
 # (check, id, [(file, old, new), ...], text the message must contain)
 BROKEN = [
@@ -250,6 +252,14 @@ BROKEN = [
     ("smoke_gate_credentials_and_secrets", "grafana-secret-removed",
      [(IAM_MAIN, 'name                    = "${var.name}/grafana/admin-password"', 'name                    = "${var.name}/grafana/admin"')],
      "modules/iam creates no secret <project>-<env>/grafana/admin-password"),
+    # the smoke role's secret resource through a variable 02-iam never passed (null): the
+    # gate could not read the edge secret on AWS, while moto, given the ARN, could
+    ("smoke_gate_credentials_and_secrets", "edge-secret-through-unset-variable",
+     [(IAM_SMOKE, "aws_secretsmanager_secret.edge.arn]", "var.edge_secret_arn]")],
+     "GetSecretValue does not reach the secret <project>-<env>/alb/edge-secret"),
+    ("smoke_gate_credentials_and_secrets", "no-smoke-role-output",
+     [(IAM_COMP_OUTPUTS, 'output "smoke_role_arn" {', 'output "smoke_role" {')],
+     "02-iam has no output smoke_role_arn"),
     ("smoke_gate_expects_built_tags", "no-expect-image-tag",
      [(GATE, ' --expect-image-tag "$EXPECT_IMAGE_TAGS"', "")],
      "pytest runs without --expect-image-tag"),
@@ -299,6 +309,12 @@ BROKEN = [
     ("iam_least_privilege", "grafana-task-role",
      [("infra/terraform/modules/iam/variables.tf", 'default     = ["mimir", "loki", "tempo", "pyroscope"]', 'default     = ["grafana", "mimir", "loki", "tempo", "pyroscope"]')],
      "modules/iam gives grafana a task role"),
+    # issue 11: the deploy role kept the gate's read-only statements after the smoke role took them
+    ("iam_least_privilege", "smoke-reads-on-deploy-role",
+     [(IAM_MAIN, '    actions   = ["ecs:DescribeServices"]\n    resources = [local.services_arn]',
+       '    actions   = ["ecs:DescribeServices", "ecs:ListTasks", "elasticloadbalancing:DescribeTargetHealth"]\n'
+       '    resources = [local.services_arn]')],
+     "deploy role carries the smoke gate's reads (ecs:ListTasks, elasticloadbalancing:DescribeTargetHealth)"),
     ("iam_least_privilege", "oidc-provider-flag-not-wired",
      [("infra/terraform/environments/prod/02-iam/main.tf", "  create_github_oidc_provider = var.create_github_oidc_provider\n", "")],
      "02-iam does not pass create_github_oidc_provider"),

@@ -32,7 +32,7 @@ def _blocks(tree: dict, kind: str) -> list:
 
 def policy_document(repo: Path, refs: dict[str, str], drop: tuple[str, ...] = ()) -> dict:
     """The smoke policy as JSON. `refs` resolves what is not a local of the module:
-    `var.<x>`, `aws_secretsmanager_secret.grafana_admin.arn`, `local.account|region|partition`.
+    `var.<x>`, `aws_secretsmanager_secret.<grafana_admin|edge>.arn`, `local.account|region|partition`.
     `drop`: actions to leave out (to prove a check needs exactly them)."""
     trees = [_load(p) for p in sorted((repo / MODULE).glob("*.tf"))]
     locals_: dict[str, object] = {}

@@ -590,7 +590,7 @@ def smoke_policy(s: Seeded, drop: tuple[str, ...] = ()) -> str:
         "local.region": s.region,
         "local.account": ACCOUNT,
         "aws_secretsmanager_secret.grafana_admin.arn": s.secrets["grafana"],
-        "var.edge_secret_arn": s.secrets["edge"],
+        "aws_secretsmanager_secret.edge.arn": s.secrets["edge"],
     }
     return iam_policy.render(REPO, refs, drop)
 

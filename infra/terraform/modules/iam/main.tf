@@ -192,7 +192,7 @@ data "aws_iam_policy_document" "github_deploy" {
   }
   statement {
     sid       = "PublishImageTags"
-    actions   = ["ssm:PutParameter", "ssm:GetParameter"]
+    actions   = ["ssm:PutParameter"] # `aws ssm put-parameter --overwrite`; 60-ecs reads them as the Terraform role
     resources = [local.image_tag_params]
   }
   statement {

@@ -4,15 +4,12 @@
 # whole AWS suite against IAM-enforcing moto as a principal holding exactly them, so an
 # action missing here fails its check there, naming the action and this role.
 
-variable "edge_secret_arn" {
-  description = "Secrets Manager ARN of the ALB edge secret the smoke gate sends (null: none yet)."
-  type        = string
-  default     = null
-}
-
 locals {
   smoke_log_groups = "arn:${local.partition}:logs:${local.region}:${local.account}:log-group:/ecs/${var.name}/*"
-  smoke_secrets    = compact([aws_secretsmanager_secret.grafana_admin.arn, var.edge_secret_arn])
+  # The two secrets the gate reads at run time, both made in this module (main.tf,
+  # edge_secret.tf). Not a variable: 02-iam never passed one, so the edge secret was left
+  # out of the policy and the gate's get-secret-value of it would have been denied.
+  smoke_secrets = [aws_secretsmanager_secret.grafana_admin.arn, aws_secretsmanager_secret.edge.arn]
 }
 
 data "aws_iam_policy_document" "smoke" {

@@ -18,6 +18,11 @@ output "github_terraform_role_arn" {
   value       = module.iam.github_terraform_role_arn
 }
 
+output "smoke_role_arn" {
+  description = "read-only role of the smoke gate (repository variable AWS_SMOKE_ROLE_ARN)"
+  value       = module.iam.smoke_role_arn
+}
+
 output "grafana_admin_secret_arn" {
   description = "grafana admin secret arn"
   value       = module.iam.grafana_admin_secret_arn

@@ -78,12 +78,11 @@ class RedFlag:
 
     def __init__(self) -> None:
         self._event = threading.Event()
-        self.why = ""
-        self.at: float | None = None
+        self.why = ""  # the first failed or blocked check, as the skipped checks name it
 
     def raise_for(self, out: Outcome) -> None:
         if out.status in (Status.FAILED, Status.BLOCKED) and not self._event.is_set():
-            self.why, self.at = f"{out.check} {out.status.value}", time.monotonic()
+            self.why = f"{out.check} {out.status.value}"
             self._event.set()
 
     def is_up(self) -> bool:

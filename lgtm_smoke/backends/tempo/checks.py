@@ -41,7 +41,7 @@ def trace(ctx: ProbeContext) -> dict:
     return ctx.read_back(fetch, what=f"trace {tid} (3 spans)")
 
 
-SEARCH_POLL = 0.2
+SEARCH_POLL = 0.1
 
 
 @check("tempo.search", needs=BOTH, leads=True)

@@ -16,8 +16,9 @@ pytestmark = [pytest.mark.smoke, pytest.mark.grafana]
 @pytest.mark.check(checks.health)
 def test_health_reports_database_ok(outcome, record_testsuite_property):
     """GET /api/health (no login) answers database "ok"; the version goes into the JUnit
-    report (testsuite property grafana_version: per-test properties are not in xunit2). Fails on: Grafana down (502), Grafana not the ALB's
-    default target (not Grafana JSON), its database unreachable."""
+    report (testsuite property grafana_version: per-test properties are not in xunit2). Fails
+    on: Grafana down (502), Grafana not the ALB's default target (not Grafana JSON), its
+    database unreachable."""
     record_testsuite_property("grafana_version", f"{outcome['version']} (commit {outcome['commit']})")
     assert outcome["database"] == "ok"
 

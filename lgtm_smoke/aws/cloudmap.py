@@ -103,4 +103,3 @@ def find_services_have_healthy_instances(snap: Snapshot, s: AwsSettings) -> list
 
 
 services_have_healthy_instances = aws_check("aws.cloudmap.services_have_healthy_instances", find_services_have_healthy_instances)
-CHECKS = (services_have_healthy_instances,)

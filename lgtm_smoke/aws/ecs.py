@@ -426,15 +426,3 @@ no_recent_bad_stops = aws_check("aws.ecs.no_recent_bad_stops", find_no_recent_ba
 fargate_sizes = aws_check("aws.ecs.fargate_sizes", find_fargate_sizes)
 grace_period = aws_check("aws.ecs.grace_period", find_grace_period)
 running_image = aws_check("aws.ecs.running_image", find_running_image)
-CHECKS = (
-    cluster_and_services_active,
-    running_equals_desired,
-    deployment_settled,
-    last_deployment_succeeded,
-    circuit_breaker,
-    tasks_on_current_definition,
-    no_recent_bad_stops,
-    fargate_sizes,
-    grace_period,
-    running_image,
-)

@@ -82,7 +82,3 @@ cluster_available = aws_check("aws.elasticache.cluster_available", find_cluster_
 task_definitions_carry_endpoint = aws_check(
     "aws.elasticache.task_definitions_carry_endpoint", find_task_definitions_carry_endpoint
 )
-CHECKS = (
-    cluster_available,
-    task_definitions_carry_endpoint,
-)

@@ -230,11 +230,3 @@ no_tenantless_folders = aws_check("aws.s3.no_tenantless_folders", find_no_tenant
 public_access_block = aws_check("aws.s3.public_access_block", find_public_access_block)
 default_encryption = aws_check("aws.s3.default_encryption", find_default_encryption)
 versioning = aws_check("aws.s3.versioning", find_versioning)
-CHECKS = (
-    top_level_layout,
-    tenant_folders,
-    no_tenantless_folders,
-    public_access_block,
-    default_encryption,
-    versioning,
-)

@@ -82,7 +82,8 @@ class RedFlag:
 
     def raise_for(self, out: Outcome) -> None:
         if out.status in (Status.FAILED, Status.BLOCKED) and not self._event.is_set():
-            self.why = f"{out.check} {out.status.value}"
+            # a blocked check names its root cause (the precondition), a failed one itself
+            self.why = f"{out.blocked_by} failed" if out.blocked_by else f"{out.check} failed"
             self._event.set()
 
     def is_up(self) -> bool:

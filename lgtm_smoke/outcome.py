@@ -55,6 +55,9 @@ class Blocked(Exception):
         self.cause = cause
 
 
+NOT_WAITED = "not waited for"  # how a NotWaited cause begins (the verdict counts them by it)
+
+
 class NotWaited(Exception):
     """The check stopped waiting for its data because the verdict was already red (another
     check failed): it is reported skipped with `cause`, neither passed nor failed."""

@@ -15,7 +15,7 @@ from typing import Any, Callable, Iterable
 
 from . import retry
 from .http import Client, Exchange, Unreachable
-from .outcome import CheckFailed, NotWaited
+from .outcome import NOT_WAITED, CheckFailed, NotWaited
 from .settings import Settings
 
 NOT_WAITED_AFTER = 1.0  # seconds a read-back waits even when the verdict is red: every healthy backend's
@@ -198,7 +198,7 @@ class ProbeContext:
             if red is not None and give_up() and time.monotonic() - start < timeout:
                 self.read_ok = None
                 last = e.observed if isinstance(e, NotYetVisible) else e.reason if isinstance(e, Transient) else e
-                raise NotWaited(f"not waited for: the verdict was already red ({red.why}) when this read had waited "
+                raise NotWaited(f"{NOT_WAITED}: the verdict was already red ({red.why}) when this read had waited "
                                 f"{time.monotonic() - start:.1f}s for {what} (last: {last}); --wait-all waits for it"
                                 ) from None
             raise self._read_failed(e, what, timeout) from None

@@ -14,6 +14,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..outcome import NOT_WAITED
+
 AREAS = ("mimir", "loki", "tempo", "pyroscope", "grafana", "alloy", "alb", "security", "aws", "preflight")
 RUNBOOK = "docs/runbook.md"
 MARKS = {"passed": "PASS", "failed": "FAIL", "error": "ERROR", "blocked": "BLOCK"}
@@ -106,6 +108,10 @@ def verdict(records: list[CheckRecord]) -> tuple[bool, str]:
         where = ", ".join(f"{b} {n}" for b, n in sorted(by.items()))
         parts.append(f"{len(failed)} of {len(ran)} checks failed ({where})")
     if parts:
+        # checks that stopped waiting because the verdict was already red: not verified this run
+        unverified = sum(1 for r in records if r.outcome == "skipped" and r.cause.startswith(NOT_WAITED))
+        if unverified:
+            parts.append(f"{unverified} not waited for")
         return False, "RED: " + " · ".join(parts)
     return True, f"GREEN: all {len(ran)} checks passed"
 

@@ -10,7 +10,9 @@ DEAD_MIMIR = ("RED: target group mimir: GET /prometheus/api/v1/labels → 502 af
 
 
 def test_a_dead_backend_is_one_root_cause_with_its_blocked_count(run_smoke):
-    run = run_smoke("smoke and not aws", ["mimir-down"])
+    # --wait-all: this test counts checks, and under load a read-back still waiting when Mimir's
+    # precondition fails would be "not waited for" (test_a_red_verdict_does_not_wait… covers that)
+    run = run_smoke("smoke and not aws", ["mimir-down"], "--wait-all")
     assert run.returncode == 1
     assert f"\nverdict: {DEAD_MIMIR}\n" in run.output, run.output[-3000:]
     junit = run.files["junit.xml"]
@@ -91,4 +93,5 @@ def test_a_red_verdict_does_not_wait_for_tempos_search_lag(run_smoke, stack):
     assert run.returncode == 1 and "test_json_push_reads_back_exactly" in run.failed, run.output[-3000:]
     reason = run.skipped.get("test_trace_is_found_by_traceql_search", "")
     assert "not waited for: the verdict was already red (" in reason and "--wait-all waits for it" in reason, run.output
+    assert re.search(r"\nverdict: RED: .*/loki/.* — \d+ checks blocked · 1 not waited for\n", run.output), run.output
     assert waited.returncode == 1 and "test_trace_is_found_by_traceql_search" in waited.passed, waited.output[-3000:]

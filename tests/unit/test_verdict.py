@@ -48,3 +48,15 @@ def test_markdown_leads_with_root_causes_then_failures_with_evidence_then_the_fo
 
 def test_green_when_everything_passed():
     assert verdict([CheckRecord("f::t", "t", "loki", "passed")]) == (True, "GREEN: all 1 checks passed")
+
+
+def test_checks_not_waited_for_are_counted_in_the_headline():
+    """A read-back cut short because the verdict was already red was not verified this run:
+    the headline says how many, after what failed."""
+    records = [CheckRecord("f::test_push", "test_push", "loki", "failed", "push → 404"),
+               CheckRecord("f::test_search", "test_search", "tempo", "skipped",
+                           "not waited for: the verdict was already red (loki.push failed) …"),
+               CheckRecord("f::test_ok", "test_ok", "mimir", "passed")]
+    assert verdict(records) == (False, "RED: 1 of 2 checks failed (loki 1) · 1 not waited for")
+    skipped_aws = [CheckRecord("f::a", "a", "aws", "skipped", "--skip-aws given"), *records[2:]]
+    assert verdict(skipped_aws) == (True, "GREEN: all 1 checks passed")

@@ -10,9 +10,9 @@ import gzip
 import time
 from dataclasses import dataclass
 
-from .proto.pprof_profile_pb2 import Profile
-from .proto.pyroscope_push_pb2 import PushRequest, PushResponse
 from .proto import pyroscope_querier_pb2, pyroscope_types_pb2
+from .proto.pprof_profile_pb2 import Profile
+from .proto.pyroscope_push_pb2 import PushRequest, PushResponse  # noqa: F401 — the stand-in's Connect reply
 
 GZIP_MAGIC = b"\x1f\x8b"
 CPU_PROFILE_TYPE = "process_cpu:cpu:nanoseconds:cpu:nanoseconds"

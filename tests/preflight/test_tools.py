@@ -169,6 +169,7 @@ def test_workflows_match_github_schema():
 
 def test_workflow_schema_catches_broken_workflow(tmp_path):
     bad = tmp_path / "bad.yaml"
-    bad.write_text("on:\n  push:\n    branch: main\njobs:\n  a:\n    runs-on: ubuntu-latest\n    timeout-minutes: abc\n    steps:\n      - run: echo\n")
+    bad.write_text("on:\n  push:\n    branch: main\njobs:\n  a:\n    runs-on: ubuntu-latest\n"
+                   "    timeout-minutes: abc\n    steps:\n      - run: echo\n")
     r = _check_jsonschema(bad)
     assert r.returncode != 0

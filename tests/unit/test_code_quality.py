@@ -1,6 +1,6 @@
 """The layering, lint and types, as tests so CI runs them: import-linter's contracts
 (pyproject.toml [tool.importlinter]), no import cycle inside lgtm_smoke.backends (and
-lgtm_smoke.aws, once its restructure is on main), ruff over the code the core owns, mypy
+lgtm_smoke.aws, once its restructure is on main), ruff over the code the core owns and the infra preflight, mypy
 --strict on the core."""
 from __future__ import annotations
 
@@ -17,7 +17,8 @@ CORE = ["lgtm_smoke/plugin.py", "lgtm_smoke/settings.py", "lgtm_smoke/runner.py"
         "lgtm_smoke/verdict", "lgtm_smoke/data"]
 LINTED = [*CORE, "lgtm_smoke/backends/mimir", "lgtm_smoke/backends/loki", "lgtm_smoke/backends/tempo",
           "lgtm_smoke/backends/pyroscope", "lgtm_smoke/backends/grafana", "lgtm_smoke/backends/alb",
-          "lgtm_smoke/backends/security.py", "tests/unit", "tests/integration", "tests/alb", "tests/harness.py", "bench"]
+          "lgtm_smoke/backends/security.py", "tests/unit", "tests/integration", "tests/alb", "tests/harness.py", "bench",
+          "infra/preflight", "tests/preflight"]
 
 
 def tool(name: str) -> str:

@@ -68,6 +68,22 @@ def main() -> int:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("LGTM_", "PYTEST_")) and k != "GITHUB_STEP_SUMMARY"}
     pytest = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"]
     rows: list[tuple[str, float, str, str]] = []
+
+    def runs(stack, n: int, after=None) -> tuple[float, str, str]:
+        """`n` timed suite runs against `stack`: the median wall time, the last exit code and
+        headline; `after(since, wall)` is told each run's start (time.time()) and wall time."""
+        cmd = [*pytest, "-m", "smoke and not aws", "--alb", stack.url, "--tenant", TENANT, *stack.suite_args(),
+               "--report-json", "report.json"]
+        walls, last = [], None
+        for _ in range(n):
+            since = time.time()
+            wall, last = timed(cmd, work, env)
+            walls.append(wall)
+            if after is not None:
+                after(since, wall)
+        report = json.loads((work / "report.json").read_text()) if (work / "report.json").exists() else {}
+        return statistics.median(walls), f"exit {last.returncode}", report.get("headline", "no report")
+
     with ReferenceStack(tenants=(TENANT,)) as stack:
         tempo = stack.backend("tempo")
 
@@ -79,24 +95,17 @@ def main() -> int:
                       if t.last_arrival >= since and _is_search_trace(t)]
             return max((tempo.lag.searchable_at(t.last_arrival) - t.last_arrival for t in traces), default=0.0)
 
-        suite = [*pytest, "-m", "smoke and not aws", "--alb", stack.url, "--tenant", TENANT, *stack.suite_args(),
-                 "--report-json", "report.json"]
-
         beyond_lag: list[float] = []  # each healthy run's wall time minus its own Tempo search lag
         lags: list[float] = []
 
+        def note_lag(since: float, wall: float) -> None:
+            """Tempo's lag differs per run (its flush tick): each healthy run's own is subtracted."""
+            lags.append(search_lag(since))
+            beyond_lag.append(wall - lags[-1])
+
         def run(fault: str | None) -> tuple[float, str, str]:
             stack.set_faults([fault] if fault else [])
-            walls, last = [], None
-            for _ in range(args.runs):
-                since = time.time()
-                wall, last = timed(suite, work, env)
-                walls.append(wall)
-                if fault is None:  # Tempo's lag differs per run (its flush tick): subtract each run's own
-                    lags.append(search_lag(since))
-                    beyond_lag.append(wall - lags[-1])
-            report = json.loads((work / "report.json").read_text()) if (work / "report.json").exists() else {}
-            return statistics.median(walls), f"exit {last.returncode}", report.get("headline", "no report")
+            return runs(stack, args.runs, None if fault else note_lag)
 
         timed([*pytest, "test_empty.py"], work, env)
         run(None)  # warm-up: page cache, .pyc, the stack's first TSDB writes
@@ -111,15 +120,7 @@ def main() -> int:
             rows.append((fault, *run(fault)))
     for fault in (f for f in faults if f in FRESH_STACK):  # deployed broken: on a fresh stack of its own
         with ReferenceStack([fault], tenants=(TENANT,)) as fresh:
-            cmd = [*pytest, "-m", "smoke and not aws", "--alb", fresh.url, "--tenant", TENANT, *fresh.suite_args(),
-                   "--report-json", "report.json"]
-            walls, last = [], None
-            for _ in range(args.runs):
-                wall, last = timed(cmd, work, env)
-                walls.append(wall)
-            report = json.loads((work / "report.json").read_text()) if (work / "report.json").exists() else {}
-            rows.append((f"{fault} (fresh stack)", statistics.median(walls), f"exit {last.returncode}",
-                         report.get("headline", "no report")))
+            rows.append((f"{fault} (fresh stack)", *runs(fresh, args.runs)))
     print(f"| run | median of {args.runs} | bar | exit | headline |\n|---|---|---|---|---|")
     print(f"| floor (empty test) | {floor:.2f} s | — | — | — |")
     print(f"| healthy | {healthy:.2f} s | — | {code} | {headline[:90]} |")

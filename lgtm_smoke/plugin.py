@@ -15,7 +15,6 @@ import dataclasses
 import gc
 import importlib
 import importlib.util
-import logging
 import re
 import threading
 import time
@@ -65,7 +64,9 @@ def pytest_configure(config: pytest.Config) -> None:
         return
     if config.option.verbose == 0:
         config.option.verbose = 1  # one live line per check, with its push→visible latency
-    _loggers_safe_to_create_in_threads()
+    from .runner import loggers_safe_to_create_in_threads
+
+    loggers_safe_to_create_in_threads()  # before any thread: the AWS prewarm starts in the next lines
     if importlib.util.find_spec("lgtm_smoke.aws.fixtures") is not None \
             and not config.pluginmanager.has_plugin("lgtm_smoke_aws"):  # today's AWS tests: hooks + fixtures
         config.pluginmanager.register(importlib.import_module("lgtm_smoke.aws.fixtures"), "lgtm_smoke_aws")
@@ -73,22 +74,6 @@ def pytest_configure(config: pytest.Config) -> None:
         # Explicit paths win; otherwise run the shipped suite, from any directory, and
         # nothing else (a checkout's own tests need the test extra; a user may not have it).
         config.args = [str(p) for p in SUITE]
-
-
-class _LoggerDict(dict):  # type: ignore[type-arg]
-    def values(self):  # type: ignore[no-untyped-def]
-        return list(super().values())  # a copy made under the GIL: safe while other threads add loggers
-
-
-def _loggers_safe_to_create_in_threads() -> None:
-    """The checks run in threads and import lazily (boto3 in the AWS fetch, the OTel SDK in the
-    Tempo checks); each module's `logging.getLogger(__name__)` adds to logging's logger dict,
-    which pytest's logging plugin iterates in the main thread at every test phase and at
-    collection ("dictionary changed size during iteration", an INTERNALERROR seen under load).
-    Its `values()` becomes a snapshot; nothing else about logging changes."""
-    manager = logging.Logger.manager
-    if not isinstance(manager.loggerDict, _LoggerDict):
-        manager.loggerDict = _LoggerDict(manager.loggerDict)
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:

@@ -10,6 +10,7 @@ kind, and turns whatever happened into one `Outcome`:
 """
 from __future__ import annotations
 
+import logging
 import re
 import tempfile
 import threading
@@ -24,6 +25,22 @@ from .outcome import Blocked, Check, CheckFailed, NotWaited, Outcome, Status
 LEAD_WAIT = 1.0  # seconds the other checks wait at most for the leaders' push (a dead backend ends it sooner)
 ContextFor = Callable[[Check], Any]  # kind -> (check -> the ctx its fn gets)
 Provider = Callable[[str], Any]  # precondition id -> evidence, or raises CheckFailed / Blocked
+
+
+class _LoggerDict(dict):  # type: ignore[type-arg]
+    def values(self):  # type: ignore[no-untyped-def]
+        return list(super().values())  # a copy made under the GIL: safe while other threads add loggers
+
+
+def loggers_safe_to_create_in_threads() -> None:
+    """The checks run in threads and import lazily (boto3 in the AWS fetch, the OTel SDK in the
+    Tempo checks); each module's `logging.getLogger(__name__)` adds to logging's logger dict,
+    which pytest's logging plugin iterates in the main thread at every test phase and at
+    collection ("dictionary changed size during iteration", an INTERNALERROR seen under load).
+    Its `values()` becomes a snapshot; nothing else about logging changes."""
+    manager = logging.Logger.manager
+    if not isinstance(manager.loggerDict, _LoggerDict):
+        manager.loggerDict = _LoggerDict(manager.loggerDict)
 
 
 class Preconditions:

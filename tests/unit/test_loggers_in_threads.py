@@ -1,5 +1,5 @@
 """pytest's logging plugin iterates logging's logger dict in the main thread at every test phase
-while the checks' threads import modules that add loggers; the plugin makes that iteration a
+while the checks' threads import modules that add loggers; smoke runs make that iteration a
 snapshot (an INTERNALERROR "dictionary changed size during iteration" otherwise)."""
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import logging
 
 import pytest
 
-from lgtm_smoke import plugin
+from lgtm_smoke import runner
 
 _names = itertools.count()
 
@@ -28,11 +28,11 @@ def test_a_logger_added_during_the_iteration_breaks_a_plain_dict(monkeypatch):
         add_loggers_while_iterating()
 
 
-def test_the_smoke_plugin_makes_it_a_snapshot(monkeypatch):
+def test_smoke_runs_make_it_a_snapshot(monkeypatch):
     logging.getLogger("lgtm-smoke-test-thread-import.first")
     before = dict(logging.Logger.manager.loggerDict)
     monkeypatch.setattr(logging.Logger.manager, "loggerDict", dict(before))
-    plugin._loggers_safe_to_create_in_threads()
+    runner.loggers_safe_to_create_in_threads()
     assert add_loggers_while_iterating() == len(before)
     assert all(logging.Logger.manager.loggerDict[k] is v for k, v in before.items())
     assert logging.getLogger("lgtm-smoke-test-thread-import.x") is logging.Logger.manager.loggerDict[

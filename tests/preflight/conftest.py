@@ -1,5 +1,5 @@
-"""Fixtures of the preflight tests: the shipped tree, a copy-and-mutate helper, and the
-external tools (checkov runs are started once, in the background, at session start)."""
+"""Fixtures of the preflight tests: the shipped tree, a copy of it to break (broken.py holds the
+mechanics), and the external tools (checkov runs are started once, in the background, at session start)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,9 @@ REPO = Path(__file__).resolve().parents[2]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from infra.preflight import checks  # noqa: E402 -- infra/ is not installed: importable only once REPO is on sys.path
+from infra.preflight import Infra, run_all  # noqa: E402 -- infra/ is not installed: importable only once REPO is on sys.path
+
+from .broken import Tree, copy_tree  # noqa: E402 -- imports infra.preflight too
 
 SKIP_TOOLS = os.environ.get("LGTM_SKIP_TOOLS") == "1"
 INSTALL_HINT = ("run `bash .ci/install-infra-tools.sh` (checkov venv) and `pip install -e '.[test]'` "
@@ -38,48 +40,14 @@ def checkov_path() -> str | None:
     return str(local) if local.exists() else None
 
 
-class Tree:
-    """A copy of infra/ and .github/workflows/ under tmp_path, to break on purpose."""
-
-    def __init__(self, root: Path):
-        self.root = root
-
-    def path(self, rel: str) -> Path:
-        return self.root / rel
-
-    def replace(self, rel: str, old: str, new: str, count: int = 1) -> Tree:
-        p = self.path(rel)
-        text = p.read_text()
-        assert old in text, f"fixture mutation does not apply: {old!r} not in {rel}"
-        p.write_text(text.replace(old, new, count))
-        return self
-
-    def append(self, rel: str, text: str) -> Tree:
-        p = self.path(rel)
-        p.parent.mkdir(parents=True, exist_ok=True)
-        with p.open("a") as f:
-            f.write(text)
-        return self
-
-    def infra(self) -> checks.Infra:
-        return checks.Infra(self.root)
-
-
-def copy_tree(dest: Path) -> Tree:
-    ignore = shutil.ignore_patterns(".terraform", "__pycache__", "*.pyc", ".terraform.lock.hcl")
-    shutil.copytree(REPO / "infra", dest / "infra", ignore=ignore)
-    shutil.copytree(REPO / ".github" / "workflows", dest / ".github" / "workflows", ignore=ignore)
-    return Tree(dest)
-
-
 @pytest.fixture(scope="session")
-def shipped() -> checks.Infra:
-    return checks.Infra(REPO)
+def shipped() -> Infra:
+    return Infra(REPO)
 
 
 @pytest.fixture(scope="session")
 def shipped_results(shipped) -> dict:
-    return checks.run_all(shipped)
+    return run_all(shipped)
 
 
 @pytest.fixture

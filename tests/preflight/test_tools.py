@@ -98,7 +98,7 @@ def test_module_parses(module):
     the module_inputs_declared / remote_state_outputs_exported preflight checks."""
     import hcl2  # noqa: F401  (the preflight checks parse every file with it)
 
-    from infra.preflight.checks import parse_hcl
+    from infra.preflight.tree import parse_hcl
 
     for tf in module.glob("*.tf"):
         parse_hcl(tf.read_text())

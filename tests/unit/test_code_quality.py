@@ -1,7 +1,7 @@
 """The layering, lint and types, as tests so CI runs them: import-linter's contracts
-(pyproject.toml [tool.importlinter]), no import cycle inside lgtm_smoke.backends (and
-lgtm_smoke.aws, once its restructure is on main), ruff over the code the core owns and the infra preflight, mypy
---strict on the core."""
+(pyproject.toml [tool.importlinter]; the preflight one also on copies broken on purpose), no import
+cycle inside lgtm_smoke.backends (and lgtm_smoke.aws, once its restructure is on main), ruff over
+the code the core owns and the infra preflight, mypy --strict on the core."""
 from __future__ import annotations
 
 import shutil
@@ -35,6 +35,40 @@ def run(cmd: list[str]) -> subprocess.CompletedProcess:
 def test_import_contracts_hold():
     proc = run([tool("lint-imports"), "--no-cache"])
     assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
+
+
+def preflight_contract() -> dict:
+    """The contract that keeps infra/preflight's concern modules apart, as pyproject.toml states it."""
+    import tomllib
+
+    contracts = tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]["importlinter"]["contracts"]
+    return next(c for c in contracts if c.get("containers") == ["infra.preflight"])
+
+
+@pytest.mark.parametrize("breakage,expected", [
+    (None, "1 kept, 0 broken"),
+    (("routes.py", "from . import configs  # noqa: F401\n"),
+     "infra.preflight.routes is not allowed to import infra.preflight.configs"),
+    (("canary.py", "from .tree import Infra  # noqa: F401\n"), "not listed as layers:\n\n- infra.preflight.canary"),
+], ids=["clean", "concern-imports-concern", "module-in-no-layer"])
+def test_the_preflight_contract_catches(tmp_path, breakage, expected):
+    """The preflight contract, run on a copy of the package: clean it holds; a concern importing another,
+    or a module in no layer, breaks it."""
+    import json
+
+    shutil.copytree(REPO / "infra" / "preflight", tmp_path / "infra" / "preflight",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    if breakage:
+        name, line = breakage
+        with (tmp_path / "infra" / "preflight" / name).open("a") as f:
+            f.write(line)
+    config = ["[tool.importlinter]", 'root_packages = ["infra.preflight"]', "", "[[tool.importlinter.contracts]]"]
+    config += [f"{key} = {json.dumps(value)}" for key, value in preflight_contract().items()]
+    (tmp_path / "pyproject.toml").write_text("\n".join(config) + "\n")
+    proc = subprocess.run([tool("lint-imports"), "--no-cache"], cwd=tmp_path, capture_output=True, text=True,
+                          timeout=300, check=False)
+    assert (proc.returncode == 0) is (breakage is None), proc.stdout[-3000:] + proc.stderr[-1000:]
+    assert expected in proc.stdout, proc.stdout[-3000:]
 
 
 # lgtm_smoke.aws joins as soon as the AWS room's restructure (no discovery ⇄ area cycle) is on main.

@@ -57,7 +57,8 @@ from actions_runner import Context, JobRun, Runner, load_job
 from lgtm_refstack.aws import seed as seeding
 from lgtm_refstack.stack import ReferenceStack
 
-from infra.preflight import checks as preflight
+from infra.preflight import CHECKS, Infra, problems_of
+from lgtm_smoke.outcome import run_check
 
 REPO = Path(__file__).resolve().parents[2]
 WORKFLOWS = REPO / ".github" / "workflows"
@@ -255,10 +256,10 @@ def test_every_deploy_path_calls_the_gate_after_ecs_with_the_tags_it_built():
         if str(job.get("uses", "")).endswith("/smoke-gate.yaml")
     }
     assert {"terraform.yaml", "deploy-ecs.yaml"} <= callers, callers
-    infra = preflight.Infra(REPO)
+    infra = Infra(REPO)
     for name in ("smoke_gate_after_every_ecs_deploy", "smoke_gate_expects_built_tags"):
-        outcome = preflight.run_check(preflight.CHECKS[name], infra)
-        assert outcome.ok, f"{name}: {preflight.problems_of(outcome)}"
+        outcome = run_check(CHECKS[name], infra)
+        assert outcome.ok, f"{name}: {problems_of(outcome)}"
 
 
 def test_the_gate_is_one_job():

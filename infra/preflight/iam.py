@@ -1,0 +1,91 @@
+"""IAM: least privilege for the OIDC roles, the task roles and the deploy role."""
+
+from __future__ import annotations
+
+import re
+
+from .tree import COMPONENTS_DIR, MODULES_DIR, Infra, blocks, named, preflight
+
+
+@preflight
+def check_iam_least_privilege(infra: Infra) -> list[str]:
+    """OIDC trusts only the production environment's jobs (StringEquals, no wildcard, no
+    branch/PR subject); no role can change its own policy (the Terraform role is denied
+    every write on itself); only the Terraform role has IAM actions; each backend's task
+    role reaches only its own bucket prefix, Grafana and Alloy have none;
+    create_github_oidc_provider is wired through 02-iam.
+
+    Issue 11: trust `repo:…:environment:*` plus iam:* on role/lgtm-prod-* (itself included)
+    let any workflow naming any environment escalate; one task role let Grafana and Alloy
+    overwrite any backend's blocks; 02-iam failed where the OIDC provider existed.
+    """
+    problems = []
+    rel = f"{MODULES_DIR}/iam"
+    merged = infra.merged(rel)
+    docs = {n: b for t, n, b in blocks(merged, "data") if t == "aws_iam_policy_document"}
+    assume = docs.get("github_assume") or {}
+    subs = [c for st in assume.get("statement") or [] for c in st.get("condition") or []
+            if str(c.get("variable", "")).endswith(":sub")]
+    want = "repo:${var.github_repository}:environment:${var.github_environment}"
+    if not subs or any(c.get("test") != "StringEquals" or c.get("values") != [want] for c in subs):
+        got = [(c.get("test"), c.get("values")) for c in subs]
+        problems.append(f"modules/iam github_assume trusts sub {got or 'anything'}; it must be StringEquals [{want}] "
+                        "(the production environment, which runs on the default branch only)")
+    env = infra.tfvars.get("github_environment")
+    if env != "production":
+        problems.append(f"common.tfvars github_environment = {env!r}; the roles must trust the production environment")
+    # Which policy document each role gets
+    role_docs: dict[str, list[str]] = {}
+    for t, _, b in blocks(merged, "resource"):
+        if t == "aws_iam_role_policy":
+            role_m = re.search(r"aws_iam_role\.(\w+)", str(b.get("role", "")))
+            doc = re.search(r"aws_iam_policy_document\.(\w+)", str(b.get("policy", "")))
+            if role_m and doc:
+                role_docs.setdefault(role_m.group(1), []).append(doc.group(1))
+    roles = {n: b for t, n, b in blocks(merged, "resource") if t == "aws_iam_role"}
+    for role, names in sorted(role_docs.items()):
+        statements = [st for d in names for st in (docs.get(d) or {}).get("statement") or []]
+        allow_iam = [st for st in statements if str(st.get("effect", "Allow")) != "Deny"
+                     and any(str(a).startswith("iam:") and a != "iam:CreateServiceLinkedRole" for a in st.get("actions") or [])]
+        if not allow_iam:
+            continue
+        if role != "github_terraform":
+            problems.append(f"modules/iam role {role} may call IAM ({allow_iam[0].get('sid')}); "
+                            "only the Terraform role manages roles")
+            continue
+        own = str((roles.get(role) or {}).get("name", "")).replace("${var.name}", "")
+        denies = [st for st in statements if st.get("effect") == "Deny"
+                  and any(own and str(r).endswith(f"role/${{var.name}}{own}") for r in st.get("resources") or [])]
+        denied = {a for st in denies for a in st.get("actions") or []}
+        missing = {"iam:PutRolePolicy", "iam:AttachRolePolicy", "iam:UpdateAssumeRolePolicy", "iam:DeleteRolePolicy"} - denied
+        if missing:
+            problems.append(f"modules/iam role {role} may change its own policy ({', '.join(sorted(missing))} on itself "
+                            "are not denied)")
+    task = roles.get("task") or {}
+    task_doc = docs.get("task") or {}
+    if "for_each" not in task:
+        problems.append("modules/iam has no per-service task roles (aws_iam_role.task for_each over the backends)")
+    for st in task_doc.get("statement") or []:
+        for r in st.get("resources") or []:
+            if str(r).endswith("}/*") and "each.value" not in str(r):
+                problems.append(f"modules/iam task role statement {st.get('sid')} reaches {r}: "
+                                "a task role reaches only its own prefix")
+    backends = (named(merged, "variable").get("backends") or {}).get("default") or []
+    for svc in ("grafana", "alloy"):
+        if svc in backends:
+            problems.append(f"modules/iam gives {svc} a task role; Grafana and Alloy make no AWS calls")
+    if "lookup(var.task_role_arns, each.key, null)" not in infra.dir_text(f"{MODULES_DIR}/ecs"):
+        problems.append("modules/ecs does not give each service its own task role (lookup(var.task_role_arns, each.key, null))")
+    # The deploy role builds, publishes tags and waits; the gate's reads are the smoke role's alone
+    # (an older deploy role carried them too, so both roles could read everything the gate reads).
+    deploy_actions = {a for d in role_docs.get("github_deploy", []) for st in (docs.get(d) or {}).get("statement") or []
+                      for a in st.get("actions") or []}
+    smoke_only = sorted({a for st in (docs.get("smoke") or {}).get("statement") or [] for a in st.get("actions") or []}
+                        & deploy_actions - {"ecs:DescribeServices"})  # the deploy's own `aws ecs wait services-stable`
+    if smoke_only:
+        problems.append(f"modules/iam deploy role carries the smoke gate's reads ({', '.join(smoke_only)}); they belong "
+                        "to the smoke role (smoke.tf) only")
+    call = named(infra.merged(f"{COMPONENTS_DIR}/02-iam"), "module").get("iam", {})
+    if call.get("create_github_oidc_provider") != "${var.create_github_oidc_provider}":
+        problems.append("02-iam does not pass create_github_oidc_provider to modules/iam (it fails where the provider exists)")
+    return problems

@@ -1,0 +1,264 @@
+"""The GitHub workflows: the one smoke gate after every ECS deploy, with its credentials, the
+secrets it reads at run time, the tags the run built and its reports uploaded; the bootstrap
+component's state in the bootstrap bucket."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from .tree import COMPONENTS_DIR, MODULES_DIR, Infra, blocks, named, parse_yaml, preflight, tf_locals
+
+GATE_WORKFLOW = "smoke-gate.yaml"
+GATE_SECRETS = {  # what the gate reads at run time -> the env var the suite reads it from
+    "grafana/admin-password": "LGTM_GRAFANA_PASSWORD",
+    "alb/edge-secret": "LGTM_EDGE_SECRET",
+}
+
+
+def _wf(infra: Infra, name: str) -> dict:
+    return parse_yaml(infra.workflows().get(name, "")) or {}
+
+
+def _needs(job: dict) -> list[str]:
+    n = job.get("needs") or []
+    return [n] if isinstance(n, str) else list(n)
+
+
+def _ancestors(jobs: dict, name: str) -> set[str]:
+    seen: set[str] = set()
+    todo = _needs(jobs.get(name) or {})
+    while todo:
+        n = todo.pop()
+        if n not in seen:
+            seen.add(n)
+            todo += _needs(jobs.get(n) or {})
+    return seen
+
+
+def _gate_job(infra: Infra) -> tuple[dict, dict]:
+    wf = _wf(infra, GATE_WORKFLOW)
+    jobs = wf.get("jobs") or {}
+    return wf, (jobs.get("smoke-gate") or next(iter(jobs.values()), {}))
+
+
+def _pytest_step(job: dict) -> dict:
+    return next((st for st in job.get("steps") or [] if "pytest -m smoke" in str(st.get("run", ""))), {})
+
+
+@preflight
+def check_smoke_gate_after_every_ecs_deploy(infra: Infra) -> list[str]:
+    """Every workflow job that applies 60-ecs is followed (through `needs`) by a job running
+    the one smoke gate, .github/workflows/smoke-gate.yaml.
+
+    Issue 11: an image push applied 60-ecs and its gate had no credentials; a deploy path
+    without the gate ends green whatever it deployed (2026-01-16 04:30: tasks that never rolled).
+    """
+    problems = []
+    flows = infra.workflows()
+    if GATE_WORKFLOW not in flows:
+        return [f".github/workflows/{GATE_WORKFLOW} is missing: the one smoke gate every deploy path calls"]
+    for wf_name in sorted(flows):
+        if wf_name == GATE_WORKFLOW:
+            continue
+        jobs = _wf(infra, wf_name).get("jobs") or {}
+        gates = [n for n, j in jobs.items() if str(j.get("uses", "")).endswith("/" + GATE_WORKFLOW)]
+        for name, job in jobs.items():
+            uses, args = str(job.get("uses", "")), job.get("with") or {}
+            comp, action = str(args.get("component", "")), str(args.get("action", ""))
+            applies_ecs = (
+                uses.endswith("/terraform-component.yaml") and action not in ("plan", "destroy", "output")
+                and (comp == "60-ecs" or ("${{" in comp and "'60-ecs'" not in str(job.get("if", ""))))
+            ) or (uses.endswith("/deploy-ecs.yaml") and str(args.get("run_smoke", True)).lower() == "false")
+            if applies_ecs and not any(name in _ancestors(jobs, g) for g in gates):
+                problems.append(f"{wf_name}: job {name} applies 60-ecs but no job calling {GATE_WORKFLOW} needs it; "
+                                "the smoke gate must follow the ECS stage on every deploy path")
+    return problems
+
+
+@preflight
+def check_smoke_gate_credentials_and_secrets(infra: Infra) -> list[str]:
+    """The gate job may mint an OIDC token (`id-token: write`), assumes the read-only smoke
+    role, and reads the Grafana password and the edge secret from Secrets Manager at run
+    time (the secret names Terraform creates), masked; no GitHub secret holds them.
+
+    Issue 11: deploy-ecs.yaml's gate had no credentials step and no Grafana password;
+    terraform.yaml read secrets.GRAFANA_ADMIN_PASSWORD, which nothing ever set, and assumed
+    the deploy role.
+    """
+    problems = []
+    wf, job = _gate_job(infra)
+    if not job:
+        return [f"{GATE_WORKFLOW} has no smoke-gate job"]
+    perms = {**(wf.get("permissions") or {}), **(job.get("permissions") or {})}
+    if perms.get("id-token") != "write":
+        problems.append(f"{GATE_WORKFLOW}: the gate job has no `id-token: write` permission "
+                        "(it cannot assume a role through OIDC)")
+    steps = job.get("steps") or []
+    creds = [i for i, st in enumerate(steps) if str(st.get("uses", "")).startswith("aws-actions/configure-aws-credentials")]
+    roles = [str((steps[i].get("with") or {}).get("role-to-assume", "")) for i in creds]
+    if not any("AWS_SMOKE_ROLE_ARN" in r for r in roles):
+        problems.append(f"{GATE_WORKFLOW}: the gate assumes {roles or 'no role'}, not the read-only smoke role "
+                        "(vars.AWS_SMOKE_ROLE_ARN, 02-iam output smoke_role_arn)")
+    run_at = next((i for i, st in enumerate(steps) if "pytest -m smoke" in str(st.get("run", ""))), None)
+    if run_at is None:
+        return problems + [f"{GATE_WORKFLOW}: no step runs `pytest -m smoke`"]
+    if creds and min(creds) > run_at:
+        problems.append(f"{GATE_WORKFLOW}: the credentials step comes after the pytest step")
+    run = str(steps[run_at].get("run", ""))
+    iam = infra.dir_text(f"{MODULES_DIR}/iam")
+    readable = _smoke_readable_secrets(infra)
+    for name, env in GATE_SECRETS.items():
+        if f'"${{var.name}}/{name}"' not in iam:
+            problems.append(f"modules/iam creates no secret <project>-<env>/{name}, which the gate reads")
+        elif readable.get(name) is False:
+            problems.append(f"modules/iam: the smoke role's secretsmanager:GetSecretValue does not reach the secret "
+                            f"<project>-<env>/{name} (its resources name no aws_secretsmanager_secret of this module "
+                            "by that name): the gate's get-secret-value would be denied")
+        if "secretsmanager get-secret-value" not in run or name not in run or env not in run:
+            problems.append(f"{GATE_WORKFLOW}: the pytest step does not read {name} from Secrets Manager into {env} at run time")
+    outputs = named(infra.merged(f"{COMPONENTS_DIR}/02-iam"), "output")
+    if "module.iam.smoke_role_arn" not in str((outputs.get("smoke_role_arn") or {}).get("value", "")):
+        problems.append("02-iam has no output smoke_role_arn = module.iam.smoke_role_arn, the repository variable "
+                        "AWS_SMOKE_ROLE_ARN the gate assumes")
+    if run.count("::add-mask::") < len(GATE_SECRETS):
+        problems.append(f"{GATE_WORKFLOW}: the secrets read at run time are not masked (::add-mask::)")
+    text = infra.workflows().get(GATE_WORKFLOW, "")
+    for m in re.finditer(r"\$\{\{\s*secrets\.(\w+)", "\n".join(infra.workflows().values())):
+        problems.append(f"a workflow reads secrets.{m.group(1)}: the gate takes its secrets from Secrets Manager, not GitHub")
+    if "environment" not in job and "environment:" not in text:
+        problems.append(f"{GATE_WORKFLOW}: the gate job is not in the production environment the smoke role trusts")
+    return problems
+
+
+def _smoke_readable_secrets(infra: Infra) -> dict[str, bool]:
+    """{gate secret name: whether the smoke role's GetSecretValue resources name that secret's
+    resource}, following `local.` references of the module. A resource reached only through a
+    `var.` is not counted: 02-iam may pass nothing (it did: `var.edge_secret_arn` was null)."""
+    merged = infra.merged(f"{MODULES_DIR}/iam")
+    locals_ = tf_locals(merged)
+    labels = {}
+    for rtype, label, body in blocks(merged, "resource"):
+        if rtype == "aws_secretsmanager_secret":
+            for name in GATE_SECRETS:
+                if str(body.get("name", "")) == f"${{var.name}}/{name}":
+                    labels[name] = label
+    doc = next((b for t, n, b in blocks(merged, "data") if t == "aws_iam_policy_document" and n == "smoke"), {})
+
+    def expand(value: Any, depth: int = 0) -> str:
+        text = json.dumps(value)
+        for local in set(re.findall(r"local\.(\w+)", text)) if depth < 5 else ():
+            if local in locals_:
+                text += expand(locals_[local], depth + 1)
+        return text
+
+    reach = "".join(expand(st.get("resources", "*")) for st in doc.get("statement") or []
+                    if "secretsmanager:GetSecretValue" in (st.get("actions") or []))
+    return {name: f"aws_secretsmanager_secret.{label}.arn" in reach for name, label in labels.items()}
+
+
+@preflight
+def check_smoke_gate_expects_built_tags(infra: Infra) -> list[str]:
+    """The gate passes --expect-image-tag with the tags the same run just built: its input
+    image_tags, which every caller takes from the build's own tag list.
+
+    2026-01-16 04:30 / issue 11: an image that never rolled (ECR tag reuse) kept the old
+    tasks running and the gate, given no tag, could not see it.
+    """
+    problems = []
+    wf, job = _gate_job(infra)
+    run = str(_pytest_step(job).get("run", ""))
+    m = re.search(r"--expect-image-tag[ =]\"?\$\{?(\w+)", run)
+    env = {**(job.get("env") or {}), **(_pytest_step(job).get("env") or {})}
+    if not m:
+        problems.append(f"{GATE_WORKFLOW}: pytest runs without --expect-image-tag")
+    elif "inputs.image_tags" not in str(env.get(m.group(1), "")):
+        problems.append(f"{GATE_WORKFLOW}: --expect-image-tag ${m.group(1)} is {env.get(m.group(1))!r}, "
+                        "not the caller's image_tags")
+    on = wf.get("on") or wf.get(True) or {}
+    if "image_tags" not in ((on.get("workflow_call") or {}).get("inputs") or {}):
+        problems.append(f"{GATE_WORKFLOW}: workflow_call has no image_tags input")
+    deploy = _wf(infra, "deploy-ecs.yaml")
+    d_jobs = deploy.get("jobs") or {}
+    build_tags = str(((d_jobs.get("prepare") or {}).get("outputs") or {}).get("image_tags", ""))
+    d_on = deploy.get("on") or deploy.get(True) or {}
+    d_out = str((((d_on.get("workflow_call") or {}).get("outputs") or {}).get("image_tags") or {}).get("value", ""))
+    if "steps.plan.outputs.image_tags" not in build_tags:
+        problems.append("deploy-ecs.yaml: the prepare job does not output image_tags from the build plan (the tags it builds)")
+    if "jobs.prepare.outputs.image_tags" not in d_out:
+        problems.append("deploy-ecs.yaml: workflow_call does not output image_tags (jobs.prepare.outputs.image_tags) "
+                        "for its callers' gates")
+    for wf_name in sorted(infra.workflows()):
+        jobs = _wf(infra, wf_name).get("jobs") or {}
+        for name, j in jobs.items():
+            if not str(j.get("uses", "")).endswith("/" + GATE_WORKFLOW):
+                continue
+            value = str((j.get("with") or {}).get("image_tags", ""))
+            src = re.match(r"\$\{\{\s*needs\.([\w-]+)\.outputs\.image_tags\s*\}\}$", value.strip())
+            builder = jobs.get(src.group(1)) if src else None
+            ok = builder is not None and (
+                str(builder.get("uses", "")).endswith("/deploy-ecs.yaml")
+                or "steps.plan.outputs.image_tags" in str((builder.get("outputs") or {}).get("image_tags", "")))
+            if not ok:
+                problems.append(f"{wf_name}: job {name} passes image_tags {value or 'nothing'}; it must be the image_tags "
+                                "output of the job that built the images in this run")
+    return problems
+
+
+@preflight
+def check_smoke_gate_uploads_reports(infra: Infra) -> list[str]:
+    """The gate writes JUnit, JSON and Markdown and uploads all three with `if: always()`,
+    so a red verdict still leaves its evidence.
+
+    Issue 11 / 13: the on-call engineer reads the verdict from the artifacts of a failed run.
+    """
+    problems = []
+    _, job = _gate_job(infra)
+    run = str(_pytest_step(job).get("run", ""))
+    files = {}
+    for flag in ("--junitxml", "--report-json", "--summary-md"):
+        m = re.search(rf"{flag}[ =](\S+)", run)
+        if not m:
+            problems.append(f"{GATE_WORKFLOW}: pytest runs without {flag}")
+        else:
+            files[flag] = m.group(1).strip("\"'")
+    uploads = [st for st in job.get("steps") or [] if str(st.get("uses", "")).startswith("actions/upload-artifact")]
+    if not uploads:
+        return problems + [f"{GATE_WORKFLOW}: no actions/upload-artifact step"]
+    for flag, f in files.items():
+        up = [st for st in uploads if f in str((st.get("with") or {}).get("path", ""))]
+        if not up:
+            problems.append(f"{GATE_WORKFLOW}: {f} ({flag}) is not uploaded")
+        elif not any("always()" in str(st.get("if", "")) for st in up):
+            problems.append(f"{GATE_WORKFLOW}: the upload of {f} has no `if: always()`: a red run would lose it")
+    return problems
+
+
+@preflight
+def check_bootstrap_state_in_bootstrap_bucket(infra: Infra) -> list[str]:
+    """terraform-component.yaml initialises 00-bootstrap against the hand-made bootstrap
+    bucket without DynamoDB locking, and every other component against the state bucket
+    with the lock table.
+
+    2026-01-15 10:00: the bootstrap component creates the state bucket and the lock table,
+    so its own state cannot live there (init fails: bucket/table do not exist yet).
+    """
+    problems = []
+    wf = _wf(infra, "terraform-component.yaml")
+    steps = [st for job in (wf.get("jobs") or {}).values() for st in job.get("steps") or []]
+    init = next((str(st.get("run", "")) for st in steps if "terraform init" in str(st.get("run", ""))), "")
+    m = re.search(r'if \[ "\$\{\{ inputs\.component \}\}" = "00-bootstrap" \]; then(.*?)\belse\b(.*?)\bfi\b', init, re.DOTALL)
+    if not m:
+        return ["terraform-component.yaml: terraform init has no separate branch for 00-bootstrap "
+                "(its state is in the bootstrap bucket)"]
+    boot, rest = m.group(1), m.group(2)
+    if "outputs.bootstrap_state_bucket" not in boot or "outputs.state_bucket" in boot:
+        problems.append("terraform-component.yaml: 00-bootstrap is initialised against the state bucket it creates; "
+                        "use bootstrap_state_bucket")
+    if "dynamodb_table" in boot:
+        problems.append("terraform-component.yaml: 00-bootstrap init uses the lock table it creates")
+    if "outputs.state_bucket" not in rest or "dynamodb_table" not in rest:
+        problems.append("terraform-component.yaml: components after 00-bootstrap must init against state_bucket "
+                        "with the lock table")
+    return problems

@@ -1,0 +1,52 @@
+"""Each check about ECS on Fargate (infra/preflight/ecs.py) fails on a copy of the tree broken the way
+the seeds (or an issue) broke it, with a message that names the cause."""
+
+from __future__ import annotations
+
+import pytest
+
+from . import broken
+from .broken import ALB_COMP, ECS_LOCALS, ECS_MAIN, MIMIR, TFVARS
+
+pytestmark = pytest.mark.preflight
+
+# (check, id, [(file, old, new), ...], text the message must contain)
+BROKEN = [
+    # 2026-01-15 24:00: +50 % memory -> 512/1536 and 256/768
+    ("fargate_cpu_memory_valid", "loki-512-1536",
+     [(TFVARS, "cpu            = 512\n    memory         = 2048\n    desired_count  = 1\n    container_port = 3100",
+       "cpu            = 512\n    memory         = 1536\n    desired_count  = 1\n    container_port = 3100")],
+     "No Fargate configuration exists for 512 CPU, 1536 memory"),
+    ("fargate_cpu_memory_valid", "alloy-256-768",
+     [(TFVARS, "cpu            = 256\n    memory         = 1024", "cpu            = 256\n    memory         = 768")],
+     "256 CPU, 768 memory"),
+    # 2026-01-16 04:15
+    ("grace_period_long_enough", "grace-zero",
+     [(TFVARS, "health_check_grace_period_seconds = 120", "health_check_grace_period_seconds = 0")],
+     "health_check_grace_period_seconds = 0; it must be >= 60"),
+    ("grace_period_long_enough", "grace-30s",
+     [(TFVARS, "health_check_grace_period_seconds = 120", "health_check_grace_period_seconds = 30")],
+     "health_check_grace_period_seconds = 30; it must be >= 60"),
+    ("grace_period_long_enough", "grace-not-wired",
+     [(ECS_MAIN, "  health_check_grace_period_seconds = length(local.service_target_groups[each.key]) > 0 "
+                 "? var.health_check_grace_period_seconds : null\n", "")],
+     "sets no health_check_grace_period_seconds"),
+    # 2026-01-15 19:00
+    ("deregistration_delay_le_stop_timeout", "drain-longer-than-stop",
+     [(ALB_COMP, "deregistration_delay = min([for s in values(var.service_config) : s.stop_timeout]...)",
+       "deregistration_delay = 300")],
+     "deregistration_delay 300 s > grafana stop_timeout 120 s"),
+    # issue 11 item 5 (its mutations): a memcached host written by hand
+    ("memcached_endpoint_from_elasticache", "memcached-host-in-task",
+     [(ECS_LOCALS, "      MEMCACHED_ENDPOINT   = var.memcached_endpoint",
+       '      MEMCACHED_ENDPOINT   = "lgtm-prod-memcached.x1y2z3.cfg.apne2.cache.amazonaws.com:11211"')],
+     "task definition sets MEMCACHED_ENDPOINT='lgtm-prod-memcached.x1y2z3.cfg.apne2.cache.amazonaws.com:11211'"),
+    ("memcached_endpoint_from_elasticache", "memcached-host-in-config",
+     [(MIMIR, "        addresses: ${MEMCACHED_ENDPOINT}", "        addresses: ftt-mimir-memcache:11211")],
+     "hard-codes the memcached host ftt-mimir-memcache:11211"),
+]
+
+
+@pytest.mark.parametrize("check,edits,expected", broken.params(BROKEN))
+def test_check_fails_on_broken_tree(tree, check, edits, expected):
+    broken.assert_fails(tree, check, edits, expected)

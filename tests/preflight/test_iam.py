@@ -1,0 +1,50 @@
+"""Each check about IAM (infra/preflight/iam.py) fails on a copy of the tree broken the way
+the seeds (or an issue) broke it, with a message that names the cause."""
+
+from __future__ import annotations
+
+import pytest
+
+from . import broken
+from .broken import IAM_MAIN
+
+pytestmark = pytest.mark.preflight
+
+# (check, id, [(file, old, new), ...], text the message must contain)
+BROKEN = [
+    # issue 11 item 3: least privilege and safe pipelines
+    ("iam_least_privilege", "any-environment",
+     [(IAM_MAIN, 'values   = ["repo:${var.github_repository}:environment:${var.github_environment}"]',
+       'values   = ["repo:${var.github_repository}:environment:*"]')],
+     "github_assume trusts sub [('StringEquals', ['repo:${var.github_repository}:environment:*'])]"),
+    ("iam_least_privilege", "branch-subject",
+     [(IAM_MAIN, 'values   = ["repo:${var.github_repository}:environment:${var.github_environment}"]',
+       'values   = ["repo:${var.github_repository}:environment:${var.github_environment}", '
+       '"repo:${var.github_repository}:ref:refs/heads/main"]')],
+     "it must be StringEquals [repo:${var.github_repository}:environment:${var.github_environment}]"),
+    ("iam_least_privilege", "terraform-role-edits-itself",
+     [(IAM_MAIN, '      "iam:PutRolePolicy",\n      "iam:TagRole",', '      "iam:TagRole",')],
+     "role github_terraform may change its own policy (iam:PutRolePolicy on itself are not denied)"),
+    ("iam_least_privilege", "task-role-whole-bucket",
+     [(IAM_MAIN, '      "${local.data_bucket_arn}/${each.value}/*",', '      "${local.data_bucket_arn}/*",')],
+     "task role statement OwnPrefixObjects reaches ${local.data_bucket_arn}/*"),
+    ("iam_least_privilege", "grafana-task-role",
+     [("infra/terraform/modules/iam/variables.tf", 'default     = ["mimir", "loki", "tempo", "pyroscope"]',
+       'default     = ["grafana", "mimir", "loki", "tempo", "pyroscope"]')],
+     "modules/iam gives grafana a task role"),
+    # issue 11: the deploy role kept the gate's read-only statements after the smoke role took them
+    ("iam_least_privilege", "smoke-reads-on-deploy-role",
+     [(IAM_MAIN, '    actions   = ["ecs:DescribeServices"]\n    resources = [local.services_arn]',
+       '    actions   = ["ecs:DescribeServices", "ecs:ListTasks", "elasticloadbalancing:DescribeTargetHealth"]\n'
+       '    resources = [local.services_arn]')],
+     "deploy role carries the smoke gate's reads (ecs:ListTasks, elasticloadbalancing:DescribeTargetHealth)"),
+    ("iam_least_privilege", "oidc-provider-flag-not-wired",
+     [("infra/terraform/environments/prod/02-iam/main.tf",
+       "  create_github_oidc_provider = var.create_github_oidc_provider\n", "")],
+     "02-iam does not pass create_github_oidc_provider"),
+]
+
+
+@pytest.mark.parametrize("check,edits,expected", broken.params(BROKEN))
+def test_check_fails_on_broken_tree(tree, check, edits, expected):
+    broken.assert_fails(tree, check, edits, expected)

@@ -22,6 +22,7 @@ naming it: a job that changes shape makes the test say what to model, never pass
 
 from __future__ import annotations
 
+import hashlib
 import re
 import subprocess
 from collections.abc import Callable, Sequence
@@ -32,6 +33,7 @@ from typing import Any
 import yaml
 
 EXPR = re.compile(r"\$\{\{\s*(.*?)\s*\}\}")
+HASH_FILES = re.compile(r"hashFiles\((.*)\)")
 MASK = "::add-mask::"
 SHELL = ["bash", "--noprofile", "--norc", "-eo", "pipefail"]  # GitHub's `shell: bash` on Linux
 
@@ -126,12 +128,22 @@ class Runner:
     def resolve(self, text: Any, where: str) -> str:
         def one(m: re.Match) -> str:
             expr = m.group(1)
+            files = HASH_FILES.fullmatch(expr)
+            if files:
+                return self.hash_files(re.findall(r"'([^']+)'", files.group(1)))
             if expr not in self.contexts:
                 raise JobShapeError(f"{where}: the expression ${{{{ {expr} }}}} has no value in this test "
                                     f"(known: {', '.join(sorted(self.contexts))})")
             return self.contexts[expr]
 
         return EXPR.sub(one, str(text))
+
+    def hash_files(self, patterns: list[str]) -> str:
+        """GitHub's hashFiles(): one SHA-256 over the matching files' own hashes ('' when none match)."""
+        found = sorted({p for pattern in patterns for p in self.workspace.glob(pattern) if p.is_file()})
+        if not found:
+            return ""
+        return hashlib.sha256(b"".join(hashlib.sha256(p.read_bytes()).digest() for p in found)).hexdigest()
 
     def wanted(self, step: dict, failed: bool, where: str) -> bool:
         cond = str(step.get("if", "success()")).strip()

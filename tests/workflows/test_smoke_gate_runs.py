@@ -15,15 +15,17 @@ Nothing of the job is rewritten for the test: its `run:` scripts run as they are
 
 The `uses:` steps are actions, which run only on GitHub; each has a stand-in here:
 - actions/checkout: the workspace is a copy of this checkout's files (tracked and new);
-- actions/setup-python: this test's interpreter, first on PATH;
+- actions/setup-python: a fresh Python environment (a venv of this test's interpreter, made
+  once per module: setup-python's tool cache), first on PATH;
+- actions/cache: restores nothing (a cold cache: the job must not depend on it);
 - aws-actions/configure-aws-credentials: sts:AssumeRole of `role-to-assume` with
   `role-session-name` in the moto account (the action does AssumeRoleWithWebIdentity with
   GitHub's OIDC token; the seeded role trusts the seed's admin instead), exporting what the
   action exports: AWS_ACCESS_KEY_ID/SECRET/SESSION_TOKEN, AWS_REGION, AWS_DEFAULT_REGION;
 - actions/upload-artifact: records which of its paths exist.
-The `pip install .` step is skipped: lgtm-smoke (with the test extra: the `aws` command) is
-already installed in this interpreter's environment, and reinstalling would change the
-environment every other test runs in.
+The install step runs as written: the suite from the lock (tools/install.sh suite), hash-checked,
+into that fresh environment, which the job's pytest then runs from. The `aws` command is the
+runner's own (GitHub's images ship it); here it is the test environment's, further down PATH.
 
 The runner's environment, what a self-hosted runner in the stack's network would have:
 - AWS_ENDPOINT_URL (read by the aws CLI and every AWS SDK) and LGTM_AWS_ENDPOINT_URL (the
@@ -125,8 +127,24 @@ def checkout(ctx: Context) -> str:
     return f"{copied} files of this checkout copied to the workspace"
 
 
-def setup_python(ctx: Context) -> str:
-    return f"python {sys.version.split()[0]} of this test, first on PATH (asked for {ctx.with_.get('python-version')})"
+@pytest.fixture(scope="module")
+def runner_python(tmp_path_factory) -> Path:
+    """The interpreter setup-python gives the job: fresh, with nothing of this test's environment."""
+    venv = tmp_path_factory.mktemp("setup-python") / "venv"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    return venv / "bin"
+
+
+def setup_python(bindir: Path):
+    def action(ctx: Context) -> str:
+        ctx.env["PATH"] = f"{bindir}{os.pathsep}{ctx.env['PATH']}"
+        return f"a fresh python {sys.version.split()[0]} first on PATH (asked for {ctx.with_.get('python-version')})"
+
+    return action
+
+
+def cold_cache(ctx: Context) -> str:
+    return f"cache miss for {ctx.with_.get('key')} (nothing restored)"
 
 
 def configure_aws_credentials(account):
@@ -153,15 +171,11 @@ def upload_artifact(ctx: Context) -> str:
     return f"{len(found)} of {len(paths)} files: {', '.join(p.name for p in found)}"
 
 
-def is_pip_install(script: str) -> bool:
-    return script.strip().split()[:2] == ["pip", "install"] or script.strip().startswith("python -m pip install")
-
-
 # --- one run of the gate -----------------------------------------------------------------------------
 _RUN_IDS = iter(range(int(time.time()) % 100000, 10**9))
 
 
-def run_gate(workflow: str, job_id: str, stack, account, tmp_path: Path, image_tags: str) -> JobRun:
+def run_gate(workflow: str, job_id: str, stack, account, runner_python: Path, tmp_path: Path, image_tags: str) -> JobRun:
     workspace = tmp_path / "workspace"
     workspace.mkdir()
     home = tmp_path / "home"
@@ -171,7 +185,7 @@ def run_gate(workflow: str, job_id: str, stack, account, tmp_path: Path, image_t
     shell = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "LGTM_", "GITHUB_", "PYTEST_"))}
     runner_env = {
         **shell,
-        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{shell.get('PATH', '')}",  # setup-python + pip install
+        "PATH": f"{shell.get('PATH', '')}{os.pathsep}{Path(sys.executable).parent}",  # the runner's own `aws` command
         "HOME": str(home),  # no ~/.aws of this machine
         "CI": "true",
         "GITHUB_ACTIONS": "true",
@@ -192,15 +206,16 @@ def run_gate(workflow: str, job_id: str, stack, account, tmp_path: Path, image_t
         "vars.AWS_SMOKE_ROLE_ARN": f"arn:aws:iam::{seeding.ACCOUNT}:role/{account.seeded.name}-smoke",
         "inputs.image_tags": image_tags,
         "github.run_id": run_id,
+        "runner.os": "Linux",
     }
     actions = {
         "actions/checkout": checkout,
-        "actions/setup-python": setup_python,
+        "actions/setup-python": setup_python(runner_python),
+        "actions/cache": cold_cache,
         "aws-actions/configure-aws-credentials": configure_aws_credentials(account),
         "actions/upload-artifact": upload_artifact,
     }
-    skip = [(is_pip_install, "skipped: lgtm-smoke and its test extra are installed in this test's environment")]
-    runner = Runner(workspace, runner_env, contexts, actions, skip, timeout=600)
+    runner = Runner(workspace, runner_env, contexts, actions, [], timeout=600)
     return runner.run(load_job(WORKFLOWS / workflow, job_id))
 
 
@@ -269,9 +284,9 @@ def test_the_gate_is_one_job():
 
 # --- the gate, run ------------------------------------------------------------------------------------
 @pytest.mark.parametrize(("workflow", "job_id"), GATES)
-def test_the_gate_is_green_on_a_healthy_deploy(workflow, job_id, stack, account, tmp_path):
+def test_the_gate_is_green_on_a_healthy_deploy(workflow, job_id, stack, account, runner_python, tmp_path):
     since = time.time()
-    run = run_gate(workflow, job_id, stack, account, tmp_path, built_tags(account))
+    run = run_gate(workflow, job_id, stack, account, runner_python, tmp_path, built_tags(account))
     assert run.returncode == 0, run.log()[-6000:]
     assert [s.kind for s in run.steps].count("not run") == 0, run.log()[-3000:]
     files = reports(run)
@@ -291,11 +306,11 @@ def test_the_gate_is_green_on_a_healthy_deploy(workflow, job_id, stack, account,
 
 
 @pytest.mark.parametrize(("workflow", "job_id"), GATES)
-def test_the_gate_is_red_naming_a_route_the_alb_lost(workflow, job_id, stack, account, tmp_path):
+def test_the_gate_is_red_naming_a_route_the_alb_lost(workflow, job_id, stack, account, runner_python, tmp_path):
     since = time.time()
     stack.set_faults(["loki-route-404"])
     try:
-        run = run_gate(workflow, job_id, stack, account, tmp_path, built_tags(account))
+        run = run_gate(workflow, job_id, stack, account, runner_python, tmp_path, built_tags(account))
     finally:
         stack.set_faults([])
     assert run.returncode == 1, run.log()[-6000:]
@@ -313,12 +328,12 @@ def test_the_gate_is_red_naming_a_route_the_alb_lost(workflow, job_id, stack, ac
 
 
 @pytest.mark.parametrize(("workflow", "job_id"), GATES)
-def test_the_gate_is_red_when_the_deploy_did_not_roll_the_image_it_built(workflow, job_id, stack, account, tmp_path):
+def test_the_gate_is_red_when_the_deploy_did_not_roll_the_image_it_built(workflow, job_id, stack, account, runner_python, tmp_path):
     """inputs.image_tags names a Loki tag the service does not run (the build pushed it, the
     service still runs the old one): exactly the running-image check fails, naming both tags."""
     running = account.seeded.image_tag("loki")
     built = running.rsplit("-", 2)[0] + "-20990101-000000"
-    run = run_gate(workflow, job_id, stack, account, tmp_path, built_tags(account, loki=built))
+    run = run_gate(workflow, job_id, stack, account, runner_python, tmp_path, built_tags(account, loki=built))
     assert run.returncode == 1, run.log()[-6000:]
     files = reports(run)
     failures = junit_failures(files["smoke.xml"])

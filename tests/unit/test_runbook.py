@@ -10,6 +10,7 @@ from harness import by_hand
 
 from lgtm_smoke import payloads
 from lgtm_smoke.plugin import SUITE
+from lgtm_smoke.protocol import loki_push, remote_write
 
 
 def smoke_check_names() -> set[str]:
@@ -71,3 +72,10 @@ def test_by_hand_preamble_says_in_one_line_what_is_not_set(by_hand_blocks, repo_
                           capture_output=True, text=True)
     assert proc.returncode != 0
     assert proc.stderr.strip().splitlines() == ["bash: line 1: ALB: export ALB=https://<the ALB DNS name>"]
+
+
+def test_by_hand_pushes_carry_the_encoders_headers(by_hand_blocks):
+    pushes = {"mimir": remote_write.HEADERS, "loki": loki_push.JSON_HEADERS, "tempo": {"Content-Type": "application/json"}}
+    for backend, headers in pushes.items():
+        missing = [f"{k}: {v}" for k, v in headers.items() if f"'{k}: {v}'" not in by_hand_blocks.backends[backend][0]]
+        assert not missing, f"the {backend} push block lacks the headers its encoder's body needs: {missing}"

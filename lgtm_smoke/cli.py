@@ -1,27 +1,29 @@
-"""`lgtm-smoke`: run the smoke suite, or the local reference stack.
+"""`lgtm-smoke`: run the smoke suite or the local reference stack; write the bodies it sends (payloads).
 
   lgtm-smoke demo [--fault NAME …] [-- PYTEST_ARGS]   stack up, suite, verdict, stack down
   lgtm-smoke run --alb DNS [--tenant T] [-- PYTEST_ARGS]  the suite against a real ALB
   lgtm-smoke devstack [--fault NAME …]                 the stack in the foreground (Ctrl-C stops)
+  lgtm-smoke payloads [--check] [--dir DIR]            write (or check) payloads/: the bodies the suite sends
 
 demo and devstack need the reference stack, a distribution of its own (`refstack/` in the
 checkout, `pip install -e ./refstack`); they run it as `python -m pytest --devstack …` and
 `python -m lgtm_refstack`, so this module never imports it.
 
-The exit code is the verdict: 0 all passed, 1 a check failed, 4 usage error.
+The exit code is the verdict: 0 all passed, 1 a check failed, 4 usage error (`payloads --check`:
+1 when a committed file differs from what the encoders make).
 """
 from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 USAGE_ERROR = 4
+PAYLOADS_DIR = "payloads"
 
 
 def _tfvars_tenant() -> str | None:
     """tenant_id of the stack's common.tfvars (this directory or a parent), if there is one."""
-    from pathlib import Path
-
     from .settings import find_tfvars, load_tfvars
 
     return load_tfvars(find_tfvars(None, Path.cwd())).get("tenant_id")
@@ -43,7 +45,34 @@ def _parser() -> argparse.ArgumentParser:
     dev = sub.add_parser("devstack", help="run the reference stack in the foreground; print the ALB URL")
     dev.add_argument("--fault", action="append", default=[], metavar="NAME[=VALUE]", help="inject a named fault")
     dev.add_argument("--list-faults", action="store_true", help="list the known faults and exit")
+    pay = sub.add_parser("payloads", help="write the bodies the suite sends into payloads/ (for pushing by hand)")
+    pay.add_argument("--check", action="store_true", help="write nothing; exit 1 naming each file that differs")
+    pay.add_argument("--dir", type=Path, help="the folder (default: payloads/ here, which must exist)")
     return p
+
+
+def _payloads(folder: Path | None, check_only: bool) -> int:
+    """payloads/ as the encoders make it (lgtm_smoke/payloads.py); --check only compares."""
+    from . import payloads
+
+    target = folder or Path(PAYLOADS_DIR)
+    if folder is None and not target.is_dir():
+        return _usage(f"no {PAYLOADS_DIR}/ in {Path.cwd()}: run from the root of a checkout, or pass --dir DIR")
+    if check_only:
+        if not target.is_dir():
+            return _usage(f"--dir {target}: no such directory")
+        drifted = payloads.drift(target)
+        for line in drifted:
+            print(f"{target}/{line}")
+        if drifted:
+            print("lgtm-smoke payloads: regenerate with `lgtm-smoke payloads` and commit the result", file=sys.stderr)
+            return 1
+        print(f"{target}/: {len(payloads.FILES)} files as the encoders make them")
+        return 0
+    target.mkdir(parents=True, exist_ok=True)
+    changed = payloads.write(target)
+    print(f"{target}/: {', '.join(changed) + ' written' if changed else 'unchanged'}")
+    return 0
 
 
 def _rest(args: list[str]) -> list[str]:
@@ -88,6 +117,8 @@ def main(argv: list[str] | None = None) -> int:
         tenant = [f"--tenant={tenant_id}"] if tenant_id else []
         _refstack(["-m", "pytest", "-m", "smoke", "-p", "no:cacheprovider", "-rfE", "--devstack",
                    *tenant, *faults, *_rest(args.pytest_args)])
+    if args.command == "payloads":
+        return _payloads(args.dir, args.check)
     if args.command == "devstack":
         _refstack(["-m", "lgtm_refstack", *(["--list-faults"] if args.list_faults else []),
                    *(f"--fault={f}" for f in args.fault)])

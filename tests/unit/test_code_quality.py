@@ -17,7 +17,8 @@ CORE = ["lgtm_smoke/plugin.py", "lgtm_smoke/settings.py", "lgtm_smoke/runner.py"
         "lgtm_smoke/verdict", "lgtm_smoke/data"]
 LINTED = [*CORE, "lgtm_smoke/backends/mimir", "lgtm_smoke/backends/loki", "lgtm_smoke/backends/tempo",
           "lgtm_smoke/backends/pyroscope", "lgtm_smoke/backends/grafana", "lgtm_smoke/backends/alb",
-          "lgtm_smoke/backends/security.py", "tests/unit", "tests/integration", "tests/alb", "tests/harness.py", "bench",
+          "lgtm_smoke/backends/security.py", "lgtm_smoke/payloads.py", "tests/unit", "tests/integration", "tests/alb",
+          "tests/harness.py", "bench",
           "infra/preflight", "tests/preflight"]
 
 

@@ -19,7 +19,7 @@ NEEDS = ("alb", "target_group.pyroscope")
 
 @check("pyroscope.ingest", needs=NEEDS)
 def ingest(ctx: ProbeContext) -> dict:
-    labels = pyro.run_labels(ctx, "pyroscope-ingest")
+    labels = pyro.run_labels(ctx.run_id, "pyroscope-ingest")
     params = pyro.render_params(labels, pyro.push_ingest(ctx, labels))
 
     def fetch() -> dict:
@@ -31,7 +31,7 @@ def ingest(ctx: ProbeContext) -> dict:
 
 @check("pyroscope.connect_push", needs=NEEDS)
 def connect_push(ctx: ProbeContext) -> dict:
-    labels = pyro.run_labels(ctx, "pyroscope-connect")
+    labels = pyro.run_labels(ctx.run_id, "pyroscope-connect")
     request = pyro.merge_request(labels, pyro.push_connect(ctx, labels))
 
     def fetch() -> dict:
@@ -43,7 +43,7 @@ def connect_push(ctx: ProbeContext) -> dict:
 
 @check("pyroscope.isolation", needs=NEEDS)
 def isolation(ctx: ProbeContext) -> dict:
-    labels = pyro.run_labels(ctx, security.ISOLATION_CHECK)
+    labels = pyro.run_labels(ctx.run_id, security.ISOLATION_CHECK)
     params = pyro.render_params(labels, pyro.push_ingest(ctx, labels))
 
     def query_as(tenant: str):
@@ -100,7 +100,7 @@ def garbage(ctx: ProbeContext) -> dict:
 @check("pyroscope.grafana_proxy", needs=(*NEEDS, "grafana.login"))
 def grafana_proxy(ctx: ProbeContext) -> dict:
     ds = grafana.find_datasource(ctx, "pyroscope")
-    labels = pyro.run_labels(ctx, grafana.PROXY_CHECK)
+    labels = pyro.run_labels(ctx.run_id, grafana.PROXY_CHECK)
     request = pyro.merge_request(labels, pyro.push_connect(ctx, labels))
 
     def fetch() -> dict:  # the Connect querier call Grafana's Pyroscope datasource makes for a flame graph

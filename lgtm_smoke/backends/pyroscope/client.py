@@ -44,8 +44,8 @@ def expected_stacks(run_id: str) -> dict[tuple[str, ...], int]:
     return {frames: count * run_scale(run_id) * PERIOD_NS for frames, count in STACKS}
 
 
-def run_labels(ctx: ProbeContext, check: str) -> dict[str, str]:
-    return {"service_name": SERVICE, "check": check, "run_slot": ctx.run_id[-2:]}
+def run_labels(run_id: str, check: str) -> dict[str, str]:
+    return {"service_name": SERVICE, "check": check, "run_slot": run_id[-2:]}
 
 
 def make_profile(run_id: str, time_ns: int) -> Any:
@@ -91,6 +91,12 @@ def _window(t_ns: int) -> tuple[int, int]:
     return t_ms, t_ms + 999
 
 
+def ingest_name(labels: dict[str, str]) -> str:
+    """The legacy ingest's `name`: the service, then the other labels as tags (`lgtm-smoke{check=…,run_slot=…}`)."""
+    tags = ",".join(f"{k}={v}" for k, v in labels.items() if k != "service_name")
+    return f"{labels['service_name']}{{{tags}}}"
+
+
 def ingest_params(name: str, t_ns: int, seconds: int = 1) -> dict[str, str]:
     return {"name": name, "format": "pprof", "from": str(t_ns // 10**9), "until": str(t_ns // 10**9 + seconds),
             "spyName": "lgtm-smoke", "sampleRate": "100"}
@@ -100,8 +106,7 @@ def push_ingest(ctx: ProbeContext, labels: dict[str, str]) -> int:
     """This run's profile via legacy `/pyroscope/ingest?format=pprof` as the run's tenant; its time (ns)."""
     t_ns = profile_time_ns()
     body = pprof.encode(make_profile(ctx.run_id, t_ns))
-    tags = ",".join(f"{k}={v}" for k, v in labels.items() if k != "service_name")
-    params = ingest_params(f"{SERVICE}{{{tags}}}", t_ns)
+    params = ingest_params(ingest_name(labels), t_ns)
     ctx.push(lambda: ctx.client.post(INGEST, params=params, data=body,
                                      headers={"Content-Type": "application/octet-stream"}), what="pprof ingest")
     return t_ns

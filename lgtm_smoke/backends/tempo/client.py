@@ -77,15 +77,17 @@ def send_trace(ctx: ProbeContext, check: str) -> dict:
                       f"{last.preview(120)}{why(last)}", [f"response body: {last.preview()}"])
 
 
-def otlp_json_trace(run_id: str, trace_id: str | None = None, check: str = "no-tenant") -> bytes:
-    """A minimal valid OTLP/JSON ExportTraceServiceRequest (OTLP/HTTP accepts JSON) with one span."""
-    now = time.time_ns()
+def otlp_json_trace(run_id: str, trace_id: str | None = None, check: str = "no-tenant", now_ns: int | None = None,
+                    duration_ns: int = 1_000_000) -> bytes:
+    """A minimal valid OTLP/JSON ExportTraceServiceRequest (OTLP/HTTP accepts JSON) with one span ending now
+    (or at `now_ns`)."""
+    now = time.time_ns() if now_ns is None else now_ns
     trace_id = trace_id or (run_id + "0" * 20)[:32]
     return json.dumps({"resourceSpans": [{
         "resource": {"attributes": [{"key": "service.name", "value": {"stringValue": SERVICE}}]},
         "scopeSpans": [{"scope": {"name": SERVICE}, "spans": [{
             "traceId": trace_id, "spanId": run_id[:16].ljust(16, "0"), "name": f"lgtm-smoke {check}",
-            "kind": 1, "startTimeUnixNano": str(now - 1_000_000), "endTimeUnixNano": str(now),
+            "kind": 1, "startTimeUnixNano": str(now - duration_ns), "endTimeUnixNano": str(now),
             "attributes": [{"key": RUN_ATTR, "value": {"stringValue": run_id}}]}]}]}]}).encode()
 
 

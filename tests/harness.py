@@ -60,3 +60,10 @@ def run_pytest(args: list[str], cwd: Path, env: dict | None = None, timeout: flo
         result.passed, result.failed, result.skipped = parse_junit(junit)
     result.files = {p.name: p.read_text(errors="replace") for p in Path(cwd).iterdir() if p.is_file()}
     return result
+
+
+def no_aws_credentials(tmp_path: Path) -> dict[str, str]:
+    """The environment of a shell with no AWS credentials at all: no config or credentials file,
+    no metadata service (this machine has none anyway; these keep it so wherever the tests run)."""
+    return {"AWS_CONFIG_FILE": str(tmp_path / "none"), "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "none"),
+            "AWS_EC2_METADATA_DISABLED": "true", "AWS_REGION": "eu-west-1"}

@@ -42,7 +42,8 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--alb", help="ALB DNS name, host:port or URL (env LGTM_ALB)")
     run.add_argument("--tenant", help="X-Scope-OrgID (env LGTM_TENANT; default tenant_id in common.tfvars)")
     run.add_argument("pytest_args", nargs=argparse.REMAINDER, help="after --: passed to pytest")
-    dev = sub.add_parser("devstack", help="run the reference stack in the foreground; print the ALB URL")
+    dev = sub.add_parser("devstack", help="run the reference stack in the foreground; print the ALB URL and the "
+                         "lines that run the suite against it")
     dev.add_argument("--fault", action="append", default=[], metavar="NAME[=VALUE]", help="inject a named fault")
     dev.add_argument("--list-faults", action="store_true", help="list the known faults and exit")
     pay = sub.add_parser("payloads", help="write the bodies the suite sends into payloads/ (for pushing by hand)")

@@ -343,32 +343,23 @@ class Verdict:
             return "passed", ".", (f"PASSED (push→visible {probe.latency * 1000:.0f} ms)", {"green": True})
         return None
 
-    def pytest_terminal_summary(self, terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
+    @pytest.hookimpl(wrapper=True, tryfirst=True)
+    def pytest_terminal_summary(self, terminalreporter: Any, exitstatus: int, config: pytest.Config) -> Any:
+        """The verdict last: tryfirst makes this the outermost wrapper, so pytest's own summaries
+        (ERRORS, FAILURES, the short summary's one line per blocked check) and every other
+        plugin's lines come before it, and a red run's last screen names its root causes."""
+        result = yield
         smoke = config.stash.get(st.SETTINGS_KEY, None)
         if not self.records or smoke is None:
-            return
+            return result
         from .verdict import report
+        from .verdict.deliver import deliver
 
         _add_aws_evidence(config, self.records)
         meta = {"target": smoke.describe(), "run_id": smoke.run_id, "tenant": smoke.tenant, "alb": smoke.alb.base_url}
+        for line in deliver(smoke, self.records, meta, time.monotonic() - self.started):
+            terminalreporter.write_line(line)  # the --push-results outcome, above the verdict
         terminalreporter.section("lgtm-smoke verdict")
         for line in report.terminal_lines(self.records, meta):
             terminalreporter.write_line(line)
-        md = report.markdown(self.records, meta)
-        if smoke.summary_md:
-            report.write(smoke.summary_md, md)
-        step_summary = st.env("GITHUB_STEP_SUMMARY")
-        if step_summary and step_summary != smoke.summary_md:
-            report.write(step_summary, md, append=True)
-        if smoke.report_json:
-            report.write(smoke.report_json, report.json_report(self.records, meta))
-        if smoke.push_results:
-            from .http import Client
-            from .verdict.push import push
-
-            client = Client(smoke.alb, smoke.tenant, verify=smoke.verify, edge_secret=smoke.edge_secret)
-            try:
-                terminalreporter.write_line(push(client, self.records, report.verdict(self.records)[0],
-                                                 time.monotonic() - self.started))
-            finally:
-                client.close()
+        return result

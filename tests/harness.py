@@ -125,3 +125,10 @@ def run_by_hand(preamble: list[str], push: str, read: str, env: dict[str, str], 
         if run.found or time.monotonic() > deadline:
             return run
         time.sleep(0.5)
+
+
+def no_aws_credentials(tmp_path: Path) -> dict[str, str]:
+    """The environment of a shell with no AWS credentials at all: no config or credentials file,
+    no metadata service (this machine has none anyway; these keep it so wherever the tests run)."""
+    return {"AWS_CONFIG_FILE": str(tmp_path / "none"), "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "none"),
+            "AWS_EC2_METADATA_DISABLED": "true", "AWS_REGION": "eu-west-1"}

@@ -66,10 +66,10 @@ def push(client: "Client", records: list[Any], run_ok: bool, duration_s: float) 
         try:
             ex = retry.repeat_while(send, again, attempts=ATTEMPTS, first_wait=0.1)
         except Unreachable as e:
-            return f"WARNING: --push-results: {e} (the verdict above stands)"
+            return f"WARNING: --push-results: {e} (the verdict stands)"
         if 200 <= ex.status < 300:
             return (f"pushed {len(build_series(records, run_ok, duration_s))} result series to Mimir (tenant "
                     f"{client.tenant!r}, job={JOB!r}): {RUN_SUCCESS}={1 if run_ok else 0}")
-        return f"WARNING: --push-results: {ex.summary()[:300]} (the verdict above stands)"
+        return f"WARNING: --push-results: {ex.summary()[:300]} (the verdict stands)"
     except Exception as e:  # reporting must never turn a verdict into a traceback
-        return f"WARNING: --push-results: {type(e).__name__}: {e} (the verdict above stands)"
+        return f"WARNING: --push-results: {type(e).__name__}: {e} (the verdict stands)"

@@ -156,13 +156,12 @@ def _rows(records: list[CheckRecord]) -> list[tuple[str, CheckRecord]]:
 
 
 def terminal_lines(records: list[CheckRecord], meta: dict[str, Any]) -> list[str]:
-    """Verdict first, then the root causes, then per area: push, read-back, push→visible
-    latency, or the cause (a blocked check: one line naming its precondition)."""
+    """The headline with the target, then per area: push, read-back, push→visible latency, or
+    the cause (a blocked check: one line naming its precondition); then the root causes and the
+    headline again, last: a red run's table can be 70 rows, and what an on-call engineer sees
+    when the run ends is its last screen, which must name the causes, not list symptoms."""
     ok, headline = verdict(records)
     lines = [f"{headline} · {meta.get('target', '')}"]
-    for rc in root_causes(records):
-        lines.append(f"  root cause [{rc.precondition}]: {rc.cause}  (runbook: {RUNBOOK}#{precondition_entry(rc.precondition)})")
-        lines.extend(f"      {e}" for e in rc.evidence)
     rows = _rows(records)
     width = max([len(name) for name, r in rows] + [5])
     for area in sorted({r.backend for r in records}, key=_area_order):
@@ -180,6 +179,9 @@ def terminal_lines(records: list[CheckRecord], meta: dict[str, Any]) -> list[str
             lines.append(f"    {MARKS[r.outcome]:5} {name:{width}}  {probe}{tail}".rstrip())
             if r.outcome in ("failed", "error"):
                 lines.extend(f"          {e}" for e in r.evidence)
+    for rc in root_causes(records):
+        lines.append(f"  root cause [{rc.precondition}]: {rc.cause}  (runbook: {RUNBOOK}#{precondition_entry(rc.precondition)})")
+        lines.extend(f"      {e}" for e in rc.evidence)
     lines.append(f"verdict: {headline}")  # again at the bottom, where the eye lands
     return lines
 

@@ -3,6 +3,7 @@ stops it); `--list-faults` names every fault. Exit 4 with one line on bad input.
 from __future__ import annotations
 
 import argparse
+import shlex
 import signal
 import sys
 import threading
@@ -17,6 +18,23 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--list-faults", action="store_true", help="list the known faults and exit")
     p.add_argument("--tenant", default=DEV_TENANT, help="the tenant Grafana's datasources send")
     return p
+
+
+def _paste_lines(stack, tenant: str) -> list[str]:
+    """What a person pastes into a shell to run the smoke suite against `stack`, green as
+    printed: every option the stack says a run needs (`suite_args`: the plain-HTTP listener, the
+    CA, the listener rules, no AWS behind it), the secrets among them exported from files in the
+    stack's workdir (0600), so that their values are never printed."""
+    secrets = {"LGTM_GRAFANA_PASSWORD": stack.grafana_password, "LGTM_EDGE_SECRET": stack.edge_secret}
+    lines = ["to run the smoke suite against it (no AWS account behind it: --skip-aws), paste:"]
+    for var, value in secrets.items():
+        path = stack.workdir / var.lower()
+        path.touch(mode=0o600)
+        path.write_text(value)
+        lines.append(f'  export {var}="$(cat {shlex.quote(str(path))})"')
+    options = [arg for arg in stack.suite_args() if arg.partition("=")[2] not in secrets.values()]
+    lines.append("  pytest -m smoke " + shlex.join(["--alb", stack.url, "--tenant", tenant, *options]))
+    return lines
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -47,18 +65,15 @@ def main(argv: list[str] | None = None) -> int:
             print(f"plain HTTP: {stack.http_url} (redirects to HTTPS); CA: {stack.ca_bundle}")
         if stack.faults:
             print(f"faults: {', '.join(stack.faults.describe())}")
-        # Secrets are never printed, only where to read them.
-        secrets = {"LGTM_GRAFANA_PASSWORD": stack.grafana_password, "LGTM_EDGE_SECRET": stack.edge_secret}
         print(f"tenant: {args.tenant} (the one Grafana's datasources send)")
-        for var, value in secrets.items():
-            path = stack.workdir / var.lower()
-            path.touch(mode=0o600)
-            path.write_text(value)
-            print(f'run: export {var}="$(cat {path})"')
-        ca = f" --ca-bundle {stack.ca_bundle}" if stack.ca_bundle else ""
-        print(f"     pytest -m smoke --alb {stack.url} --tenant {args.tenant}{ca}"
-              f" --listener-rules {stack.listener_rules}   (Ctrl-C stops the stack)", flush=True)
-        stop.wait()
+        for line in _paste_lines(stack, args.tenant):
+            print(line)
+        print("Ctrl-C stops the stack", flush=True)
+        # Woken twice a second, never a bare wait(): a signal the kernel hands to one of the stack's
+        # threads runs its handler only when the main thread wakes, and a bare wait never does
+        # (a Ctrl-C right after start was lost about one time in three).
+        while not stop.wait(0.5):
+            pass
     finally:
         stack.stop()
         print("reference stack stopped", flush=True)

@@ -129,7 +129,8 @@ def _aws_line(config: pytest.Config) -> str:
 
 @pytest.hookimpl(trylast=True)
 def pytest_terminal_summary(terminalreporter, exitstatus, config: pytest.Config) -> None:
-    """Under the verdict: where the AWS half ran, so a green demo is never read as a real account's."""
+    """Just above the verdict (which prints last): where the AWS half ran, so a green demo is never read
+    as a real account's."""
     if config.stash.get(STACK_KEY, None) is not None:
         terminalreporter.write_line(_aws_line(config))
 

@@ -62,12 +62,10 @@ def test_a_bug_in_a_shipped_test_is_one_line_and_a_trace_file(tmp_path, stack):
 def test_dead_alb_and_dead_aws_credentials_are_two_root_causes(tmp_path):
     """Nothing listens at the ALB and there are no AWS credentials: two root causes in the
     headline with their blocked counts — no traceback, no 75 repeats of the same cause."""
-    from harness import run_pytest
+    from harness import no_aws_credentials, run_pytest
 
-    # (this machine's shell has no AWS credentials; these hide any config file and the metadata service)
-    no_aws = {"AWS_CONFIG_FILE": str(tmp_path / "none"), "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "none"),
-              "AWS_EC2_METADATA_DISABLED": "true", "AWS_REGION": "eu-west-1"}
-    run = run_pytest(["-m", "smoke", "--alb", "http://127.0.0.1:1", "--tenant", "t"], tmp_path, env=no_aws)
+    run = run_pytest(["-m", "smoke", "--alb", "http://127.0.0.1:1", "--tenant", "t"], tmp_path,
+                     env=no_aws_credentials(tmp_path))
     assert run.returncode == 1 and not run.passed
     aws = sum(1 for name in run.failed if "blocked by aws.credentials" in run.failed[name])
     http = len(run.failed) - aws

@@ -89,6 +89,6 @@ def test_push_never_raises():
     from lgtm_smoke.http import Unreachable
 
     line = rp.push(_Client([Unreachable("connection refused by h:1", "refused")]), RECORDS, True, 1.0)
-    assert line == "WARNING: --push-results: connection refused by h:1 (the verdict above stands)"
+    assert line == "WARNING: --push-results: connection refused by h:1 (the verdict stands)"
     line = rp.push(_Client([RuntimeError("boom")]), RECORDS, True, 1.0)
     assert line.startswith("WARNING: --push-results: RuntimeError: boom")

@@ -30,7 +30,9 @@ def test_a_dead_backend_is_its_target_group_then_what_failed_on_its_own():
     assert not ok and headline == f"RED: {cause} — 5 checks blocked · 1 of 7 checks failed (mimir 1)"
     lines = terminal_lines(records, {"target": "ALB x"})
     assert lines[0].startswith(headline) and lines[-1] == f"verdict: {headline}"
-    assert lines[1].startswith("  root cause [target_group.mimir]: target group mimir:")
+    # the root causes sit right above the closing headline, below the table: the last screen names them
+    assert lines[-2].startswith("  root cause [target_group.mimir]: target group mimir:")
+    assert not any(line.startswith("  root cause") for line in lines[:-2])
     assert "    BLOCK test_m0" in "\n".join(lines) and "blocked by target_group.mimir" in "\n".join(lines)
 
 

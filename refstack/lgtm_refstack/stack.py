@@ -122,7 +122,8 @@ class ReferenceStack:
 
     def __init__(self, faults: list[str] | tuple[str, ...] = (), routes_path: str | None = None,
                  tenants: tuple[str, ...] = (), grafana_password: str | None = None, tls: bool = True,
-                 tempo_search_lag: float | None = None, alloy_interval: float | None = None):
+                 tempo_search_lag: float | None = None, alloy_interval: float | None = None,
+                 rule_files: tuple[Path, ...] = ()):
         self.faults = Faults(faults)
         self.grafana_password = grafana_password or secrets.token_urlsafe(12)  # never logged
         self.edge_secret = secrets.token_urlsafe(24)  # never logged; the header the ALB rules require
@@ -140,6 +141,7 @@ class ReferenceStack:
         self.certs: dict[str, object] = {}
         self.alloy = None
         self.alloy_interval = alloy_interval  # None: the shipped scrape_interval (30 s)
+        self.rule_files = rule_files  # alert/recording rules every tenant's Prometheus evaluates (Mimir's ruler)
         self._down_port = closed_port()
 
     # --- lifecycle -----------------------------------------------------------------
@@ -152,7 +154,7 @@ class ReferenceStack:
 
                 self.certs = {"trusted": tls.make(self.workdir / "tls", "stack"),
                               "untrusted": tls.make(self.workdir / "tls", "untrusted")}
-            self.pool = PrometheusPool(self.workdir / "prometheus")
+            self.pool = PrometheusPool(self.workdir / "prometheus", self.rule_files)
             grafana = {"password": self.grafana_password, "tenant": lambda: self.grafana_tenant,
                        "upstream": self._upstream_url}
             for tg, backend in _backends(self.pool, self.faults, grafana, self.tempo_search_lag).items():

@@ -1,6 +1,6 @@
 """`lgtm-smoke canary`: the smoke suite run on a schedule, each run pushing its outcome
 (`--push-results`) so Mimir's ruler can page when the stack breaks between deploys
-(rules: infra/alerts/lgtm-smoke-canary.yaml).
+(rules: infra/images/mimir/rules/lgtm-smoke-canary.yaml).
 
 On AWS the schedule is EventBridge Scheduler starting one Fargate task per tick; the task runs
 `lgtm-smoke canary --once`: one run under a hard deadline. Scheduler and ECS have no overlap

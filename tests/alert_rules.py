@@ -1,4 +1,4 @@
-"""The canary's shipped alert rules (infra/alerts/) as the project's tests use them: promtool,
+"""The canary's shipped alert rules (infra/images/mimir/rules/) as the project's tests use them: promtool,
 and the same rules with every duration scaled by one factor so a real Prometheus fires them in
 seconds instead of minutes."""
 from __future__ import annotations
@@ -9,7 +9,7 @@ import subprocess
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-RULES = REPO / "infra/alerts/lgtm-smoke-canary.yaml"
+RULES = REPO / "infra/images/mimir/rules/lgtm-smoke-canary.yaml"
 CANARY_INTERVAL_S = 300  # what the rules' windows are written for (terraform canary_interval_minutes = 5)
 
 _UNIT_S = {"s": 1, "m": 60, "h": 3600, "d": 86400}

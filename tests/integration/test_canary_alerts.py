@@ -1,4 +1,4 @@
-"""The canary's alert rules (infra/alerts/lgtm-smoke-canary.yaml) against what the suite really
+"""The canary's alert rules (infra/images/mimir/rules/lgtm-smoke-canary.yaml) against what the suite really
 pushes, and firing for real.
 
 1. `promtool test rules` over series named exactly as a real run against the reference stack

@@ -13,7 +13,8 @@ writes nothing into a backend). Between the two snapshots around those runs:
            Loki: new stream label sets; Pyroscope: new profile series (label sets)
   samples  Mimir: samples appended (prometheus_tsdb_head_samples_appended_total)
   lines    Loki: log lines stored        spans  Tempo: spans stored     profiles  Pyroscope
-  bytes    request bytes the ALB (nginx) received per backend, headers included: all requests
+  bytes    request bytes the ALB (nginx) received and response bytes it sent, per backend, headers
+           included: all requests
            (reads, and the security checks' writes the ALB or the backend refuses), and the
            accepted writes alone (a 2xx POST to a push path)
 
@@ -78,13 +79,14 @@ def request_bytes(log: Path, offset: int) -> tuple[dict[str, Counter], int]:
     out: dict[str, Counter] = {}
     data = log.read_bytes()
     for line in data[offset:].decode(errors="replace").splitlines():
-        method, request_uri, status, length, _sent = line.split(" ")
+        method, request_uri, status, length, sent = line.split(" ")
         uri = request_uri.split("?", 1)[0]
         tg = next((tg for rx, tg in rules if rx.match(uri)), None)
         service = table.target_groups[tg].get("service", tg) if tg else "alb (fixed answers)"
         c = out.setdefault(service, Counter())
         c["requests"] += 1
         c["bytes"] += int(length)
+        c["response_bytes"] += int(sent)
         if method == "POST" and uri.endswith(WRITE_PATHS) and status.startswith("2"):  # accepted writes only
             c["write_bytes"] += int(length)
     return out, len(data)
@@ -128,12 +130,13 @@ def table(per_run: dict[str, float], by_service: dict[str, Counter], seconds: li
     for k, v in per_run.items():
         lines.append(f"| {k} | {v:g} | {v * per_day:g} |")
     lines += ["", "| backend (as the ALB routes it) | requests / run | request bytes / run | accepted writes | "
-              "request bytes / day |", "|---|---:|---:|---:|---:|"]
+              "response bytes / run | both ways / day |", "|---|---:|---:|---:|---:|---:|"]
     for service, c in sorted(by_service.items()):
         lines.append(f"| {service} | {c['requests']:g} | {c['bytes']:,.0f} | {c['write_bytes']:,.0f} | "
-                     f"{c['bytes'] * per_day / 1e6:,.1f} MB |")
-    total = sum(c["bytes"] for c in by_service.values())
-    lines += ["", f"All backends: {total:,.0f} request bytes a run, {total * per_day / 1e6:,.1f} MB a day. "
+                     f"{c['response_bytes']:,.0f} | {(c['bytes'] + c['response_bytes']) * per_day / 1e6:,.1f} MB |")
+    total = sum(c["bytes"] + c["response_bytes"] for c in by_service.values())
+    lines += ["", f"Through the ALB, both ways: {total:,.0f} bytes a run, {total * per_day / 1e6:,.1f} MB a day "
+              f"({total * per_day * 30 / 1e9:,.2f} GB a 30-day month). "
               f"A run's wall time (`-m \"{MARK}\"`, reference stack): median {statistics.median(seconds):.1f} s "
               f"(min {min(seconds):.1f}, max {max(seconds):.1f})."]
     return "\n".join(lines)

@@ -4,6 +4,8 @@
   lgtm-smoke run --alb DNS [--tenant T] [-- PYTEST_ARGS]  the suite against a real ALB
   lgtm-smoke devstack [--fault NAME …]                 the stack in the foreground (Ctrl-C stops)
   lgtm-smoke payloads [--check] [--dir DIR]            write (or check) payloads/: the bodies the suite sends
+  lgtm-smoke canary [--once] [--interval S] [--deadline S] [-- PYTEST_ARGS]
+                                                       the suite on a schedule, pushing results (canary.py)
 
 demo and devstack need the reference stack, a distribution of its own (`refstack/` in the
 checkout, `pip install -e ./refstack`); they run it as `python -m pytest --devstack …` and
@@ -42,6 +44,15 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--alb", help="ALB DNS name, host:port or URL (env LGTM_ALB)")
     run.add_argument("--tenant", help="X-Scope-OrgID (env LGTM_TENANT; default tenant_id in common.tfvars)")
     run.add_argument("pytest_args", nargs=argparse.REMAINDER, help="after --: passed to pytest")
+    canary = sub.add_parser("canary", help="run the suite every --interval seconds, each run under --deadline, "
+                                           "pushing its results (--once: one run, what the scheduled task runs)")
+    canary.add_argument("--once", action="store_true", help="one run under the deadline, then exit with its verdict")
+    canary.add_argument("--interval", type=float, default=300.0, help="seconds from one run's start to the next (300)")
+    canary.add_argument("--deadline", type=float, default=240.0, help="a run is stopped after this many seconds (240)")
+    canary.add_argument("--runs", type=int, help="stop after this many runs (default: until stopped)")
+    canary.add_argument("--alb", help="ALB DNS name, host:port or URL (env LGTM_ALB)")
+    canary.add_argument("--tenant", help="X-Scope-OrgID (env LGTM_TENANT; default tenant_id in common.tfvars)")
+    canary.add_argument("pytest_args", nargs=argparse.REMAINDER, help="after --: passed to pytest")
     dev = sub.add_parser("devstack", help="run the reference stack in the foreground; print the ALB URL and the "
                          "lines that run the suite against it")
     dev.add_argument("--fault", action="append", default=[], metavar="NAME[=VALUE]", help="inject a named fault")
@@ -112,6 +123,15 @@ def main(argv: list[str] | None = None) -> int:
         extra = [f"--alb={args.alb}"] if args.alb else []
         extra += [f"--tenant={args.tenant}"] if args.tenant else []
         return _pytest(extra + _rest(args.pytest_args))
+    if args.command == "canary":
+        from . import canary as canary_mod
+
+        extra = [f"--alb={args.alb}"] if args.alb else []
+        extra += [f"--tenant={args.tenant}"] if args.tenant else []
+        try:
+            return canary_mod.main(extra + _rest(args.pytest_args), args.interval, args.deadline, args.once, args.runs)
+        except canary_mod.CanaryUsageError as e:
+            return _usage(str(e))
     if args.command == "demo":
         faults = [f"--fault={f}" for f in args.fault]
         tenant_id = args.tenant or _tfvars_tenant()

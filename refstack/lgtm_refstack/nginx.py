@@ -84,7 +84,11 @@ def _rules_server(listen: str, alb: Listeners, generation: int) -> str:
   }}"""
 
 
-def render(alb: Listeners, https_port: int, http_port: int, workdir: Path, generation: int) -> str:
+ACCESS_LOG_FORMAT = "$request_method $request_uri $status $request_length $bytes_sent"  # bench/canary_volume.py reads it
+
+
+def render(alb: Listeners, https_port: int, http_port: int, workdir: Path, generation: int,
+           access_log: Path | None = None) -> str:
     user = "user root;" if os.geteuid() == 0 else ""  # workers must read our temp dirs
     blocks = [f"  upstream {_tg(tg)} {{ server {addr} max_fails=0; keepalive 16; }}"
               for tg, addr in sorted(alb.upstreams.items())]
@@ -120,7 +124,8 @@ pid {workdir}/nginx.pid;
 error_log {workdir}/error.log warn;
 events {{ worker_connections 512; }}
 http {{
-  access_log off;
+  {f"log_format volume '{ACCESS_LOG_FORMAT}';" if access_log else ""}
+  access_log {f"{access_log} volume" if access_log else "off"};
   client_body_temp_path {workdir}/client_body;
   proxy_temp_path {workdir}/proxy;
   fastcgi_temp_path {workdir}/fastcgi;
@@ -153,7 +158,7 @@ class Nginx:
     """nginx on 127.0.0.1: `port` is the rules listener (HTTPS when a certificate is given),
     `http_port` the plain-HTTP listener (redirects, or serves the rules under a fault)."""
 
-    def __init__(self, workdir: Path, port: int, http_port: int | None = None):
+    def __init__(self, workdir: Path, port: int, http_port: int | None = None, access_log: Path | None = None):
         self.binary = shutil.which("nginx") or ("/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None)
         if not self.binary:
             raise ServiceStartError("nginx not found: install Debian's nginx-light (apt-get install -y nginx-light)")
@@ -164,6 +169,7 @@ class Nginx:
         self.proc: subprocess.Popen | None = None
         self.generation = 0
         self.tls = False
+        self.access_log = access_log  # None: off (a request volume measurement turns it on)
 
     @property
     def url(self) -> str:
@@ -176,7 +182,8 @@ class Nginx:
     def _write(self, alb: Listeners) -> None:
         self.generation += 1
         self.tls = alb.cert is not None
-        self.conf.write_text(render(alb, self.port, self.http_port, self.workdir, self.generation))
+        self.conf.write_text(render(alb, self.port, self.http_port, self.workdir, self.generation,
+                                      self.access_log))
         check = subprocess.run([self.binary, "-t", "-q", "-p", str(self.workdir), "-c", str(self.conf)],
                                capture_output=True, text=True, check=False)
         if check.returncode != 0:

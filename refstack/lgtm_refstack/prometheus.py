@@ -1,10 +1,13 @@
 """Real Prometheus (Debian's package) as Mimir's storage and PromQL engine.
 
 One Prometheus per tenant, started on first use: tenant isolation is then real (each
-tenant has its own TSDB), and every PromQL query is answered by the real engine.
+tenant has its own TSDB), and every PromQL query is answered by the real engine. Given rule
+files, each one evaluates them on its tenant's data, as Mimir's ruler does per tenant; its
+alerts are at `/api/v1/alerts`.
 """
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 import threading
@@ -28,8 +31,9 @@ def binary() -> str:
 
 
 class Prometheus:
-    def __init__(self, workdir: Path):
+    def __init__(self, workdir: Path, rule_files: tuple[Path, ...] = ()):
         self.workdir = workdir
+        self.rule_files = rule_files  # each rule group carries its own evaluation `interval`
         self.port = free_port()
         self.proc: subprocess.Popen | None = None
 
@@ -40,7 +44,8 @@ class Prometheus:
     def start(self, timeout: float = 10.0) -> Prometheus:
         self.workdir.mkdir(parents=True, exist_ok=True)
         conf = self.workdir / "prometheus.yml"
-        conf.write_text("global: {}\nscrape_configs: []\n")
+        rule_files = json.dumps([str(f) for f in self.rule_files])  # a JSON list is a YAML flow sequence
+        conf.write_text(f"global: {{}}\nscrape_configs: []\nrule_files: {rule_files}\n")
         self.proc = subprocess.Popen(
             [binary(), f"--config.file={conf}", f"--storage.tsdb.path={self.workdir / 'data'}",
              f"--web.listen-address=127.0.0.1:{self.port}", "--web.enable-remote-write-receiver",
@@ -67,8 +72,9 @@ class Prometheus:
 class PrometheusPool:
     """tenant -> its own running Prometheus."""
 
-    def __init__(self, workdir: Path):
+    def __init__(self, workdir: Path, rule_files: tuple[Path, ...] = ()):
         self.workdir = workdir
+        self.rule_files = rule_files
         self._by_tenant: dict[str, Prometheus] = {}
         self._lock = threading.Lock()
 
@@ -78,7 +84,7 @@ class PrometheusPool:
             if prom is None:
                 if len(self._by_tenant) >= MAX_TENANTS:
                     raise ServiceStartError(f"reference stack: more than {MAX_TENANTS} tenants")
-                prom = Prometheus(self.workdir / f"tenant-{len(self._by_tenant)}").start()
+                prom = Prometheus(self.workdir / f"tenant-{len(self._by_tenant)}", self.rule_files).start()
                 self._by_tenant[tenant] = prom
             return prom
 

@@ -122,7 +122,8 @@ class ReferenceStack:
 
     def __init__(self, faults: list[str] | tuple[str, ...] = (), routes_path: str | None = None,
                  tenants: tuple[str, ...] = (), grafana_password: str | None = None, tls: bool = True,
-                 tempo_search_lag: float | None = None, alloy_interval: float | None = None):
+                 tempo_search_lag: float | None = None, alloy_interval: float | None = None,
+                 rule_files: tuple[Path, ...] = (), access_log: bool = False):
         self.faults = Faults(faults)
         self.grafana_password = grafana_password or secrets.token_urlsafe(12)  # never logged
         self.edge_secret = secrets.token_urlsafe(24)  # never logged; the header the ALB rules require
@@ -140,6 +141,8 @@ class ReferenceStack:
         self.certs: dict[str, object] = {}
         self.alloy = None
         self.alloy_interval = alloy_interval  # None: the shipped scrape_interval (30 s)
+        self.rule_files = rule_files  # alert/recording rules every tenant's Prometheus evaluates (Mimir's ruler)
+        self.log_requests = access_log  # nginx logs every request's size (nginx.ACCESS_LOG_FORMAT) to `access_log`
         self._down_port = closed_port()
 
     # --- lifecycle -----------------------------------------------------------------
@@ -152,12 +155,13 @@ class ReferenceStack:
 
                 self.certs = {"trusted": tls.make(self.workdir / "tls", "stack"),
                               "untrusted": tls.make(self.workdir / "tls", "untrusted")}
-            self.pool = PrometheusPool(self.workdir / "prometheus")
+            self.pool = PrometheusPool(self.workdir / "prometheus", self.rule_files)
             grafana = {"password": self.grafana_password, "tenant": lambda: self.grafana_tenant,
                        "upstream": self._upstream_url}
             for tg, backend in _backends(self.pool, self.faults, grafana, self.tempo_search_lag).items():
                 self.servers[tg] = BackendServer(backend).start()
-            self.nginx = Nginx(self.workdir / "nginx", free_port(), free_port())
+            self.nginx = Nginx(self.workdir / "nginx", free_port(), free_port(),
+                               self.workdir / "nginx" / "access.log" if self.log_requests else None)
             self.nginx.start(self._listeners())
             for tenant in self.prestart_tenants:  # the first push should not pay for a TSDB start
                 self.pool.get(tenant)
@@ -290,6 +294,11 @@ class ReferenceStack:
         """The CA the stack's HTTPS listener is trusted by (None without TLS)."""
         cert = self.certs.get("trusted")
         return cert.ca if cert else None
+
+    @property
+    def access_log(self) -> Path | None:
+        """nginx's log of every request (nginx.ACCESS_LOG_FORMAT), when started with access_log=True."""
+        return self.nginx.access_log if self.nginx else None
 
     @property
     def listener_rules(self) -> Path:

@@ -10,9 +10,15 @@ TENANT = "t-integration"
 
 
 @pytest.fixture(scope="module")
-def stack():
+def stack_options() -> dict:
+    """More ReferenceStack arguments; a module overrides this fixture (the canary's rule files)."""
+    return {}
+
+
+@pytest.fixture(scope="module")
+def stack(stack_options):
     # Tempo's real search lag (5-15 s) shortened: the fault matrix runs the suite once per fault.
-    with ReferenceStack(tenants=(TENANT,), tempo_search_lag=0.3) as s:
+    with ReferenceStack(tenants=(TENANT,), tempo_search_lag=0.3, **stack_options) as s:
         yield s
 
 

@@ -62,6 +62,8 @@ image_versions = {
   tempo     = "2.9.0"
   pyroscope = "1.13.5"
   alloy     = "v1.11.3"
+  # the smoke canary's image (infra/images/smoke): a python image tag, not a service
+  smoke = "3.11.11-slim-bookworm"
 }
 
 # Fargate sizes: only valid cpu/memory pairs (2026-01-15 24:00, "No Fargate

@@ -256,6 +256,7 @@ data "aws_iam_policy_document" "github_terraform" {
       "logs:*",
       "servicediscovery:*",
       "route53:*",
+      "scheduler:*", # 70-smoke-canary's schedule
       "secretsmanager:*",
       "sts:GetCallerIdentity",
     ]

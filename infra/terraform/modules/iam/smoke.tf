@@ -78,3 +78,8 @@ output "smoke_role_arn" {
   description = "Role every smoke-gate job assumes through OIDC (read-only)."
   value       = aws_iam_role.smoke.arn
 }
+
+output "smoke_policy_json" {
+  description = "The smoke role's read-only statements: the smoke canary's task role (70-smoke-canary) holds exactly them too."
+  value       = data.aws_iam_policy_document.smoke.json
+}

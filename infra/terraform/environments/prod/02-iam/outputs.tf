@@ -23,6 +23,11 @@ output "smoke_role_arn" {
   value       = module.iam.smoke_role_arn
 }
 
+output "smoke_policy_json" {
+  description = "read-only statements of the smoke role, reused by the smoke canary's task role (70-smoke-canary)"
+  value       = module.iam.smoke_policy_json
+}
+
 output "grafana_admin_secret_arn" {
   description = "grafana admin secret arn"
   value       = module.iam.grafana_admin_secret_arn

@@ -5,5 +5,6 @@ locals {
 module "ecr" {
   source       = "../../../modules/ecr"
   project_name = var.project_name
-  services     = toset(keys(var.service_config))
+  # every service's image, and the smoke canary's (a scheduled task, not a service: 70-smoke-canary)
+  services = toset(concat(keys(var.service_config), ["smoke"]))
 }

@@ -49,6 +49,8 @@ in ``tests/preflight/test_<module>.py``:
 | smoke_gate_expects_built_tags | `workflows.py` |
 | smoke_gate_uploads_reports | `workflows.py` |
 | bootstrap_state_in_bootstrap_bucket | `workflows.py` |
+| workflow_actions_pinned_to_sha | `workflows.py` |
+| no_unlocked_install_with_secrets | `workflows.py` |
 | ecr_tags_unique_per_build | `images.py` |
 | images_pin_base_version_and_expand_env | `images.py` |
 | module_inputs_declared | `wiring.py` |

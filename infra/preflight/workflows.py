@@ -262,3 +262,115 @@ def check_bootstrap_state_in_bootstrap_bucket(infra: Infra) -> list[str]:
         problems.append("terraform-component.yaml: components after 00-bootstrap must init against state_bucket "
                         "with the lock table")
     return problems
+
+
+# ---------------------------------------------------------------- what the workflows run and install
+# `uses: owner/repo[/path]@<40 hex>` (an action or a reusable workflow of another repository);
+# `./…` is this repository's own, reviewed with it; `docker://image@sha256:…` is pinned by digest.
+PINNED_USES = re.compile(r"^[\w.-]+/[\w./-]+@[0-9a-f]{40}$")
+VERSION_COMMENT = re.compile(r"#\s*v?\d+(\.\d+)*")
+
+
+def _uses_lines(text: str) -> list[tuple[int, str, str]]:
+    """(line number, what `uses:` names, the line's comment) for every `uses:` of a workflow file."""
+    out = []
+    for i, line in enumerate(text.splitlines(), 1):
+        m = re.match(r"^\s*(?:-\s+)?uses:\s*(['\"]?)([^'\"#\s]+)\1\s*(#.*)?$", line)
+        if m:
+            out.append((i, m.group(2), m.group(3) or ""))
+    return out
+
+
+@preflight
+def check_workflow_actions_pinned_to_sha(infra: Infra) -> list[str]:
+    """Every third-party action and reusable workflow in .github/workflows is pinned to a full
+    commit SHA with its version in a comment (`@<40 hex> # v4.3.1`), as OpenSSF Scorecard's
+    pinned-dependencies check asks; a tag or branch can be moved to code nobody reviewed.
+
+    Issue 18: the gate runs beside AWS credentials, the Grafana admin password and the edge
+    secret; `actions/checkout@v4` would run whatever v4 points at on the day.
+    """
+    problems = []
+    for name, text in infra.workflows().items():
+        for line, uses, comment in _uses_lines(text):
+            if uses.startswith("./") or re.fullmatch(r"docker://\S+@sha256:[0-9a-f]{64}", uses):
+                continue
+            if not PINNED_USES.match(uses):
+                problems.append(f"{name}:{line}: uses {uses}: pin it to a full commit SHA (`@<40 hex> # <version>`)")
+            elif not VERSION_COMMENT.search(comment):
+                problems.append(f"{name}:{line}: uses {uses} without its version in a comment (`# v4.3.1`): "
+                                "the update bot and the reviewer read it")
+    return problems
+
+
+# An install command in a `run:` script: pip/pip3/python -m pip, uv pip, uv sync, pipx, npm/yarn, gem, go.
+INSTALL = re.compile(r"(?:\bpython3?\s+-m\s+pip|\bpip3?|\buv\s+pip|\bpipx)\s+(?:install|sync)\b"
+                     r"|\buv\s+(?:sync|add|tool\s+install)\b|\bnpm\s+(?:install|i)\b|\byarn\s+add\b")
+LOCKED_INSTALL_SCRIPT = "tools/install.sh"
+
+
+def _locked(command: str) -> bool:
+    """An install that fetches only what the lock names, hash-checked: a requirements/*.txt with
+    --require-hashes, or only this repository's own code (--no-deps --no-build-isolation), or
+    `uv sync --locked/--frozen`."""
+    if "--require-hashes" in command and re.search(r"(?:^|[\s=])\S*requirements/[\w.-]+\.txt\b", command):
+        return True
+    if "--no-deps" in command and "--no-build-isolation" in command:
+        return True
+    return bool(re.search(r"\buv\s+sync\b", command)) and bool(re.search(r"--(?:locked|frozen)\b", command))
+
+
+def _reads_secrets(wf: dict, job: dict) -> str | None:
+    """Why the job can read secrets (None when it cannot): a GitHub secret, an environment's
+    secrets, an OIDC token (cloud credentials), or credentials configured by a step."""
+    text = json.dumps(job)
+    if "secrets." in text or job.get("secrets") == "inherit":
+        return "it reads GitHub secrets"
+    if job.get("environment"):
+        return f"it runs in environment {job['environment']!r} (its secrets)"
+    perms = job.get("permissions", wf.get("permissions")) or {}
+    if isinstance(perms, dict) and perms.get("id-token") == "write" or perms == "write-all":
+        return "it can mint an OIDC token (cloud credentials)"
+    if "configure-aws-credentials" in text or "secretsmanager" in text:
+        return "it holds AWS credentials"
+    return None
+
+
+def _unlocked_installs(infra: Infra, script: str, follow: bool = True) -> list[str]:
+    """The install commands of a shell script that are not locked; a call of tools/install.sh is
+    followed into that script (once), whose every install is held to the same rule."""
+    found = []
+    for line in script.replace("\\\n", " ").splitlines():
+        line = line.split(" #", 1)[0].strip()
+        if not line or line.startswith("#"):
+            continue
+        if follow and LOCKED_INSTALL_SCRIPT in line:
+            installer = infra.path(LOCKED_INSTALL_SCRIPT)
+            text = installer.read_text(encoding="utf-8") if installer.is_file() else f"pip install  # no {installer}"
+            found += [f"{LOCKED_INSTALL_SCRIPT}: {cmd}" for cmd in _unlocked_installs(infra, text, follow=False)]
+        elif INSTALL.search(line) and not _locked(line):
+            found.append(line)
+    return found
+
+
+@preflight
+def check_no_unlocked_install_with_secrets(infra: Infra) -> list[str]:
+    """A workflow job that can read secrets installs only what the lock names, hash-checked
+    (`bash tools/install.sh suite|dev`, or pip/uv with --require-hashes -r requirements/…).
+
+    Issue 18: the gate ran `pip install .` with floors only, next to AWS credentials, the Grafana
+    admin password and the edge secret: any new release of ~35 packages ran there unreviewed
+    (and moto 5.2.6 turned the tests red on a fresh machine while CI, with 5.2.5, stayed green).
+    """
+    problems = []
+    for name in infra.workflows():
+        wf = _wf(infra, name)
+        for job_id, job in (wf.get("jobs") or {}).items():
+            why = _reads_secrets(wf, job or {})
+            if not why:
+                continue
+            for step in (job or {}).get("steps") or []:
+                for command in _unlocked_installs(infra, str(step.get("run", ""))):
+                    problems.append(f"{name}: job {job_id} installs `{command}` unlocked, and {why}: install from the "
+                                    "lock (bash tools/install.sh suite|dev, or --require-hashes -r requirements/…)")
+    return problems

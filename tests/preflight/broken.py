@@ -44,10 +44,11 @@ TERRAFORM = ".github/workflows/terraform.yaml"
 IAM_MAIN = "infra/terraform/modules/iam/main.tf"
 IAM_SMOKE = "infra/terraform/modules/iam/smoke.tf"
 IAM_COMP_OUTPUTS = "infra/terraform/environments/prod/02-iam/outputs.tf"
+INSTALL_SH = "tools/install.sh"
 
 
 class Tree:
-    """A copy of infra/ and .github/workflows/ under tmp_path, to break on purpose."""
+    """A copy of infra/, .github/workflows/ and the locked installer under tmp_path, to break on purpose."""
 
     def __init__(self, root: Path):
         self.root = root
@@ -77,6 +78,8 @@ def copy_tree(dest: Path) -> Tree:
     ignore = shutil.ignore_patterns(".terraform", "__pycache__", "*.pyc", ".terraform.lock.hcl")
     shutil.copytree(REPO / "infra", dest / "infra", ignore=ignore)
     shutil.copytree(REPO / ".github" / "workflows", dest / ".github" / "workflows", ignore=ignore)
+    (dest / INSTALL_SH).parent.mkdir(parents=True, exist_ok=True)
+    shutil.copy2(REPO / INSTALL_SH, dest / INSTALL_SH)  # the workflows' one install, read by preflight
     return Tree(dest)
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from . import broken
-from .broken import COMPONENT_WF, DEPLOY, GATE, IAM_COMP_OUTPUTS, IAM_MAIN, IAM_SMOKE, TERRAFORM
+from .broken import COMPONENT_WF, DEPLOY, GATE, IAM_COMP_OUTPUTS, IAM_MAIN, IAM_SMOKE, INSTALL_SH, TERRAFORM
 
 pytestmark = pytest.mark.preflight
 
@@ -73,6 +73,27 @@ BROKEN = [
      [(COMPONENT_WF, "-backend-config=\"bucket=${{ steps.vars.outputs.bootstrap_state_bucket }}\"",
        "-backend-config=\"bucket=${{ steps.vars.outputs.state_bucket }}\"")],
      "00-bootstrap is initialised against the state bucket it creates"),
+    # issue 18: only what was reviewed runs beside the secrets
+    ("workflow_actions_pinned_to_sha", "tag-not-sha",
+     [(GATE, "actions/checkout@11d5960a326750d5838078e36cf38b85af677262 # v4.4.0", "actions/checkout@v4")],
+     "smoke-gate.yaml:36: uses actions/checkout@v4: pin it to a full commit SHA"),
+    ("workflow_actions_pinned_to_sha", "short-sha",
+     [(DEPLOY, "docker/build-push-action@10e90e3645eae34f1e60eeb005ba3a3d33f178e8", "docker/build-push-action@10e90e3")],
+     "uses docker/build-push-action@10e90e3: pin it to a full commit SHA"),
+    ("workflow_actions_pinned_to_sha", "sha-without-version",
+     [(GATE, "actions/cache@0057852bfaa89a56745cba8c7296529d2fc39830 # v4.3.0",
+       "actions/cache@0057852bfaa89a56745cba8c7296529d2fc39830")],
+     "uses actions/cache@0057852bfaa89a56745cba8c7296529d2fc39830 without its version in a comment"),
+    ("no_unlocked_install_with_secrets", "gate-pip-install-dot",
+     [(GATE, 'run: bash tools/install.sh suite "$(command -v python)"', "run: pip install .")],
+     "smoke-gate.yaml: job smoke-gate installs `pip install .` unlocked, and it runs in environment 'production'"),
+    ("no_unlocked_install_with_secrets", "gate-extra-package",
+     [(GATE, 'run: bash tools/install.sh suite "$(command -v python)"',
+       'run: |\n          bash tools/install.sh suite "$(command -v python)"\n          python -m pip install awscli')],
+     "installs `python -m pip install awscli` unlocked"),
+    ("no_unlocked_install_with_secrets", "installer-without-hashes",
+     [(INSTALL_SH, "--python \"$py\" --require-hashes -r requirements/suite.txt", "--python \"$py\" -r requirements/suite.txt")],
+     "job smoke-gate installs `tools/install.sh: \"$uv\" pip install --quiet --python \"$py\" -r requirements/suite.txt` unlocked"),
 ]
 
 

@@ -17,7 +17,7 @@ in ``tests/preflight/test_<module>.py``:
 | `routes.py` | the ALB: route table, allow-list, listeners, security groups, health checks |
 | `iam.py` | IAM roles and their trust |
 | `workflows.py` | the GitHub workflows and the smoke gate |
-| `images.py` | Dockerfiles, base versions, ECR tags |
+| `images.py` | Dockerfiles, base versions, ECR tags, the build-args deploy-ecs.yaml passes |
 | `wiring.py` | Terraform wiring: module inputs, remote-state outputs |
 | `tree.py` | nothing itself: the shared reader (`Infra`, parsers and cache, `@preflight`, `run_all`, shared constants) |
 
@@ -51,6 +51,7 @@ in ``tests/preflight/test_<module>.py``:
 | bootstrap_state_in_bootstrap_bucket | `workflows.py` |
 | ecr_tags_unique_per_build | `images.py` |
 | images_pin_base_version_and_expand_env | `images.py` |
+| mimir_rules_under_tenant | `images.py` |
 | module_inputs_declared | `wiring.py` |
 | remote_state_outputs_exported | `wiring.py` |
 

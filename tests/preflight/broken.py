@@ -44,6 +44,7 @@ TERRAFORM = ".github/workflows/terraform.yaml"
 IAM_MAIN = "infra/terraform/modules/iam/main.tf"
 IAM_SMOKE = "infra/terraform/modules/iam/smoke.tf"
 IAM_COMP_OUTPUTS = "infra/terraform/environments/prod/02-iam/outputs.tf"
+MIMIR_DOCKERFILE = "infra/images/mimir/Dockerfile"
 
 
 class Tree:

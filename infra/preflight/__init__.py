@@ -17,8 +17,9 @@ in ``tests/preflight/test_<module>.py``:
 | `routes.py` | the ALB: route table, allow-list, listeners, security groups, health checks |
 | `iam.py` | IAM roles and their trust |
 | `workflows.py` | the GitHub workflows and the smoke gate |
-| `images.py` | Dockerfiles, base versions, ECR tags |
+| `images.py` | Dockerfiles, base versions, ECR tags, the build-args deploy-ecs.yaml passes |
 | `wiring.py` | Terraform wiring: module inputs, remote-state outputs |
+| `canary.py` | the smoke canary's schedule: its task's image and command, its task role, interval against deadline |
 | `tree.py` | nothing itself: the shared reader (`Infra`, parsers and cache, `@preflight`, `run_all`, shared constants) |
 
 | check (``preflight.<name>``) | module |
@@ -53,8 +54,12 @@ in ``tests/preflight/test_<module>.py``:
 | no_unlocked_install_with_secrets | `workflows.py` |
 | ecr_tags_unique_per_build | `images.py` |
 | images_pin_base_version_and_expand_env | `images.py` |
+| mimir_rules_under_tenant | `images.py` |
 | module_inputs_declared | `wiring.py` |
 | remote_state_outputs_exported | `wiring.py` |
+| canary_runs_smoke_image | `canary.py` |
+| canary_task_role_writes_only_metrics | `canary.py` |
+| canary_run_ends_before_next_tick | `canary.py` |
 
 A concern module imports only from `tree.py`, never from another concern (import-linter,
 pyproject.toml); what two concerns both need moves to `tree.py`.
@@ -77,7 +82,7 @@ concern is a new module: import it below, give it a row above, a place in the im
 contract's layer of concerns (pyproject.toml) and its own ``tests/preflight/test_<module>.py``.
 """
 
-from . import configs, ecs, iam, images, routes, storage, wiring, workflows  # noqa: F401 -- importing a concern registers its checks
+from . import canary, configs, ecs, iam, images, routes, storage, wiring, workflows  # noqa: F401 -- importing a concern registers its checks
 from .tree import CHECKS, MODULE_OF, Infra, preflight, problems_of, run_all
 
 __all__ = ["CHECKS", "MODULE_OF", "Infra", "preflight", "problems_of", "run_all"]

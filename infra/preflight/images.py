@@ -1,11 +1,26 @@
 """The images: Dockerfiles on a pinned upstream base version, backends started with
--config.expand-env on the config they copy, and ECR tags unique per build."""
+-config.expand-env on the config they copy, ECR tags unique per build, and the build-args the
+deploy workflow passes them (the Mimir image's alert rules under the tenant)."""
 
 from __future__ import annotations
 
 import re
 
-from .tree import BACKENDS, CONFIG_FILE, MODULES_DIR, SERVICES, Infra, blocks, parse_yaml, preflight
+from .tree import BACKENDS, CONFIG_FILE, MODULES_DIR, SERVICES, Infra, blocks, dig, parse_yaml, preflight, strip_comments
+
+MIMIR_RULES = "infra/images/mimir/rules"
+
+
+def _build_steps(wf: dict) -> list[tuple[str, dict]]:
+    """(job name, step) of every docker/build-push-action step of a parsed workflow."""
+    return [(name, s) for name, job in (wf.get("jobs") or {}).items() for s in (job.get("steps") or [])
+            if str(s.get("uses", "")).startswith("docker/build-push-action")]
+
+
+def _build_arg(step: dict, name: str) -> str | None:
+    """The expression a build step passes as build-arg `name`, or None."""
+    m = re.search(rf"(?m)^\s*{name}=(.+?)\s*$", str((step.get("with") or {}).get("build-args", "")))
+    return m.group(1) if m else None
 
 
 @preflight
@@ -21,15 +36,12 @@ def check_ecr_tags_unique_per_build(infra: Infra) -> list[str]:
     wf_text = infra.workflows().get("deploy-ecs.yaml")
     if wf_text is None:
         return ["no .github/workflows/deploy-ecs.yaml"]
-    wf = parse_yaml(wf_text) or {}
-    steps = [s for job in (wf.get("jobs") or {}).values() for s in (job.get("steps") or [])]
-    builds = [s for s in steps if str(s.get("uses", "")).startswith("docker/build-push-action")]
+    builds = [step for _, step in _build_steps(parse_yaml(wf_text) or {})]
     if not builds:
         problems.append("deploy-ecs.yaml has no docker/build-push-action step")
     for step in builds:
         w = step.get("with") or {}
-        m = re.search(r"(?m)^\s*VERSION=(.+?)\s*$", str(w.get("build-args", "")))
-        version_expr = m.group(1) if m else None
+        version_expr = _build_arg(step, "VERSION")
         tag_expr = str(w.get("tags", "")).rsplit(":", 1)[-1].strip() if w.get("tags") else ""
         if not version_expr:
             problems.append("deploy-ecs.yaml build step passes no build-arg VERSION")
@@ -83,4 +95,54 @@ def check_images_pin_base_version_and_expand_env(infra: Infra) -> list[str]:
             m = re.search(r"-config\.file=([^\"',\s]+)", cmd_text)
             if not m or not re.search(rf"(?m)^COPY\s+{re.escape(CONFIG_FILE[svc])}\s+{re.escape(m.group(1))}\s*$", df):
                 problems.append(f"{df_rel}: -config.file must be the path {CONFIG_FILE[svc]} is COPY'd to")
+    return problems
+
+
+@preflight
+def check_mimir_rules_under_tenant(infra: Infra) -> list[str]:
+    """The Mimir image files every rule file of infra/images/mimir/rules/ under the ruler's `local`
+    store directory (config.yaml ruler_storage) in `${TENANT}/` (`ARG TENANT`), and deploy-ecs.yaml's
+    build step passes `TENANT=` the tenant_id of common.tfvars (the prepare job's output).
+
+    Issue 21: the `local` store reads <directory>/<tenant>/*.yaml; without the build-arg the rules
+    land in <directory>/ itself, belong to no tenant, never evaluate, and the canary pages nobody.
+    """
+    problems = []
+    store = dig(infra.config("mimir"), ("ruler_storage",)) or {}
+    directory = str(dig(store, ("local", "directory")) or "").rstrip("/")
+    if store.get("backend") != "local" or not directory:
+        problems.append(f"infra/images/mimir/config.yaml ruler_storage is {store!r}: the image's rules need backend "
+                        "local with local.directory")
+    df_rel = f"{infra.image_dir('mimir')}/Dockerfile"
+    df = strip_comments(infra.text(df_rel), df_rel)
+    if not re.search(r"(?m)^ARG TENANT\s*$", df):
+        problems.append(f"{df_rel}: no `ARG TENANT`, so ${{TENANT}} in its COPY is empty")
+    copies = re.findall(r"(?m)^COPY\s+(?:--\S+\s+)*(\S+)\s+(\S+)\s*$", df)
+    rules = sorted(p.name for p in infra.path(MIMIR_RULES).glob("*.y*ml"))
+    if not rules:
+        problems.append(f"{MIMIR_RULES} holds no rule file")
+    for rule in rules:
+        dests = [dest for src, dest in copies if src.rstrip("/") in {"rules", f"rules/{rule}"}]
+        if not any(dest.startswith(f"{directory}/${{TENANT}}/") for dest in dests):
+            problems.append(f"{df_rel}: {MIMIR_RULES}/{rule} is not COPY'd under {directory}/${{TENANT}}/ "
+                            f"(copied to {dests or 'nowhere'}): the ruler never loads it for the tenant")
+    wf_text = infra.workflows().get("deploy-ecs.yaml")
+    wf = parse_yaml(wf_text or "") or {}
+    builds = _build_steps(wf)
+    if not builds:
+        problems.append("deploy-ecs.yaml has no docker/build-push-action step that builds the Mimir image")
+    for job, step in builds:
+        tenant = _build_arg(step, "TENANT")
+        if tenant is None:
+            problems.append(f"deploy-ecs.yaml job {job}: the build step passes no build-arg TENANT, so the Mimir image "
+                            f"files the canary's rules in {directory}/ under no tenant and the ruler loads none")
+            continue
+        ref = re.fullmatch(r"\$\{\{\s*needs\.([\w-]+)\.outputs\.([\w-]+)\s*\}\}", tenant)
+        source = dig(wf, ("jobs", ref.group(1), "outputs", ref.group(2))) if ref else None
+        step_ref = re.fullmatch(r"\$\{\{\s*steps\.([\w-]+)\.outputs\.([\w-]+)\s*\}\}", str(source or ""))
+        runs = [str(s.get("run", "")) for s in dig(wf, ("jobs", ref.group(1), "steps")) or []
+                if step_ref and s.get("id") == step_ref.group(1)] if ref else []
+        if not step_ref or not any(re.search(rf"(?m)\b{step_ref.group(2)}=.*\btenant_id\b", r) for r in runs):
+            problems.append(f"deploy-ecs.yaml job {job}: build-arg TENANT={tenant} is not a job output written "
+                            "from common.tfvars tenant_id")
     return problems

@@ -45,6 +45,10 @@ IAM_MAIN = "infra/terraform/modules/iam/main.tf"
 IAM_SMOKE = "infra/terraform/modules/iam/smoke.tf"
 IAM_COMP_OUTPUTS = "infra/terraform/environments/prod/02-iam/outputs.tf"
 INSTALL_SH = "tools/install.sh"
+CANARY_COMP = "infra/terraform/environments/prod/70-smoke-canary/main.tf"
+CANARY_COMP_VARS = "infra/terraform/environments/prod/70-smoke-canary/variables.tf"
+CANARY_MAIN = "infra/terraform/modules/smoke-canary/main.tf"
+MIMIR_DOCKERFILE = "infra/images/mimir/Dockerfile"
 
 
 class Tree:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from . import broken
-from .broken import DEPLOY, TFVARS
+from .broken import DEPLOY, MIMIR, MIMIR_DOCKERFILE, TFVARS
 
 pytestmark = pytest.mark.preflight
 
@@ -30,6 +30,19 @@ BROKEN = [
     ("images_pin_base_version_and_expand_env", "tag-in-from",
      [("infra/images/tempo/Dockerfile", "FROM grafana/tempo:${VERSION}", "FROM grafana/tempo:latest")],
      "must be `ARG VERSION` then `FROM grafana/tempo:${VERSION}`"),
+    # issue 21: the canary's alert rules load only under the tenant's directory of the ruler's store
+    ("mimir_rules_under_tenant", "no-tenant-build-arg",
+     [(DEPLOY, "            TENANT=${{ needs.prepare.outputs.tenant }}\n", "")],
+     "deploy-ecs.yaml job build: the build step passes no build-arg TENANT"),
+    ("mimir_rules_under_tenant", "tenant-not-from-tfvars",
+     [(DEPLOY, "TENANT=${{ needs.prepare.outputs.tenant }}", "TENANT=anonymous")],
+     "build-arg TENANT=anonymous is not a job output written from common.tfvars tenant_id"),
+    ("mimir_rules_under_tenant", "rules-beside-tenants",
+     [(MIMIR_DOCKERFILE, "/etc/mimir/rules/${TENANT}/lgtm-smoke-canary.yaml", "/etc/mimir/rules/lgtm-smoke-canary.yaml")],
+     "rules/lgtm-smoke-canary.yaml is not COPY'd under /etc/mimir/rules/${TENANT}/"),
+    ("mimir_rules_under_tenant", "rules-elsewhere-than-the-store",
+     [(MIMIR, "    directory: /etc/mimir/rules", "    directory: /data/rules")],
+     "is not COPY'd under /data/rules/${TENANT}/ (copied to ['/etc/mimir/rules/${TENANT}/lgtm-smoke-canary.yaml'])"),
 ]
 
 

@@ -93,7 +93,8 @@ BROKEN = [
      "installs `python -m pip install awscli` unlocked"),
     ("no_unlocked_install_with_secrets", "installer-without-hashes",
      [(INSTALL_SH, "--python \"$py\" --require-hashes -r requirements/suite.txt", "--python \"$py\" -r requirements/suite.txt")],
-     "job smoke-gate installs `tools/install.sh: \"$uv\" pip install --quiet --python \"$py\" -r requirements/suite.txt` unlocked"),
+     "job smoke-gate installs `tools/install.sh: \"$uv\" pip install --quiet --python \"$py\" "
+     "-r requirements/suite.txt` unlocked"),
 ]
 
 

@@ -6,8 +6,8 @@
 #                                        .ci/run, the demo, the deploy workflows' preflight
 #
 # PYTHON is the interpreter whose environment receives it (a venv's, or a CI runner's own). The
-# installer (uv) and the build backend come first, with that interpreter's pip and
-# --require-hashes; then everything else with uv, --require-hashes; then the project itself with
+# installer (uv) comes first, with that interpreter's pip and --require-hashes; then everything
+# else (the build backend included) with uv, --require-hashes; then the project itself with
 # --no-deps --no-build-isolation, so nothing is resolved or fetched that the lock does not name.
 # `dev` syncs: what the lock does not name is removed (the environment is exactly what was tested).
 set -euo pipefail
@@ -19,7 +19,7 @@ py="$(command -v "$py")"
 uv="$(dirname "$py")/uv"
 locked_uv="$(grep -oE '^uv==[^ ]+' requirements/install.txt)"
 if ! [ -x "$uv" ] || [ "uv $("$uv" --version | cut -d' ' -f2)" != "${locked_uv/==/ }" ]; then
-  "$py" -m pip install -q --disable-pip-version-check --no-deps --require-hashes -r requirements/install.txt
+  "$py" -m pip install -q --disable-pip-version-check --no-deps --no-compile --require-hashes -r requirements/install.txt
 fi
 if [ "$what" = suite ]; then
   "$uv" pip install --quiet --python "$py" --require-hashes -r requirements/suite.txt

@@ -8,7 +8,7 @@
 #
 # pyproject.toml (and refstack/pyproject.toml) stay the packaging truth: floors for a user's
 # `pip install lgtm-smoke`. uv.lock is what the tests passed with; requirements/ are its exports:
-#   install.txt   the installer and the build backend (uv, setuptools): bootstrapped with pip --require-hashes
+#   install.txt   the installer alone (uv): bootstrapped with pip --require-hashes
 #   suite.txt     the suite alone: what the smoke gate and the canary image install
 #   dev.txt       the suite with its test tools and the reference stack: .ci/run, the demo, the tests
 #   checkov.txt   checkov in its own venv (.ci/install-infra-tools.sh), compiled from checkov.in
@@ -25,9 +25,9 @@ export_one() { # $1: output file, the rest: what to export from uv.lock
 }
 
 export_all() { # $1: output folder
-  export_one "$1/install.txt" --only-group install
-  export_one "$1/suite.txt" --package lgtm-smoke --group install
-  export_one "$1/dev.txt" --all-packages --extra test --group install
+  export_one "$1/install.txt" --only-group installer
+  export_one "$1/suite.txt" --package lgtm-smoke --group installer --group build
+  export_one "$1/dev.txt" --all-packages --extra test --group installer --group build
   "$UV" pip compile requirements/checkov.in --universal --python-version 3.11 --generate-hashes --quiet \
     --no-header -o "$1/checkov.txt" ${CHECKOV_UPGRADE:+--upgrade}
 }

@@ -33,24 +33,15 @@ def test_every_mapped_name_is_an_s3_operation_of_botocores_model():
 def _client_with(stack, actions: list[str]):
     """An S3 client of a fresh role allowed exactly `actions` on every resource."""
     iam, name = stack.client("iam"), f"probe-{uuid.uuid4().hex[:8]}"
-    trust = {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Effect": "Allow",
-                "Action": "sts:AssumeRole",
-                "Principal": {"AWS": f"arn:aws:iam::{seeding.ACCOUNT}:user/lgtm-seed-admin"},
-            }
-        ],
-    }
-    iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust))
+    iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(seeding.ADMIN_TRUST))
     policy = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": actions, "Resource": "*"}]}
     iam.put_role_policy(RoleName=name, PolicyName="probe", PolicyDocument=json.dumps(policy))
     creds = stack.client("sts").assume_role(RoleArn=f"arn:aws:iam::{seeding.ACCOUNT}:role/{name}", RoleSessionName="probe")
     c = creds["Credentials"]
     return stack.client(
         "s3",
-        {"aws_access_key_id": c["AccessKeyId"], "aws_secret_access_key": c["SecretAccessKey"], "aws_session_token": c["SessionToken"]},
+        {"aws_access_key_id": c["AccessKeyId"], "aws_secret_access_key": c["SecretAccessKey"],
+         "aws_session_token": c["SessionToken"]},
     )
 
 

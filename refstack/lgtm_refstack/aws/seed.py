@@ -595,20 +595,19 @@ def smoke_policy(s: Seeded, drop: tuple[str, ...] = ()) -> str:
     return iam_policy.render(REPO, refs, drop)
 
 
+# A role the seeding admin may assume (sts:AssumeRole), standing in for GitHub's OIDC trust.
+ADMIN_TRUST = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {"Effect": "Allow", "Action": "sts:AssumeRole", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:user/lgtm-seed-admin"}}
+    ],
+}
+
+
 def create_smoke_role(s: Seeded) -> str:
     iam = s.client("iam")
     # The gate assumes it through GitHub's OIDC provider; here the seeding admin stands in.
-    trust = {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Effect": "Allow",
-                "Action": "sts:AssumeRole",
-                "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:user/lgtm-seed-admin"},
-            }
-        ],
-    }
-    arn = iam.create_role(RoleName=f"{s.name}-smoke", AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
+    arn = iam.create_role(RoleName=f"{s.name}-smoke", AssumeRolePolicyDocument=json.dumps(ADMIN_TRUST))["Role"]["Arn"]
     iam.put_role_policy(RoleName=f"{s.name}-smoke", PolicyName="smoke-read-only", PolicyDocument=smoke_policy(s))
     return arn
 

@@ -87,3 +87,9 @@ def test_the_file_lands_in_the_tenants_place_of_the_local_store():
 def test_text_buildkit_would_rewrite_is_refused(body, cause):
     with pytest.raises(AssertionError, match=re.escape(cause)):
         expand(body, BUILD_ARGS)
+
+
+def test_ci_installs_amtool_like_nginx_and_prometheus():
+    """A machine without amtool must fail the test above loudly, and `.ci/run` must install it."""
+    ci = (REPO / ".ci/run").read_text()
+    assert re.search(r"(?m)^command -v amtool .*\|\| need_apt\+=\(prometheus-alertmanager\)$", ci), ci[:1500]

@@ -50,9 +50,10 @@ class Schedule:
 
 
 def pytest_command(pytest_args: list[str]) -> list[str]:
-    # --push-results: the alert rules read what each run pushes; -rfE as `lgtm-smoke run`
+    # --push-results: the alert rules read what each run pushes, under source="canary" (the deploy
+    # gate's runs are source="gate": a red gate run never counts toward a canary page); -rfE as `lgtm-smoke run`
     return [sys.executable, "-m", "pytest", "-m", "smoke", "-p", "no:cacheprovider", "-rfE", "--push-results",
-            *pytest_args]
+            "--push-source", "canary", *pytest_args]
 
 
 def run_once(command: list[str], deadline_s: float, log: Callable[[str], None]) -> int:

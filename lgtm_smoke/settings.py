@@ -92,6 +92,14 @@ def parse_tenant(value: str | None, source: str) -> str:
     return tenant
 
 
+def parse_choice(value: Any, dest: str, source: str) -> str:
+    """`value` if the option `dest` takes it (its choices in options.json), else a UsageError."""
+    choices = options()[dest].choices or ()
+    if value not in choices:
+        raise UsageError(f"{source} {value!r} must be one of: {', '.join(choices)}")
+    return str(value)
+
+
 def new_run_id() -> str:
     """12 hex digits: 48 bits, so the id also fits exactly into a float64 sample value."""
     import secrets
@@ -197,6 +205,7 @@ class Option:
     default: Any = None
     flag_only: bool = False  # store_true
     metavar: str | None = None
+    choices: tuple[str, ...] | None = None  # the only values it takes (a pushed label: bounded)
     group: str = "lgtm-smoke"
 
 
@@ -208,7 +217,8 @@ def options() -> dict[str, Option]:
     from importlib import resources
 
     data = json.loads((resources.files("lgtm_smoke") / "data" / "options.json").read_text())
-    made = (Option(**{**o, "group": "lgtm-smoke-aws" if o.get("group") == "aws" else "lgtm-smoke"})
+    made = (Option(**{**o, "group": "lgtm-smoke-aws" if o.get("group") == "aws" else "lgtm-smoke",
+                      "choices": tuple(o["choices"]) if "choices" in o else None})
             for o in data["options"])
     return {o.dest: o for o in made}
 
@@ -228,7 +238,7 @@ def add_options(parser: pytest.Parser) -> None:
         if o.flag_only:
             groups[o.group].addoption(o.flag, dest=o.dest, action="store_true", default=False, help=text)
         else:
-            groups[o.group].addoption(o.flag, dest=o.dest, metavar=o.metavar, help=text)
+            groups[o.group].addoption(o.flag, dest=o.dest, metavar=o.metavar, choices=o.choices, help=text)
 
 
 def pick(config: pytest.Config, dest: str, tfvars: dict[str, Any] | None = None, tfvars_path: Path | None = None
@@ -269,6 +279,7 @@ class Settings:
     summary_md: str | None = None
     report_json: str | None = None
     push_results: bool = False
+    push_source: str = "gate"  # the `source` label of the pushed series: gate | canary (options.json choices)
     sources: dict[str, Any] = field(default_factory=dict, repr=False)  # setting -> where its value came from
 
     @property
@@ -338,6 +349,7 @@ def resolve(config: pytest.Config) -> Settings:
         listener_rules=Path(listener_rules) if listener_rules else None, alb_http=value("alb_http"),
         summary_md=value("summary_md"),
         report_json=value("report_json"), push_results=bool(value("push_results")), wait_all=bool(value("wait_all")),
+        push_source=parse_choice(value("push_source"), "push_source", sources["push_source"] or "--push-source"),
         sources={k: v for k, v in sources.items() if v})
 
 

@@ -55,6 +55,7 @@ in ``tests/preflight/test_<module>.py``:
 | ecr_tags_unique_per_build | `images.py` |
 | images_pin_base_version_and_expand_env | `images.py` |
 | mimir_rules_under_tenant | `images.py` |
+| mimir_pages_through_its_alertmanager | `images.py` |
 | module_inputs_declared | `wiring.py` |
 | remote_state_outputs_exported | `wiring.py` |
 | canary_runs_smoke_image | `canary.py` |

@@ -13,11 +13,15 @@ def check_iam_least_privilege(infra: Infra) -> list[str]:
     branch/PR subject); no role can change its own policy (the Terraform role is denied
     every write on itself); only the Terraform role has IAM actions; each backend's task
     role reaches only its own bucket prefix, Grafana and Alloy have none;
-    create_github_oidc_provider is wired through 02-iam.
+    create_github_oidc_provider is wired through 02-iam; the one SNS grant is Mimir's task role's
+    sns:Publish on the module's own alerts topic (modules/iam/paging.tf), nothing else on SNS for
+    any role.
 
     Issue 11: trust `repo:…:environment:*` plus iam:* on role/lgtm-prod-* (itself included)
     let any workflow naming any environment escalate; one task role let Grafana and Alloy
-    overwrite any backend's blocks; 02-iam failed where the OIDC provider existed.
+    overwrite any backend's blocks; 02-iam failed where the OIDC provider existed. Issue 21:
+    Mimir's Alertmanager pages through SNS with its task role; that role must not reach any
+    other topic, subscribe, or manage topics.
     """
     problems = []
     rel = f"{MODULES_DIR}/iam"
@@ -85,7 +89,44 @@ def check_iam_least_privilege(infra: Infra) -> list[str]:
     if smoke_only:
         problems.append(f"modules/iam deploy role carries the smoke gate's reads ({', '.join(smoke_only)}); they belong "
                         "to the smoke role (smoke.tf) only")
+    problems += _sns_publish_only_to_alerts_topic(merged, docs)
     call = named(infra.merged(f"{COMPONENTS_DIR}/02-iam"), "module").get("iam", {})
     if call.get("create_github_oidc_provider") != "${var.create_github_oidc_provider}":
         problems.append("02-iam does not pass create_github_oidc_provider to modules/iam (it fails where the provider exists)")
+    return problems
+
+
+def _sns_publish_only_to_alerts_topic(merged: dict, docs: dict[str, dict]) -> list[str]:
+    """Every SNS action in modules/iam is sns:Publish on an aws_sns_topic of the module, in a
+    document attached to Mimir's task role alone (issue 21: Alertmanager pages with that role)."""
+    problems = []
+    topics = {n for t, n, _ in blocks(merged, "resource") if t == "aws_sns_topic"}
+    attached: dict[str, list[str]] = {}  # document -> the roles it is attached to
+    for t, _, b in blocks(merged, "resource"):
+        doc = re.search(r"aws_iam_policy_document\.(\w+)", str(b.get("policy", "")))
+        if t == "aws_iam_role_policy" and doc:
+            attached.setdefault(doc.group(1), []).append(str(b.get("role", "")))
+    publishers = 0
+    for name, doc in sorted(docs.items()):
+        for st in doc.get("statement") or []:
+            sns = [a for a in st.get("actions") or [] if str(a).lower().startswith("sns:")]
+            if not sns or st.get("effect") == "Deny":
+                continue
+            where = f"modules/iam data.aws_iam_policy_document.{name} statement {st.get('sid')}"
+            if sns != ["sns:Publish"] or len(st.get("actions") or []) != 1:
+                problems.append(f"{where} allows {', '.join(map(str, st.get('actions') or []))}: the only SNS right is "
+                                "sns:Publish (Mimir's Alertmanager pages; nothing subscribes or manages topics)")
+            bad = [r for r in st.get("resources") or []
+                   if not re.fullmatch(r"\$\{aws_sns_topic\.(\w+)\.arn\}", str(r))
+                   or re.fullmatch(r"\$\{aws_sns_topic\.(\w+)\.arn\}", str(r)).group(1) not in topics]
+            if bad or not st.get("resources"):
+                problems.append(f"{where} publishes to {bad or 'no resource'}: only the alerts topic's own ARN "
+                                "(aws_sns_topic.<name>.arn of this module), never a wildcard")
+            roles = attached.get(name, [])
+            if not roles or any(r != '${aws_iam_role.task["mimir"].id}' for r in roles):
+                problems.append(f"{where} is attached to {roles or 'no role'}: only Mimir's task role "
+                                '(aws_iam_role.task["mimir"]) pages')
+            publishers += 1
+    if topics and not publishers:
+        problems.append("modules/iam makes the alerts topic but no role may publish to it: Mimir's Alertmanager pages nobody")
     return problems

@@ -1,6 +1,7 @@
 """The images: Dockerfiles on a pinned upstream base version, backends started with
 -config.expand-env on the config they copy, ECR tags unique per build, and the build-args the
-deploy workflow passes them (the Mimir image's alert rules under the tenant)."""
+deploy workflow passes them (the Mimir image's alert rules under the tenant, its Alertmanager
+config paging the alerts topic)."""
 
 from __future__ import annotations
 
@@ -145,4 +146,82 @@ def check_mimir_rules_under_tenant(infra: Infra) -> list[str]:
         if not step_ref or not any(re.search(rf"(?m)\b{step_ref.group(2)}=.*\btenant_id\b", r) for r in runs):
             problems.append(f"deploy-ecs.yaml job {job}: build-arg TENANT={tenant} is not a job output written "
                             "from common.tfvars tenant_id")
+    return problems
+
+
+def _heredoc_copies(dockerfile: str) -> dict[str, str]:
+    """destination -> body of every `COPY <<WORD <destination>` here-document."""
+    return {m.group(2): m.group(3) for m in re.finditer(r"(?m)^COPY\s+<<-?(\w+)\s+(\S+)\s*\n(.*?)^\1\s*$", dockerfile, re.S)}
+
+
+@preflight
+def check_mimir_pages_through_its_alertmanager(infra: Infra) -> list[str]:
+    """Firing alerts reach a person: Mimir runs its Alertmanager (`target` holds alertmanager),
+    the ruler sends to it on localhost at the Alertmanager's own path, whose configs come only
+    from the image (`local` store, config API off); the image writes the tenant's config
+    (`<local.path>/${TENANT}.yaml`) with an SNS receiver whose topic is the build-arg
+    PAGE_TOPIC_ARN, and deploy-ecs.yaml composes that ARN from the name of the topic
+    modules/iam makes.
+
+    Issue 21: the ruler had no Alertmanager to send to (`ruler.alertmanager_url` unset, no
+    Alertmanager running): the canary's alerts fired in Mimir and paged nobody.
+    """
+    problems = []
+    cfg_rel = "infra/images/mimir/config.yaml"
+    cfg = infra.config("mimir") or {}
+    targets = [t.strip() for t in str(cfg.get("target", "all")).split(",")]
+    if "alertmanager" not in targets:
+        problems.append(f"{cfg_rel} target {','.join(targets)} does not run the Alertmanager (`all` excludes it): "
+                        "use target: all,alertmanager")
+    am = cfg.get("alertmanager") or {}
+    external = str(am.get("external_url") or "")
+    url = str(dig(cfg, ("ruler", "alertmanager_url")) or "")
+    port = dig(cfg, ("server", "http_listen_port")) or 8080
+    path = re.sub(r"^https?://[^/]+", "", external).rstrip("/") or "/alertmanager"
+    want = f"http://localhost:{port}{path}"
+    if url != want:
+        problems.append(f"{cfg_rel} ruler.alertmanager_url is {url or 'unset'!r}: the ruler must send to this task's own "
+                        f"Alertmanager, {want} (never through the ALB)")
+    if am.get("enable_api") is not False:
+        problems.append(f"{cfg_rel} alertmanager.enable_api is not false: configs come from the image only, no upload API")
+    store = cfg.get("alertmanager_storage") or {}
+    directory = str(dig(store, ("local", "path")) or "").rstrip("/")
+    if store.get("backend") != "local" or not directory:
+        problems.append(f"{cfg_rel} alertmanager_storage is {store!r}: the image's tenant config needs backend local "
+                        "with local.path")
+    df_rel = f"{infra.image_dir('mimir')}/Dockerfile"
+    df = strip_comments(infra.text(df_rel), df_rel)
+    if not re.search(r"(?m)^ARG PAGE_TOPIC_ARN\s*$", df):
+        problems.append(f"{df_rel}: no `ARG PAGE_TOPIC_ARN`, so the Alertmanager config names no topic")
+    body = _heredoc_copies(df).get(f"{directory}/${{TENANT}}.yaml")
+    if body is None:
+        problems.append(f"{df_rel}: no `COPY <<EOF {directory}/${{TENANT}}.yaml`: the tenant has no Alertmanager config "
+                        "and its alerts page nobody")
+    else:
+        am_cfg = parse_yaml(body) or {}
+        receivers = {r.get("name"): r for r in am_cfg.get("receivers") or []}
+        route = am_cfg.get("route") or {}
+        for name in {route.get("receiver"), *(r.get("receiver") for r in route.get("routes") or [])}:
+            topics = [c.get("topic_arn") for c in (receivers.get(name) or {}).get("sns_configs") or []]
+            if topics != ["${PAGE_TOPIC_ARN}"]:
+                problems.append(f"{df_rel}: Alertmanager receiver {name!r} publishes to {topics or 'no SNS topic'}; "
+                                "every route ends at sns_configs topic_arn ${PAGE_TOPIC_ARN}")
+    topic_name = str(next((b.get("name") for t, _, b in blocks(infra.merged(f"{MODULES_DIR}/iam"), "resource")
+                           if t == "aws_sns_topic"), "") or "")
+    suffix = topic_name.removeprefix("${var.name}")
+    if not topic_name.startswith("${var.name}-") or "$" in suffix:
+        problems.append(f"modules/iam aws_sns_topic is named {topic_name or 'nothing'!r}; it must be ${{var.name}}-<fixed> "
+                        "so deploy-ecs.yaml can compose its ARN")
+    wf = parse_yaml(infra.workflows().get("deploy-ecs.yaml") or "") or {}
+    for job, step in _build_steps(wf):
+        arg = _build_arg(step, "PAGE_TOPIC_ARN")
+        ref = re.fullmatch(r"\$\{\{\s*steps\.([\w-]+)\.outputs\.([\w-]+)\s*\}\}", str(arg or ""))
+        steps = [x for x in dig(wf, ("jobs", job, "steps")) or [] if ref and x.get("id") == ref.group(1)]
+        text = " ".join(f"{x.get('run', '')} {' '.join(map(str, (x.get('env') or {}).values()))}" for x in steps)
+        composed = ("arn:aws:sns:" in text and "${REGISTRY%%.*}" in text
+                    and f"needs.prepare.outputs.project }}}}-${{{{ needs.prepare.outputs.environment }}}}{suffix}" in text)
+        if not ref or not composed:
+            problems.append(f"deploy-ecs.yaml job {job}: build-arg PAGE_TOPIC_ARN={arg or '(none)'} is not a step output "
+                            f"composing arn:aws:sns:<region>:<account>:<project>-<environment>{suffix} (modules/iam's "
+                            "topic): the Mimir image would page no topic, or the wrong one")
     return problems

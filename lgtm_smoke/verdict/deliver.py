@@ -28,6 +28,6 @@ def deliver(smoke: st.Settings, records: list[report.CheckRecord], meta: dict[st
 
     client = Client(smoke.alb, smoke.tenant, verify=smoke.verify, edge_secret=smoke.edge_secret)
     try:
-        return [push(client, records, report.verdict(records)[0], duration_s)]
+        return [push(client, records, report.verdict(records)[0], duration_s, smoke.push_source)]
     finally:
         client.close()

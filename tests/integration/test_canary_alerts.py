@@ -1,9 +1,10 @@
 """The canary's alert rules (infra/images/mimir/rules/lgtm-smoke-canary.yaml) against what the suite really
 pushes, and firing for real.
 
-1. `promtool test rules` over series named exactly as a real run against the reference stack
-   pushed them (read back from the stack's Prometheus): rename a metric or a label in the
-   pusher and the unit tests stop firing; a rule reading a metric the suite does not push fails.
+1. `promtool test rules` over series named exactly as a real `lgtm-smoke canary --once` run against
+   the reference stack pushed them (read back from the stack's Prometheus, `source="canary"` and
+   all): rename a metric or a label in the pusher and the unit tests stop firing; a rule reading a
+   metric the suite does not push fails; the deploy gate's runs (`source="gate"`) never page.
 2. The stack's real Prometheus loads the shipped rules (every duration scaled by one factor so
    a 5-minute canary becomes a 10-second one); `lgtm-smoke canary` loops against the stack; a
    fault switched on fires the backend's alert in `/api/v1/alerts`, switched off resolves it, and
@@ -46,7 +47,8 @@ def prometheus(stack) -> str:
 
 
 def pushed_series(stack) -> list[dict[str, str]]:
-    r = requests.get(f"{prometheus(stack)}/api/v1/series", params={"match[]": f'{{job="{rp.JOB}"}}'}, timeout=10)
+    r = requests.get(f"{prometheus(stack)}/api/v1/series", params={"match[]": f'{{job="{rp.JOB}", source="canary"}}'},
+                     timeout=10)
     assert r.status_code == 200, r.text
     return r.json()["data"]
 
@@ -76,8 +78,14 @@ def _expected(alert: str, labels: dict[str, str], value: str = "") -> dict:
             "exp_annotations": {k: render(v) for k, v in rule["annotations"].items()}}
 
 
+def as_gate(series: dict[str, str]) -> dict[str, str]:
+    """The same series as the deploy gate pushes it (`--push-source gate`, the default)."""
+    assert series["source"] == "canary" and rp.DEFAULT_SOURCE == "gate", series
+    return {**series, "source": rp.DEFAULT_SOURCE}
+
+
 def unit_tests(pushed: list[dict[str, str]], rule_file: Path) -> dict:
-    """promtool tests whose input series are `pushed` (a real run's series, labels and all)."""
+    """promtool tests whose input series are `pushed` (a real canary run's series, labels and all)."""
     by_name: dict[str, list[dict[str, str]]] = {}
     for s in pushed:
         by_name.setdefault(s["__name__"], []).append(s)
@@ -110,7 +118,15 @@ def unit_tests(pushed: list[dict[str, str]], rule_file: Path) -> dict:
          "alert_rule_test": [
              {"eval_time": "20m", "alertname": "LgtmSmokeCanaryNotReporting", "exp_alerts": []},
              {"eval_time": "26m", "alertname": "LgtmSmokeCanaryNotReporting",
-              "exp_alerts": [_expected("LgtmSmokeCanaryNotReporting", {"job": rp.JOB})]}]},
+              "exp_alerts": [_expected("LgtmSmokeCanaryNotReporting", {"job": rp.JOB, "source": "canary"})]}]},
+        {"name": "the deploy gate's red runs never page for the canary, and its green runs never hide a silent canary",
+         "interval": "5m",
+         "input_series": [{"series": _selector(as_gate(broken)), "values": "0x6"},
+                          {"series": _selector(as_gate(run)), "values": "1x6"}],
+         "alert_rule_test": [
+             {"eval_time": "12m", "alertname": "LgtmSmokeBackendFailing", "exp_alerts": []},
+             {"eval_time": "12m", "alertname": "LgtmSmokeCanaryNotReporting",
+              "exp_alerts": [_expected("LgtmSmokeCanaryNotReporting", {"job": rp.JOB, "source": "canary"})]}]},
         {"name": "slow read-back burns the latency budget of that backend only (thresholds per backend)",
          "interval": "5m",
          "input_series": [{"series": _selector(readback[b]), "values": slow[b]} for b in ("mimir", "loki", "tempo")],
@@ -128,16 +144,27 @@ def run_promtool_tests(pushed, rule_file: Path, where: Path) -> subprocess.Compl
     return promtool("test", "rules", test_file)
 
 
+def canary_command(stack, *canary_args: str) -> list[str]:
+    """`lgtm-smoke canary ARGS -- <the round trips against the stack>`, as the scheduled task runs it."""
+    return [sys.executable, "-m", "lgtm_smoke.cli", "canary", *canary_args, "--",
+            "-q", "-p", "no:hypothesispytest", "-m", MARK, "--alb", stack.url, "--tenant", stack.prestart_tenants[0],
+            *stack.suite_args()]
+
+
+def clean_env(stack) -> dict[str, str]:
+    return {**{k: v for k, v in os.environ.items() if not k.startswith("LGTM_")}, **stack.suite_env()}
+
+
 @pytest.fixture(scope="module")
 def pushed(stack, tmp_path_factory):
-    """The series one real (green) run of the round trips pushes, labels and all."""
-    from harness import run_pytest
-
-    run = run_pytest(["-m", MARK, "--alb", stack.url, "--tenant", stack.prestart_tenants[0], *stack.suite_args(),
-                      "--push-results"], tmp_path_factory.mktemp("run"), env=stack.suite_env())
-    assert run.returncode == 0, run.output
+    """The series one real (green) canary run of the round trips pushes, labels and all: the
+    command sets source="canary" itself."""
+    run = subprocess.run(canary_command(stack, "--once", "--deadline", "100"), cwd=tmp_path_factory.mktemp("run"),
+                         env=clean_env(stack), capture_output=True, text=True, timeout=130)
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
     series = [s for s in pushed_series(stack) if s["__name__"] in rp.METRICS]  # not the Mimir check's own probe
     assert {s["__name__"] for s in series} == set(rp.METRICS), series
+    assert {s["source"] for s in series} == {"canary"}, series
     return series
 
 
@@ -148,7 +175,8 @@ def test_rules_fire_on_the_series_a_real_run_pushes(pushed, tmp_path):
 
 
 @pytest.mark.parametrize("rename", [(rp.CHECK_SUCCESS, "lgtm_smoke_check_ok"),
-                                    ('backend!="tempo"', 'service!="tempo"')])
+                                    ('backend!="tempo"', 'service!="tempo"'),
+                                    ('source="canary"', 'source="gate"')])
 def test_a_rule_drifting_from_the_pusher_fails(pushed, tmp_path, rename):
     """Proof the test above can fail: rules that read a name the suite does not push."""
     drifted = tmp_path / RULES.name
@@ -183,15 +211,11 @@ def wait_until(holds, what: str, log: Path, stack) -> None:
 
 
 def test_canary_loop_fires_and_resolves_alerts_in_prometheus(stack, tmp_path):
-    tenant = stack.prestart_tenants[0]
     log = tmp_path / "canary.log"
-    env = {**{k: v for k, v in os.environ.items() if not k.startswith("LGTM_")}, **stack.suite_env()}
-    cmd = [sys.executable, "-m", "lgtm_smoke.cli", "canary", "--interval", str(LOOP_INTERVAL_S),
-           "--deadline", str(LOOP_INTERVAL_S - 2), "--runs", "100", "--",
-           "-q", "-p", "no:hypothesispytest", "-m", MARK, "--alb", stack.url, "--tenant", tenant,
-           "--readback-timeout", "3", *stack.suite_args()]
+    cmd = [*canary_command(stack, "--interval", str(LOOP_INTERVAL_S), "--deadline", str(LOOP_INTERVAL_S - 2),
+                           "--runs", "100"), "--readback-timeout", "3"]
     with log.open("w") as out:
-        canary = subprocess.Popen(cmd, cwd=tmp_path, env=env, stdout=out, stderr=subprocess.STDOUT,
+        canary = subprocess.Popen(cmd, cwd=tmp_path, env=clean_env(stack), stdout=out, stderr=subprocess.STDOUT,
                                   start_new_session=True)
     try:
         wait_until(lambda: not firing(stack, "LgtmSmokeCanaryNotReporting"), "the canary reports", log, stack)
@@ -208,7 +232,7 @@ def test_canary_loop_fires_and_resolves_alerts_in_prometheus(stack, tmp_path):
 
         os.killpg(canary.pid, signal.SIGTERM)
         assert canary.wait(timeout=30) == 130
-        wait_until(lambda: firing(stack, "LgtmSmokeCanaryNotReporting", job=rp.JOB),
+        wait_until(lambda: firing(stack, "LgtmSmokeCanaryNotReporting", job=rp.JOB, source="canary"),
                    "LgtmSmokeCanaryNotReporting fires once the loop stops", log, stack)
     finally:
         stack.set_faults([])

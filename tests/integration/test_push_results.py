@@ -99,9 +99,15 @@ def test_every_dashboard_query_answers_with_pushed_data(run_smoke, stack):
     run = run_smoke(MARK, ["loki-route-404"], "--push-results", timeout=1)  # some zeros,
     run = run_smoke(MARK, [], "--push-results")  # then a green run: every series has data
     assert run.returncode == 0, run.output
+    run = run_smoke(MARK, [], "--push-results", "--push-source", "canary")  # and the canary's history
+    assert run.returncode == 0, run.output
     dashboard = json.loads(DASHBOARD.read_text())
     exprs = list(_exprs(dashboard))
     assert exprs
     for title, expr in exprs:
         promql = re.sub(r"\$\{?backend\}?", ".+", re.sub(r"\$__(range|rate_interval|interval)", "5m", expr))
-        assert query(stack, promql), f"panel {title!r}: {promql} returned nothing"
+        for source in rp.SOURCES:  # every value of the Source variable
+            answer = query(stack, promql.replace("$source", source))
+            assert answer, f"panel {title!r}: {promql} (source {source}) returned nothing"
+            expected = source if "$source" in expr else "canary"  # the canary panel reads the canary's alone
+            assert {s["metric"]["source"] for s in answer if "source" in s["metric"]} <= {expected}, answer

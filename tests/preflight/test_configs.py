@@ -57,6 +57,17 @@ BROKEN = [
     ("config_keys_known_for_version", "loki-typo",
      [(LOKI, "  chunk_idle_period: 30m", "  chunk_idle_periods: 30m")],
      "unknown config key ingester.chunk_idle_periods"),
+    # issue 21: Mimir's Alertmanager and ruler keys are held to the 2.17 reference too
+    ("config_keys_known_for_version", "mimir-alertmanager-store-directory",
+     [(MIMIR, "  local:\n    path: /etc/mimir/alertmanager", "  local:\n    directory: /etc/mimir/alertmanager")],
+     "unknown config key alertmanager_storage.local.directory: the Alertmanager's local store takes "
+     "alertmanager_storage.local.path"),
+    ("config_keys_known_for_version", "mimir-alertmanager-typo",
+     [(MIMIR, "  enable_api: false", "  enable_config_api: false")],
+     "unknown config key alertmanager.enable_config_api"),
+    ("config_keys_known_for_version", "mimir-ruler-typo",
+     [(MIMIR, "  alertmanager_url: http://localhost:8080/alertmanager", "  alertmanager_urls: http://localhost:8080/alertmanager")],
+     "unknown config key ruler.alertmanager_urls"),
     ("config_keys_known_for_version", "no-schema-for-new-minor",
      [(TFVARS, 'tempo     = "2.9.0"', 'tempo     = "2.10.0"')],
      "no known-key schema infra/preflight/known_keys/tempo-2.10.json"),

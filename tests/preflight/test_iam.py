@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from . import broken
-from .broken import IAM_MAIN
+from .broken import IAM_MAIN, IAM_PAGING
 
 pytestmark = pytest.mark.preflight
 
@@ -42,6 +42,22 @@ BROKEN = [
      [("infra/terraform/environments/prod/02-iam/main.tf",
        "  create_github_oidc_provider = var.create_github_oidc_provider\n", "")],
      "02-iam does not pass create_github_oidc_provider"),
+    # issue 21: Mimir's Alertmanager pages through SNS with its task role, and can do nothing else there
+    ("iam_least_privilege", "publish-to-any-topic",
+     [(IAM_PAGING, "resources = [aws_sns_topic.page.arn]", 'resources = ["*"]')],
+     "statement PublishPagesToTheAlertsTopic publishes to ['*']: only the alerts topic's own ARN"),
+    ("iam_least_privilege", "subscribe-too",
+     [(IAM_PAGING, 'actions   = ["sns:Publish"]', 'actions   = ["sns:Publish", "sns:Subscribe"]')],
+     "allows sns:Publish, sns:Subscribe: the only SNS right is sns:Publish"),
+    ("iam_least_privilege", "every-backend-pages",
+     [(IAM_PAGING, 'role   = aws_iam_role.task["mimir"].id', "role   = aws_iam_role.task[\"loki\"].id")],
+     """is attached to ['${aws_iam_role.task["loki"].id}']: only Mimir's task role"""),
+    ("iam_least_privilege", "grant-attached-nowhere",
+     [(IAM_PAGING, 'policy = data.aws_iam_policy_document.mimir_page.json', 'policy = "{}"')],
+     "statement PublishPagesToTheAlertsTopic is attached to no role"),
+    ("iam_least_privilege", "nobody-may-publish",
+     [(IAM_PAGING, 'actions   = ["sns:Publish"]', 'actions   = ["sqs:SendMessage"]')],
+     "makes the alerts topic but no role may publish to it"),
 ]
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from . import broken
-from .broken import DEPLOY, MIMIR, MIMIR_DOCKERFILE, TFVARS
+from .broken import DEPLOY, IAM_PAGING, MIMIR, MIMIR_DOCKERFILE, TFVARS
 
 pytestmark = pytest.mark.preflight
 
@@ -43,6 +43,32 @@ BROKEN = [
     ("mimir_rules_under_tenant", "rules-elsewhere-than-the-store",
      [(MIMIR, "    directory: /etc/mimir/rules", "    directory: /data/rules")],
      "is not COPY'd under /data/rules/${TENANT}/ (copied to ['/etc/mimir/rules/${TENANT}/lgtm-smoke-canary.yaml'])"),
+    # issue 21: nothing paged: the ruler had no Alertmanager, and the Alertmanager needs a topic
+    ("mimir_pages_through_its_alertmanager", "no-alertmanager-target",
+     [(MIMIR, "target: all,alertmanager", "target: all")],
+     "target all does not run the Alertmanager"),
+    ("mimir_pages_through_its_alertmanager", "ruler-sends-nowhere",
+     [(MIMIR, "  alertmanager_url: http://localhost:8080/alertmanager\n", "")],
+     "ruler.alertmanager_url is 'unset': the ruler must send to this task's own Alertmanager, "
+     "http://localhost:8080/alertmanager"),
+    ("mimir_pages_through_its_alertmanager", "ruler-sends-through-the-alb",
+     [(MIMIR, "alertmanager_url: http://localhost:8080/alertmanager", "alertmanager_url: https://alb.example/alertmanager")],
+     "ruler.alertmanager_url is 'https://alb.example/alertmanager'"),
+    ("mimir_pages_through_its_alertmanager", "config-upload-api-on",
+     [(MIMIR, "  enable_api: false", "  enable_api: true")],
+     "alertmanager.enable_api is not false"),
+    ("mimir_pages_through_its_alertmanager", "config-beside-the-store",
+     [(MIMIR_DOCKERFILE, "COPY <<EOF /etc/mimir/alertmanager/${TENANT}.yaml", "COPY <<EOF /etc/mimir/alertmanager.yaml")],
+     "no `COPY <<EOF /etc/mimir/alertmanager/${TENANT}.yaml`"),
+    ("mimir_pages_through_its_alertmanager", "literal-topic",
+     [(MIMIR_DOCKERFILE, "topic_arn: ${PAGE_TOPIC_ARN}", "topic_arn: arn:aws:sns:ap-northeast-2:123456789012:other")],
+     "receiver 'alerts-topic' publishes to ['arn:aws:sns:ap-northeast-2:123456789012:other']"),
+    ("mimir_pages_through_its_alertmanager", "no-topic-build-arg",
+     [(DEPLOY, "            PAGE_TOPIC_ARN=${{ steps.page.outputs.topic_arn }}\n", "")],
+     "build-arg PAGE_TOPIC_ARN=(none) is not a step output"),
+    ("mimir_pages_through_its_alertmanager", "topic-renamed-in-iam",
+     [(IAM_PAGING, 'name              = "${var.name}-alerts"', 'name              = "${var.name}-pages"')],
+     "composing arn:aws:sns:<region>:<account>:<project>-<environment>-pages"),
 ]
 
 

@@ -46,6 +46,11 @@ BROKEN = [
      [(ROUTES, '"paths": ["/loki/api/v1/index/volume", "/loki/api/v1/index/volume_range"]',
        '"paths": ["/loki/api/v1/index/volume", "/loki/api/v1/delete"]')],
      "/loki/api/v1/delete reaches loki as /loki/api/v1/delete"),
+    # issue 21: Mimir now runs its Alertmanager; its API (silences, alerts, status) must stay behind the ALB's 404
+    ("routes_allow_list_closed", "alertmanager-exposed",
+     [(ROUTES, '"paths": ["/prometheus/api/v1/metadata", "/prometheus/api/v1/read"]',
+       '"paths": ["/prometheus/api/v1/metadata", "/alertmanager/*"]')],
+     "/alertmanager/ reaches mimir as /alertmanager/, its /alertmanager/ (mimir 2.17.0 pkg/api/api.go:203 (PathPrefix"),
     # issue 11 mutation: the /tempo rewrite removed
     ("routes_allow_list_closed", "tempo-rewrite-removed",
      [(ROUTES, '"paths": ["/tempo/api/search", "/tempo/api/search/*", "/tempo/api/v2/search/*"],\n'

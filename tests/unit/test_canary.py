@@ -62,4 +62,6 @@ def test_loop_runs_in_sequence_on_the_grid_and_returns_the_last_code(monkeypatch
 
 
 def test_the_run_pushes_its_results():
-    assert "--push-results" in canary.pytest_command(["--alb", "x"])
+    command = canary.pytest_command(["--alb", "x"])
+    assert "--push-results" in command
+    assert command[command.index("--push-source") + 1] == "canary"  # its alert rules read only source="canary"

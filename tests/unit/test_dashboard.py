@@ -68,7 +68,42 @@ def test_promql_names_finds_metrics_and_labels():
 def test_dashboard_has_the_four_views():
     titles = {p["title"] for p in panels(load())}
     assert {"Run success over time", "Checks over time", "Checks (latest run)", "Read-back seconds per backend",
-            "Run duration"} <= titles
+            "Run duration", "Canary history per backend"} <= titles
+
+
+def source_matchers(expr: str) -> list[str]:
+    return re.findall(r'\bsource\s*(=~|!~|!=|=)\s*"([^"]*)"', expr)
+
+
+def test_every_query_reads_one_source_so_gate_and_canary_never_mix():
+    """The gate and the canary push the same series apart only by `source`: a query without it
+    would draw (or count) both as one history."""
+    values = {"$source", *results_push.SOURCES}
+    for where, expr in queries(load()):
+        if where.startswith("variable"):
+            continue
+        found = source_matchers(expr)
+        assert found and all(op == "=" and v in values for op, v in found), f"{where}: source matcher {found} in {expr}"
+
+
+def test_the_source_variable_offers_exactly_the_pushed_sources_gate_first():
+    (var,) = [v for v in load()["templating"]["list"] if v["name"] == "source"]
+    assert var["type"] == "custom" and not var.get("multi") and not var.get("includeAll")
+    assert var["query"].split(",") == list(results_push.SOURCES) and var["current"]["value"] == results_push.DEFAULT_SOURCE
+
+
+def test_canary_history_is_per_backend_over_time_and_canary_only():
+    (panel,) = [p for p in panels(load()) if p["title"] == "Canary history per backend"]
+    (target,) = panel["targets"]
+    assert panel["type"] == "state-timeline" and target["range"] and not target.get("instant"), panel
+    assert source_matchers(target["expr"]) == [("=", "canary")], target["expr"]  # not the Source variable
+    assert re.search(r"\bby\s*\(\s*backend\s*\)", target["expr"]) and target["legendFormat"] == "{{backend}}", target
+
+
+def test_the_source_checks_can_fail():
+    """A query that lost its source matcher, or reads a source nobody pushes, is seen."""
+    assert source_matchers('lgtm_smoke_run_success{job="lgtm-smoke"}') == []
+    assert source_matchers('x{source="deploy"}') == [("=", "deploy")] and "deploy" not in results_push.SOURCES
 
 
 @pytest.mark.parametrize("where, expr", list(queries(load())))

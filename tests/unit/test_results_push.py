@@ -92,3 +92,20 @@ def test_push_never_raises():
     assert line == "WARNING: --push-results: connection refused by h:1 (the verdict stands)"
     line = rp.push(_Client([RuntimeError("boom")]), RECORDS, True, 1.0)
     assert line.startswith("WARNING: --push-results: RuntimeError: boom")
+
+
+def test_every_series_names_its_source_gate_by_default_canary_when_asked():
+    assert rp.SOURCES == ("gate", "canary") and rp.DEFAULT_SOURCE == "gate"
+    assert {s.labels["source"] for s in rp.build_series(RECORDS, True, 2.0)} == {"gate"}
+    canary = rp.build_series(RECORDS, True, 2.0, "canary", timestamp_ms=1000)
+    assert {s.labels["source"] for s in canary} == {"canary"}
+    assert "source='canary'" in rp.push(_Client([_Ex(200)]), RECORDS, True, 1.0, "canary")
+
+
+def test_a_source_outside_the_fixed_set_is_refused():
+    """A label that took a new value per run would be a new series per run."""
+    import pytest
+
+    with pytest.raises(ValueError, match="not one of"):
+        rp.build_series(RECORDS, True, 2.0, "run-4f2a")
+    assert rp.push(_Client([_Ex(200)]), RECORDS, True, 1.0, "run-4f2a").startswith("WARNING: --push-results")

@@ -75,3 +75,19 @@ def test_secrets_never_show_and_are_redacted_everywhere():
     assert st.redact("header X-LGTM-Edge-Secret: s3cr3t-value sent") == "header X-LGTM-Edge-Secret: *** sent"
     with pytest.raises(TypeError):
         pickle.dumps(secret)
+
+
+@pytest.mark.parametrize("env, expected", [(None, "gate"), ("canary", "canary"), ("gate", "gate")])
+def test_push_source_defaults_to_gate_and_takes_canary(monkeypatch, env, expected):
+    monkeypatch.delenv("LGTM_PUSH_SOURCE", raising=False)
+    if env:
+        monkeypatch.setenv("LGTM_PUSH_SOURCE", env)
+    value, where = st.pick(FakeConfig(), "push_source")
+    assert st.parse_choice(value, "push_source", where or "--push-source") == expected
+
+
+def test_a_push_source_outside_its_choices_is_one_line_to_fix(monkeypatch):
+    monkeypatch.setenv("LGTM_PUSH_SOURCE", "nightly")
+    value, where = st.pick(FakeConfig(), "push_source")
+    with pytest.raises(st.UsageError, match=r"^LGTM_PUSH_SOURCE 'nightly' must be one of: gate, canary$"):
+        st.parse_choice(value, "push_source", where)

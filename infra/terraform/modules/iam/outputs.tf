@@ -36,3 +36,8 @@ output "edge_secret_values" {
     var.edge_secret_accept_previous && var.edge_secret_generation > 0 ? [random_password.edge[local.edge_previous].result] : [],
   )
 }
+
+output "page_topic_arn" {
+  description = "SNS topic Mimir's Alertmanager pages to (on-call subscribes; docs/runbook.md, The canary (alerts))."
+  value       = aws_sns_topic.page.arn
+}

@@ -51,7 +51,7 @@ resource "aws_security_group" "ecs" {
   }
 
   egress {
-    description = "HTTPS: ECR, S3, CloudWatch, Secrets Manager"
+    description = "HTTPS: ECR, S3, CloudWatch, Secrets Manager, SNS (alerts)"
     from_port   = 443
     to_port     = 443
     protocol    = "tcp"

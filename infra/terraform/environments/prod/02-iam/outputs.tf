@@ -43,3 +43,8 @@ output "edge_secret_values" {
   sensitive   = true
   value       = module.iam.edge_secret_values
 }
+
+output "page_topic_arn" {
+  description = "SNS topic the stack's alerts are published to: subscribe on-call here (aws sns subscribe)"
+  value       = module.iam.page_topic_arn
+}

@@ -143,3 +143,24 @@ def test_the_source_is_deploy_or_canary():
     assert st.parse_publish_source("canary") == "canary"
     with pytest.raises(pytest.UsageError, match="one of deploy, canary"):
         st.parse_publish_source("prod")
+
+
+def test_the_deploy_alarms_watch_exactly_the_series_the_gate_publishes(repo_root):
+    """infra/terraform/modules/ecs/alarms.tf and the publisher agree: metric, dimensions (Source
+    deploy, never canary), namespace (common.tfvars, also the option's default), and the alarm
+    settings the rollback design relies on (docs/infra.md "Rollback timing")."""
+    import hcl2
+
+    def load(path):
+        with open(repo_root / path) as f:
+            return hcl2.load(f, serialization_options=hcl2.SerializationOptions(
+                strip_string_quotes=True, explicit_blocks=False, with_comments=False))
+
+    alarm = load("infra/terraform/modules/ecs/alarms.tf")["resource"][0]["aws_cloudwatch_metric_alarm"]["smoke"]
+    assert alarm["metric_name"] == cloudwatch.METRIC
+    assert alarm["dimensions"] == {"Service": "${each.key}", "Source": "deploy"}
+    assert [d["Name"] for d in cloudwatch.dimensions("loki", "deploy")] == list(alarm["dimensions"])
+    assert (alarm["statistic"], alarm["comparison_operator"], alarm["threshold"]) == ("Maximum", "GreaterThanThreshold", 0)
+    assert (alarm["period"], alarm["evaluation_periods"], alarm["treat_missing_data"]) == (60, 1, "notBreaching")
+    tfvars = load("infra/terraform/environments/prod/common.tfvars")
+    assert tfvars["smoke_metric_namespace"] == st.options()["cloudwatch_namespace"].default == cloudwatch.DEFAULT_NAMESPACE

@@ -14,7 +14,6 @@ from botocore.exceptions import ClientError
 from lgtm_refstack.aws import fidelity
 
 from conftest import seeding
-
 from lgtm_smoke.aws.errors import describe_error
 from lgtm_smoke.verdict import cloudwatch
 

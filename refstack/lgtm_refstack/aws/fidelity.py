@@ -8,6 +8,8 @@ held to botocore's output shape before it is sent (shapes.py):
 - IAM resources: moto checks every non-S3 action against resource "*"; for CloudWatch Logs
   and Secrets Manager, whose smoke statements are scoped to ARNs, the request's own resource
   ARN is passed instead (log group / secret), then moto's evaluator decides as before.
+- ECS deployment alarms (deployment_alarms.py): a deployment IN_PROGRESS whose alarm goes to
+  ALARM fails and rolls back; moto evaluates no alarm and makes no new deployment.
 - CloudWatch IAM (`cloudwatch_iam`): the action AWS checks (`cloudwatch:*`, not moto's
   `monitoring:*`) and the `cloudwatch:namespace` condition key, evaluated as AWS documents.
 - `serve_error(...)`: one operation answers an AWS error (throttling, AccessDenied, expired
@@ -242,6 +244,9 @@ def install() -> None:
             encryption="GetEncryptionConfiguration", publicAccessBlock="GetBucketPublicAccessBlock"
         )
         _install_cloudwatch_iam()
+        from . import deployment_alarms  # after the service-deployment handlers above: it wraps them
+
+        deployment_alarms.install(DEPLOYMENTS)
         _installed = True
     _install_error_hook()
 

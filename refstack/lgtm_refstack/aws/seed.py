@@ -41,6 +41,7 @@ from . import iam as iam_policy
 
 REPO = Path(__file__).resolve().parents[3]
 TFVARS = REPO / "infra/terraform/environments/prod/common.tfvars"
+DEPLOY_ALARMS = REPO / "infra/terraform/modules/ecs/alarms.tf"  # the smoke verdict's alarm per service
 ROUTES = REPO / "infra/routes.json"
 ACCOUNT = "123456789012"  # moto's default account
 BUILD = "20260116-043000"  # the ECR tag suffix deploy-ecs.yaml adds: <version>-<timestamp>
@@ -467,6 +468,8 @@ def seed(endpoint: str) -> Seeded:
             "deploymentCircuitBreaker": {"enable": True, "rollback": True},
             "maximumPercent": 200,
             "minimumHealthyPercent": 100,
+            # modules/ecs: each service's `alarms` block names its smoke alarm, rollback on
+            "alarms": {"alarmNames": [put_deploy_alarm(s, svc)], "enable": True, "rollback": True},
         }
         with mock.patch.dict(os.environ, {"MOTO_ECS_SERVICE_RUNNING": str(conf["desired_count"])}):
             s.service_arns[svc] = ecs.create_service(
@@ -547,6 +550,43 @@ def create_listeners(s: Seeded) -> None:
             **kwargs,
         )["Listeners"][0]["ListenerArn"]
     s.listener_arn = s.listener_arns[rules_on]
+
+
+def put_deploy_alarm(s: Seeded, svc: str) -> str:
+    """The service's deploy alarm as modules/ecs/alarms.tf makes it (read from that file, its
+    each.key, var.name and var.smoke_metric_namespace filled in); returns its name."""
+    with open(DEPLOY_ALARMS) as f:
+        tree = hcl2.load(
+            f,
+            serialization_options=hcl2.SerializationOptions(
+                strip_string_quotes=True, explicit_blocks=False, with_comments=False
+            ),
+        )
+    spec = next(r["aws_cloudwatch_metric_alarm"]["smoke"] for r in tree["resource"] if "aws_cloudwatch_metric_alarm" in r)
+    refs = {"${each.key}": svc, "${var.name}": s.name, "${var.smoke_metric_namespace}": s.tf["smoke_metric_namespace"]}
+
+    def fill(value):
+        if isinstance(value, str):
+            for ref, to in refs.items():
+                value = value.replace(ref, to)
+        return value
+
+    name = fill(spec["alarm_name"])
+    s.client("cloudwatch").put_metric_alarm(
+        AlarmName=name,
+        AlarmDescription=fill(spec["alarm_description"]),
+        Namespace=fill(spec["namespace"]),
+        MetricName=spec["metric_name"],
+        Dimensions=[{"Name": k, "Value": fill(v)} for k, v in spec["dimensions"].items()],
+        Statistic=spec["statistic"],
+        Period=int(spec["period"]),
+        EvaluationPeriods=int(spec["evaluation_periods"]),
+        DatapointsToAlarm=int(spec["datapoints_to_alarm"]),
+        Threshold=float(spec["threshold"]),
+        ComparisonOperator=spec["comparison_operator"],
+        TreatMissingData=spec["treat_missing_data"],
+    )
+    return name
 
 
 def record_deployment(

@@ -1,0 +1,158 @@
+"""The reference account serves ECS deployment alarms as AWS documents them
+(refstack/lgtm_refstack/aws/deployment_alarms.py; moto evaluates no alarm and makes no new
+deployment): seeded as modules/ecs leaves each service (its smoke alarm named in its
+deployment configuration, rollback on), a deployment IN_PROGRESS whose alarm goes to ALARM
+fails and the service returns to the previous task definition, with its events and its service
+deployment ROLLBACK_SUCCESSFUL; a green verdict, missing data or the canary's series roll
+nothing back. Every service-deployment answer is held to botocore's model (fidelity._valid)."""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+
+import boto3
+import pytest
+from lgtm_refstack.aws import deployment_alarms, fidelity
+
+from conftest import seeding
+from lgtm_smoke.verdict import cloudwatch
+
+SVC = "loki"
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1_000_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    c = Clock()
+    monkeypatch.setattr(deployment_alarms.ALARMS, "clock", c)
+    return c
+
+
+@contextlib.contextmanager
+def deploying(stack, svc=SVC):
+    """A new task definition for `svc` rolled out by UpdateService; afterwards the service, its
+    deployment history, the alarms and the published data are put back as the seed left them."""
+    from moto.cloudwatch.models import cloudwatch_backends
+
+    service = seeding.ecs_service(stack, svc)
+    saved = (service.task_definition, copy.deepcopy(service.deployments), list(service.events))
+    history = len(fidelity.DEPLOYMENTS.deployments[stack.service_arns[svc]])
+    new = seeding.register_task_definition(stack, svc, stack.tf["service_config"][svc],
+                                           image_uri=stack.images[svc].rsplit(":", 1)[0] + ":2.0.0-next")
+    try:
+        stack.client("ecs").update_service(cluster=stack.cluster, service=stack.service_names[svc], taskDefinition=new)
+        yield new
+    finally:
+        service.task_definition, service.deployments[:], service.events[:] = saved
+        while len(fidelity.DEPLOYMENTS.deployments[stack.service_arns[svc]]) > history:
+            fidelity.DEPLOYMENTS.undo(stack.service_arns[svc])
+        deployment_alarms.ALARMS.watching.pop(stack.service_arns[svc], None)
+        backend = cloudwatch_backends[seeding.ACCOUNT][stack.region]
+        backend.metric_data[:] = [m for m in backend.metric_data if m.namespace != stack.tf["smoke_metric_namespace"]]
+        for alarm in backend.alarms.values():
+            alarm.update_state("reset by the test", "{}", "OK")
+
+
+def publish_as_smoke(account, stack, failed: dict, source="deploy"):
+    creds = account.smoke_env("lgtm-smoke-rollback")
+    client = boto3.session.Session(
+        aws_access_key_id=creds["AWS_ACCESS_KEY_ID"], aws_secret_access_key=creds["AWS_SECRET_ACCESS_KEY"],
+        aws_session_token=creds["AWS_SESSION_TOKEN"], region_name=stack.region,
+    ).client("cloudwatch", endpoint_url=stack.endpoint)
+    line = cloudwatch.publish(client, failed, stack.tf["smoke_metric_namespace"], source)
+    assert line.startswith("CloudWatch: published"), line
+
+
+def service(stack, svc=SVC) -> dict:
+    return stack.client("ecs").describe_services(cluster=stack.cluster, services=[stack.service_names[svc]])["services"][0]
+
+
+def last_service_deployment(stack, svc=SVC) -> dict:
+    ecs = stack.client("ecs")
+    brief = ecs.list_service_deployments(cluster=stack.cluster, service=stack.service_names[svc])["serviceDeployments"][0]
+    return ecs.describe_service_deployments(serviceDeploymentArns=[brief["serviceDeploymentArn"]])["serviceDeployments"][0]
+
+
+def test_every_service_names_its_smoke_alarm_with_rollback_on(stack):
+    alarms = {a["AlarmName"]: a for a in stack.client("cloudwatch").describe_alarms()["MetricAlarms"]}
+    for svc in stack.service_names:
+        config = service(stack, svc)["deploymentConfiguration"]["alarms"]
+        assert config == {"alarmNames": [f"{stack.name}-smoke-{svc}"], "enable": True, "rollback": True}
+        alarm = alarms[f"{stack.name}-smoke-{svc}"]
+        assert alarm["Dimensions"] == cloudwatch.dimensions(svc, "deploy")
+        assert (alarm["Namespace"], alarm["MetricName"]) == (stack.tf["smoke_metric_namespace"], cloudwatch.METRIC)
+        assert (alarm["Period"], alarm["EvaluationPeriods"], alarm["TreatMissingData"]) == (60, 1, "notBreaching")
+
+
+def test_an_update_starts_a_deployment_in_progress(stack, clock):
+    before = service(stack)["taskDefinition"]
+    with deploying(stack) as new:
+        s = service(stack)
+        assert s["taskDefinition"] == new
+        assert [(d["status"], d["rolloutState"], d["taskDefinition"]) for d in s["deployments"]] == [
+            ("PRIMARY", "IN_PROGRESS", new), ("ACTIVE", "COMPLETED", before)]
+        sd = last_service_deployment(stack)
+        assert sd["status"] == "IN_PROGRESS" and sd["alarms"] == {"status": "MONITORING",
+                                                                 "alarmNames": [f"{stack.name}-smoke-{SVC}"]}
+
+
+def test_a_red_verdict_during_the_deployment_rolls_the_service_back(account, stack, clock):
+    before = service(stack)["taskDefinition"]
+    previous_revision = last_service_deployment(stack)["targetServiceRevision"]["arn"]
+    with deploying(stack) as new:
+        publish_as_smoke(account, stack, {SVC: 2, "mimir": 0})
+        clock.now += 5  # well inside the bake (60 s × 1)
+        s = service(stack)
+        assert s["taskDefinition"] == before, "back on the previous task definition"
+        assert [(d["status"], d["rolloutState"]) for d in s["deployments"]] == [("PRIMARY", "IN_PROGRESS")]
+        assert s["deployments"][0]["taskDefinition"] == before
+        events = [e["message"] for e in s["events"][:3]]
+        assert any("deployment failed: alarm(s) lgtm-prod-smoke-loki in ALARM" in e for e in events), events
+        assert any("rolling back to deployment" in e for e in events), events
+        alarm = stack.client("cloudwatch").describe_alarms(AlarmNames=[f"{stack.name}-smoke-{SVC}"])["MetricAlarms"][0]
+        assert alarm["StateValue"] == "ALARM"
+        sd = last_service_deployment(stack)
+        assert sd["status"] == "ROLLBACK_IN_PROGRESS" and sd["targetServiceRevision"]["arn"] != previous_revision
+        assert sd["alarms"]["status"] == "TRIGGERED" and sd["alarms"]["triggeredAlarmNames"] == [f"{stack.name}-smoke-{SVC}"]
+        assert sd["rollback"]["serviceRevisionArn"] == previous_revision
+        clock.now += deployment_alarms.ROLLBACK_SETTLE_S
+        assert last_service_deployment(stack)["status"] == "ROLLBACK_SUCCESSFUL"
+        s = service(stack)
+        assert [(d["rolloutState"], d["taskDefinition"]) for d in s["deployments"]] == [("COMPLETED", before)]
+        assert new != before
+        other = service(stack, "mimir")
+        assert [d["rolloutState"] for d in other["deployments"]] == ["COMPLETED"], "mimir was not deploying"
+
+
+@pytest.mark.parametrize("published", [
+    {SVC: 0},  # a green verdict
+    {},  # the gate could not check loki: missing data
+])
+def test_a_green_or_missing_verdict_completes_after_the_bake(account, stack, clock, published):
+    with deploying(stack) as new:
+        if published:
+            publish_as_smoke(account, stack, published)
+        clock.now += 30
+        assert service(stack)["deployments"][0]["rolloutState"] == "IN_PROGRESS", "still baking"
+        clock.now += 30
+        s = service(stack)
+        assert [(d["status"], d["rolloutState"], d["taskDefinition"]) for d in s["deployments"]] == [
+            ("PRIMARY", "COMPLETED", new)]
+        sd = last_service_deployment(stack)
+        assert sd["status"] == "SUCCESSFUL" and sd["alarms"]["status"] == "MONITORING_COMPLETE"
+
+
+def test_the_canarys_series_never_fails_a_deployment(account, stack, clock):
+    with deploying(stack) as new:
+        publish_as_smoke(account, stack, {SVC: 3}, source="canary")
+        clock.now += 61
+        assert service(stack)["deployments"][0]["taskDefinition"] == new
+        assert last_service_deployment(stack)["status"] == "SUCCESSFUL"

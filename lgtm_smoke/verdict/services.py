@@ -15,9 +15,12 @@ A check whose area is no ECS service (the ALB's rules and edge auth, the AWS che
 IAM, ElastiCache, Cloud Map, ECS itself) belongs to none: its failure is "infra", which a
 rollback cannot mend. A failed check that reads through another service counts against that
 service when that service's own checks failed too (the data was never there: Loki broken
-fails Grafana's read of Loki as well), else against its own (Grafana's datasource lost its
-tenant header while Loki answers directly). A service none of whose checks ran (all blocked
-by a precondition, or not selected) is not counted at all: missing data never rolls back.
+fails Grafana's read of Loki as well), against its own service only when every service it
+reads through passed its own checks (Grafana's datasource lost its tenant header while Loki
+answers directly), and against none when one of them could not be checked (Loki down: its
+checks are blocked, and Grafana's datasource health fails for Loki's sake, not Grafana's). A
+service none of whose checks ran (all blocked by a precondition, or not selected) is not
+counted at all: missing data never rolls back.
 """
 from __future__ import annotations
 
@@ -67,6 +70,7 @@ class ServiceVerdict:
     failed: dict[str, int] = field(default_factory=dict)  # service -> failed checks; only services a check ran for
     unchecked: dict[str, str] = field(default_factory=dict)  # service -> why nothing is published for it
     infra: list[str] = field(default_factory=list)  # failed checks on shared infrastructure (no service)
+    unattributed: list[str] = field(default_factory=list)  # failed, but what they read through was not checked
 
     def lines(self) -> list[str]:
         """One line per service, then the infra failures: what the job summary shows."""
@@ -80,6 +84,9 @@ class ServiceVerdict:
         if self.infra:
             shown = ", ".join(self.infra[:6]) + (f" (+{len(self.infra) - 6} more)" if len(self.infra) > 6 else "")
             out.append(f"{INFRA_LINE}: {shown}")
+        if self.unattributed:
+            out.append(f"not attributed (no rollback): {'; '.join(self.unattributed[:4])}"
+                       + (f" (+{len(self.unattributed) - 4} more)" if len(self.unattributed) > 4 else ""))
         return out
 
 
@@ -89,7 +96,9 @@ def tally(records: Iterable[Any], checks: Mapping[str, "Check"], services: Itera
     a suite error) prove nothing about the service."""
     rows = [(attribute(checks[r.probe]), r) for r in records if r.probe in checks]
     wanted = set(services)
-    direct_failed = {a.service for a, r in rows if r.outcome == FAILED and not a.reads and a.service}
+    direct = [(a.service, r.outcome) for a, r in rows if a.service and not a.reads and r.outcome in RAN]
+    broken = {svc for svc, outcome in direct if outcome == FAILED}
+    healthy = {svc for svc, outcome in direct if outcome != FAILED} - broken  # proven by its own checks
     verdict = ServiceVerdict()
     why_not: dict[str, str] = {}
     for a, r in rows:
@@ -103,9 +112,16 @@ def tally(records: Iterable[Any], checks: Mapping[str, "Check"], services: Itera
             why_not.setdefault(a.service, f"blocked by {r.blocked_by}" if r.blocked_by else r.outcome)
             continue
         verdict.failed.setdefault(a.service, 0)
-        if r.outcome == FAILED:
-            for svc in sorted(a.reads & direct_failed) or [a.service]:
+        if r.outcome != FAILED:
+            continue
+        if a.reads & broken:  # the data it reads was broken at its source
+            for svc in sorted(a.reads & broken):
                 verdict.failed[svc] = verdict.failed.get(svc, 0) + 1
+        elif a.reads <= healthy:
+            verdict.failed[a.service] += 1
+        else:  # what it reads through could not be checked: nobody's fault we can name
+            unproven = ", ".join(sorted(a.reads - healthy))
+            verdict.unattributed.append(f"{r.name} (reads {unproven}, which this run could not check)")
     for svc in SERVICES:
         if svc in wanted and svc not in verdict.failed:
             verdict.unchecked[svc] = why_not.get(svc, "no check of it selected")

@@ -164,3 +164,13 @@ def test_the_deploy_alarms_watch_exactly_the_series_the_gate_publishes(repo_root
     assert (alarm["period"], alarm["evaluation_periods"], alarm["treat_missing_data"]) == (60, 1, "notBreaching")
     tfvars = load("infra/terraform/environments/prod/common.tfvars")
     assert tfvars["smoke_metric_namespace"] == st.options()["cloudwatch_namespace"].default == cloudwatch.DEFAULT_NAMESPACE
+
+
+def test_a_read_through_a_service_that_could_not_be_checked_blames_nobody():
+    """loki-down: Loki's checks are blocked by its target group; Grafana's datasource health for
+    Loki fails for Loki's sake. Nothing rolls back (the circuit breaker owns tasks that are down)."""
+    blocked = {cid: "blocked" for cid, c in CHECKS.items() if services.attribute(c).service == "loki"}
+    v = run({**blocked, "loki.grafana_datasource": "failed"}, blocked_by="target_group.loki")
+    assert v.failed["grafana"] == 0 and "loki" not in v.failed
+    assert v.unattributed == ["test_loki.grafana_datasource (reads loki, which this run could not check)"]
+    assert "not attributed (no rollback)" in v.lines()[-1]

@@ -156,3 +156,73 @@ def test_the_canarys_series_never_fails_a_deployment(account, stack, clock):
         clock.now += 61
         assert service(stack)["deployments"][0]["taskDefinition"] == new
         assert last_service_deployment(stack)["status"] == "SUCCESSFUL"
+
+
+# --- the gate's second half: how each deployment ended (lgtm_smoke/aws/rollout.py) ------------------
+def smoke_ecs(account, stack):
+    creds = account.smoke_env("lgtm-smoke-rollout")
+    return boto3.session.Session(
+        aws_access_key_id=creds["AWS_ACCESS_KEY_ID"], aws_secret_access_key=creds["AWS_SECRET_ACCESS_KEY"],
+        aws_session_token=creds["AWS_SESSION_TOKEN"], region_name=stack.region,
+    ).client("ecs", endpoint_url=stack.endpoint)
+
+
+def test_settle_names_the_rollback_its_task_definitions_and_the_alarm(account, stack, clock):
+    from datetime import UTC, datetime, timedelta
+
+    from lgtm_smoke.aws import rollout
+
+    since = datetime.now(UTC) - timedelta(seconds=1)
+    before = service(stack)["taskDefinition"].rsplit("/", 1)[-1]
+    with deploying(stack) as new:
+        publish_as_smoke(account, stack, {SVC: 2})
+
+        def sleep(_):
+            clock.now += 1
+
+        endings = rollout.settle(smoke_ecs(account, stack), stack.cluster, [SVC, "mimir"], since, timeout=10, poll=0,
+                                 clock=lambda: clock.now, sleep=sleep)
+    assert [e.line() for e in endings] == [
+        f"loki: ROLLBACK_SUCCESSFUL: rolled back from {new.rsplit('/', 1)[-1]} to {before} by ECS deployment alarm "
+        f"{stack.name}-smoke-loki (ECS deployment {endings[0].reason.split()[2]} failed: alarm(s) in ALARM: "
+        f"{stack.name}-smoke-loki.)",
+        "mimir: no deployment since the deploy started",
+    ]
+    assert not endings[0].ok and endings[1].ok
+    assert "❌ the deploy did not go through" in rollout.markdown(endings)
+
+
+def test_settle_reports_a_deployment_still_going_at_the_deadline(account, stack, clock):
+    from datetime import UTC, datetime, timedelta
+
+    from lgtm_smoke.aws import rollout
+
+    since = datetime.now(UTC) - timedelta(seconds=1)
+    with deploying(stack) as new:
+        endings = rollout.settle(smoke_ecs(account, stack), stack.cluster, [SVC], since, timeout=0, poll=0)
+    assert [e.line() for e in endings] == [f"loki: still IN_PROGRESS at the deadline ({new.rsplit('/', 1)[-1]})"]
+
+
+def test_settle_says_successful_after_a_green_bake(account, stack, clock):
+    from datetime import UTC, datetime, timedelta
+
+    from lgtm_smoke.aws import rollout
+
+    since = datetime.now(UTC) - timedelta(seconds=1)
+    with deploying(stack) as new:
+        publish_as_smoke(account, stack, {SVC: 0})
+        clock.now += 61
+        endings = rollout.settle(smoke_ecs(account, stack), stack.cluster, [SVC], since, timeout=0, poll=0)
+    assert [e.line() for e in endings] == [f"loki: SUCCESSFUL, now on {new.rsplit('/', 1)[-1]}"] and endings[0].ok
+
+
+@pytest.mark.parametrize(("argv", "says"), [
+    (["--cluster", "c", "--services", "loki", "--since", "yesterday"], "--since 'yesterday' is not epoch seconds"),
+    (["--services", "loki", "--since", "1"], "the following arguments are required: --cluster"),
+])
+def test_rollout_bad_input_is_one_line_and_exit_4(argv, says, capsys):
+    from lgtm_smoke.aws import rollout
+
+    assert rollout.main(argv) == 4
+    err = capsys.readouterr().err
+    assert says in err and "Traceback" not in err

@@ -287,6 +287,9 @@ def test_the_gate_is_green_on_a_healthy_deploy(workflow, job_id, stack, account,
     # --push-results: the outcome is in the stack's Mimir, under the job's tenant
     assert "pushed " in run.output and "result series to Mimir" in run.output, run.log()[-3000:]
     assert pushed(stack, "lgtm_smoke_run_success", since) == [1.0]
+    # --publish-cloudwatch, as the smoke role: 0 failed checks for every service, the deploy series
+    assert "CloudWatch: published LGTM/Smoke/FailedChecks {Source=deploy} alloy=0, grafana=0, loki=0, mimir=0, " \
+           "pyroscope=0, tempo=0" in run.output, run.log()[-3000:]
 
 
 @pytest.mark.parametrize(("workflow", "job_id"), GATES)
@@ -309,6 +312,28 @@ def test_the_gate_is_red_naming_a_route_the_alb_lost(workflow, job_id, stack, ac
     assert red and all("loki" in (name + backend) for name, backend in red), red
     assert_no_secret_shown(run, stack)
     assert pushed(stack, "lgtm_smoke_run_success", since) == [0.0]
+    # Loki's checks are blocked (an ALB rule or Loki itself: the suite cannot tell), so nothing is
+    # published for Loki: missing data never rolls back
+    assert "loki: not checked (blocked by target_group.loki): nothing published" in run.output, run.log()[-3000:]
+    assert "loki=" not in run.output.split("CloudWatch: published", 1)[-1].splitlines()[0]
+
+
+@pytest.mark.parametrize(("workflow", "job_id"), GATES)
+def test_the_gate_says_infra_and_rolls_back_nothing_when_an_alb_rule_broke(workflow, job_id, stack, account,
+                                                                          tmp_path):
+    """edge-auth-off: the ALB's rules lost the edge-secret condition. Every backend is healthy, so
+    every service publishes 0 (no alarm fires); the failures are the ALB's, which a rollback of a
+    service cannot mend: the summary says so."""
+    stack.set_faults(["edge-auth-off"])
+    try:
+        run = run_gate(workflow, job_id, stack, account, tmp_path, built_tags(account))
+    finally:
+        stack.set_faults([])
+    assert run.returncode == 1, run.log()[-6000:]
+    assert "CloudWatch: published LGTM/Smoke/FailedChecks {Source=deploy} alloy=0, grafana=0, loki=0, mimir=0, " \
+           "pyroscope=0, tempo=0" in run.output, run.log()[-3000:]
+    assert "infra: not rolled back, revert the change: test_" in run.output, run.log()[-3000:]
+    assert "infra: not rolled back" in run.summary, run.summary[-2000:]
 
 
 @pytest.mark.parametrize(("workflow", "job_id"), GATES)

@@ -7,6 +7,7 @@ ECS deployment alarm, the circuit breaker, or someone else: the workflow or a pe
 
     python -m lgtm_smoke.aws.rollout --cluster lgtm-prod-cluster --services loki,mimir \\
         --since 1765000000 --timeout 900 [--summary-md PATH]
+    python -m lgtm_smoke.aws.rollout --until running ...   # first: until the new tasks run
 
 Read-only: ListServiceDeployments, DescribeServiceDeployments, DescribeServiceRevisions (the
 smoke role's). Exit code: 0 every deployment SUCCESSFUL (or none started), 1 one was rolled
@@ -123,6 +124,33 @@ def settle(ecs: Any, cluster: str, services: list[str], since: datetime, timeout
     return [done[svc] for svc in services]
 
 
+def running(ecs: Any, cluster: str, services: list[str], since: datetime, timeout: float, poll: float = POLL_S,
+            clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], None] = time.sleep) -> list[str]:
+    """Wait (at most `timeout` s) until each service's deployment since `since` runs all its new
+    tasks (or has already ended): from then on ECS watches its alarm, so the gate's verdict lands
+    inside the window in which a red one rolls the service back. One line per service."""
+    deadline = clock() + timeout
+    lines: dict[str, str] = {}
+    while True:
+        for svc in services:
+            if svc in lines:
+                continue
+            dep = latest_since(ecs, cluster, svc, since)
+            if dep is None:
+                lines[svc] = f"{svc}: no deployment since the deploy started"
+                continue
+            target = dep.get("targetServiceRevision") or {}
+            up, wanted = int(target.get("runningTaskCount", 0)), int(target.get("requestedTaskCount", 0))
+            if dep["status"] not in ONGOING:
+                lines[svc] = f"{svc}: deployment already {dep['status']}"
+            elif dep["status"] == "IN_PROGRESS" and up >= wanted:
+                lines[svc] = f"{svc}: IN_PROGRESS, {up}/{wanted} new tasks running: its alarm is watched from now"
+        if len(lines) == len(services) or clock() >= deadline:
+            break
+        sleep(poll)
+    return [lines.get(svc, f"{svc}: new tasks still starting at the deadline") for svc in services]
+
+
 def markdown(endings: list[Ending]) -> str:
     head = "✅ every deployment SUCCESSFUL" if all(e.ok for e in endings) else "❌ the deploy did not go through"
     return "\n".join(["", f"### Deployments — {head}", "", *(f"- {e.line()}" for e in endings), ""]) + "\n"
@@ -130,6 +158,8 @@ def markdown(endings: list[Ending]) -> str:
 
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m lgtm_smoke.aws.rollout", description=__doc__.split("\n\n")[0])
+    p.add_argument("--until", choices=("ended", "running"), default="ended",
+                   help="ended: how each deployment ended (default); running: until the new tasks run")
     p.add_argument("--cluster", required=True)
     p.add_argument("--services", required=True, help="comma list of ECS service names")
     p.add_argument("--since", required=True, help="when the deploy started: epoch seconds")
@@ -158,6 +188,10 @@ def main(argv: list[str] | None = None) -> int:
 
     ecs = boto3.session.Session(region_name=args.region).client("ecs", endpoint_url=args.endpoint_url)
     try:
+        if args.until == "running":
+            lines = running(ecs, args.cluster, services, since, args.timeout, args.poll)
+            print("\n".join(lines))
+            return 1 if any(line.endswith("at the deadline") for line in lines) else 0
         endings = settle(ecs, args.cluster, services, since, args.timeout, args.poll)
     except Exception as e:  # noqa: BLE001 - one line a person acts on, never a traceback
         print(f"rollout: {describe_error(e, f'reading the service deployments of {args.cluster}')}", file=sys.stderr)

@@ -52,6 +52,9 @@ def deploying(stack, svc=SVC):
         yield new
     finally:
         service.task_definition, service.deployments[:], service.events[:] = saved
+        from moto.ecs.models import ecs_backends
+
+        deployment_alarms.tasks_run(ecs_backends[seeding.ACCOUNT][stack.region], service, saved[0])
         while len(fidelity.DEPLOYMENTS.deployments[stack.service_arns[svc]]) > history:
             fidelity.DEPLOYMENTS.undo(stack.service_arns[svc])
         deployment_alarms.ALARMS.watching.pop(stack.service_arns[svc], None)

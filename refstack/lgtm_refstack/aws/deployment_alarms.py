@@ -73,6 +73,9 @@ class Tracked:
 class DeploymentAlarms:
     clock: Callable[[], float] = time.time
     watching: dict[str, Tracked] = field(default_factory=dict)
+    # called with the service's name when ECS rolls it back (the reference stack takes a fault
+    # that stood for the broken revision away: the previous revision serves again)
+    on_rollback: list[Callable[[str], None]] = field(default_factory=list)
     lock: threading.RLock = field(default_factory=threading.RLock)
 
     # --- CloudWatch: an alarm's state from its metric's data ------------------------------------
@@ -130,6 +133,7 @@ class DeploymentAlarms:
                                      f"{service.cluster_name}", service.task_definition, images, status="IN_PROGRESS")
             record = deployments.deployments[service.arn][-1]
             assert record["serviceDeploymentArn"] == arn
+            record["targetServiceRevision"]["runningTaskCount"] = service.desired_count  # moto "starts" them at once
             names = list(alarms.get("alarmNames") or []) if alarms.get("enable") else []
             record["deploymentConfiguration"]["alarms"] = {"alarmNames": names, "enable": bool(alarms.get("enable")),
                                                           "rollback": bool(alarms.get("rollback"))}
@@ -156,6 +160,7 @@ class DeploymentAlarms:
                         self._fail(service, t, fired, now)
                     elif now - t.started >= t.bake_s:
                         self._complete(service, t)
+                        tasks_run(ecs, service, service.task_definition)
                 elif t.state == "ROLLING_BACK" and now - t.rolled_back_at >= ROLLBACK_SETTLE_S:
                     self._rolled_back(service, t)
                 if t.state == "DONE":
@@ -190,6 +195,8 @@ class DeploymentAlarms:
                              f"{previous['id'] if previous else t.previous_taskdef} (task definition "
                              f"{t.previous_taskdef.rsplit('/', 1)[-1]}): deployment {t.deployment_id} failed.")
         t.state, t.rolled_back_at = "ROLLING_BACK", now
+        for hook in self.on_rollback:
+            hook(service.name)
 
     def _rolled_back(self, service: Any, t: Tracked) -> None:
         stamp = datetime.now(UTC)
@@ -218,6 +225,18 @@ class DeploymentAlarms:
     @staticmethod
     def _event(service: Any, message: str) -> None:
         service.events.insert(0, {"id": str(uuid.uuid4()), "createdAt": datetime.now(UTC), "message": message})
+
+
+def tasks_run(ecs: Any, service: Any, taskdef_arn: str) -> None:
+    """The service's running tasks are `taskdef_arn`'s now: ECS replaced them during the rollout
+    (moto's stay as they were started). Tests put them back with it too."""
+    from moto.ecs.models import Container
+
+    taskdef = ecs.describe_task_definition(taskdef_arn)
+    for task in ecs.tasks.get(service.cluster_name, {}).values():
+        if task.group == f"service:{service.name}" and task.last_status == "RUNNING":
+            task.task_definition_arn = taskdef.arn
+            task.containers = [Container(taskdef)]
 
 
 ALARMS = DeploymentAlarms()

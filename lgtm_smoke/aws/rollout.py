@@ -103,25 +103,31 @@ def ending(ecs: Any, service: str, deployment: dict[str, Any] | None, timed_out:
     return Ending(service, status, deployed, restored, by, deployment.get("statusReason", ""))
 
 
+def _each_until(services: list[str], look: Callable[[str], Any], timeout: float, poll: float,
+                clock: Callable[[], float], sleep: Callable[[float], None]) -> dict[str, Any]:
+    """Ask `look(service)` for each service until it answers (not None) or `timeout` s passed."""
+    deadline = clock() + timeout
+    done: dict[str, Any] = {}
+    while True:
+        for svc in services:
+            if svc not in done and (got := look(svc)) is not None:
+                done[svc] = got
+        if len(done) == len(services) or clock() >= deadline:
+            return done
+        sleep(poll)
+
+
 def settle(ecs: Any, cluster: str, services: list[str], since: datetime, timeout: float, poll: float = POLL_S,
            clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], None] = time.sleep) -> list[Ending]:
     """Wait (at most `timeout` s) until each service's deployment since `since` has ended."""
-    deadline = clock() + timeout
-    done: dict[str, Ending] = {}
-    while True:
-        for svc in services:
-            if svc in done:
-                continue
-            dep = latest_since(ecs, cluster, svc, since)
-            if dep is None or dep["status"] not in ONGOING:
-                done[svc] = ending(ecs, svc, dep)
-        if len(done) == len(services) or clock() >= deadline:
-            break
-        sleep(poll)
-    for svc in services:
-        if svc not in done:
-            done[svc] = ending(ecs, svc, latest_since(ecs, cluster, svc, since), timed_out=True)
-    return [done[svc] for svc in services]
+
+    def ended(svc: str) -> Ending | None:
+        dep = latest_since(ecs, cluster, svc, since)
+        return ending(ecs, svc, dep) if dep is None or dep["status"] not in ONGOING else None
+
+    done = _each_until(services, ended, timeout, poll, clock, sleep)
+    return [done.get(svc) or ending(ecs, svc, latest_since(ecs, cluster, svc, since), timed_out=True)
+            for svc in services]
 
 
 def running(ecs: Any, cluster: str, services: list[str], since: datetime, timeout: float, poll: float = POLL_S,
@@ -129,26 +135,21 @@ def running(ecs: Any, cluster: str, services: list[str], since: datetime, timeou
     """Wait (at most `timeout` s) until each service's deployment since `since` runs all its new
     tasks (or has already ended): from then on ECS watches its alarm, so the gate's verdict lands
     inside the window in which a red one rolls the service back. One line per service."""
-    deadline = clock() + timeout
-    lines: dict[str, str] = {}
-    while True:
-        for svc in services:
-            if svc in lines:
-                continue
-            dep = latest_since(ecs, cluster, svc, since)
-            if dep is None:
-                lines[svc] = f"{svc}: no deployment since the deploy started"
-                continue
-            target = dep.get("targetServiceRevision") or {}
-            up, wanted = int(target.get("runningTaskCount", 0)), int(target.get("requestedTaskCount", 0))
-            if dep["status"] not in ONGOING:
-                lines[svc] = f"{svc}: deployment already {dep['status']}"
-            elif dep["status"] == "IN_PROGRESS" and up >= wanted:
-                lines[svc] = f"{svc}: IN_PROGRESS, {up}/{wanted} new tasks running: its alarm is watched from now"
-        if len(lines) == len(services) or clock() >= deadline:
-            break
-        sleep(poll)
-    return [lines.get(svc, f"{svc}: new tasks still starting at the deadline") for svc in services]
+
+    def up(svc: str) -> str | None:
+        dep = latest_since(ecs, cluster, svc, since)
+        if dep is None:
+            return f"{svc}: no deployment since the deploy started"
+        target = dep.get("targetServiceRevision") or {}
+        n, wanted = int(target.get("runningTaskCount", 0)), int(target.get("requestedTaskCount", 0))
+        if dep["status"] not in ONGOING:
+            return f"{svc}: deployment already {dep['status']}"
+        if dep["status"] == "IN_PROGRESS" and n >= wanted:
+            return f"{svc}: IN_PROGRESS, {n}/{wanted} new tasks running: its alarm is watched from now"
+        return None
+
+    done = _each_until(services, up, timeout, poll, clock, sleep)
+    return [done.get(svc, f"{svc}: new tasks still starting at the deadline") for svc in services]
 
 
 def markdown(endings: list[Ending]) -> str:

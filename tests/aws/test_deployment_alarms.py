@@ -8,12 +8,9 @@ nothing back. Every service-deployment answer is held to botocore's model (fidel
 
 from __future__ import annotations
 
-import contextlib
-import copy
-
 import boto3
 import pytest
-from lgtm_refstack.aws import deployment_alarms, fidelity
+from lgtm_refstack.aws import deployment_alarms
 
 from conftest import seeding
 from lgtm_smoke.verdict import cloudwatch
@@ -36,32 +33,10 @@ def clock(monkeypatch):
     return c
 
 
-@contextlib.contextmanager
 def deploying(stack, svc=SVC):
-    """A new task definition for `svc` rolled out by UpdateService; afterwards the service, its
-    deployment history, the alarms and the published data are put back as the seed left them."""
-    from moto.cloudwatch.models import cloudwatch_backends
-
-    service = seeding.ecs_service(stack, svc)
-    saved = (service.task_definition, copy.deepcopy(service.deployments), list(service.events))
-    history = len(fidelity.DEPLOYMENTS.deployments[stack.service_arns[svc]])
-    new = seeding.register_task_definition(stack, svc, stack.tf["service_config"][svc],
-                                           image_uri=stack.images[svc].rsplit(":", 1)[0] + ":2.0.0-next")
-    try:
-        stack.client("ecs").update_service(cluster=stack.cluster, service=stack.service_names[svc], taskDefinition=new)
-        yield new
-    finally:
-        service.task_definition, service.deployments[:], service.events[:] = saved
-        from moto.ecs.models import ecs_backends
-
-        deployment_alarms.tasks_run(ecs_backends[seeding.ACCOUNT][stack.region], service, saved[0])
-        while len(fidelity.DEPLOYMENTS.deployments[stack.service_arns[svc]]) > history:
-            fidelity.DEPLOYMENTS.undo(stack.service_arns[svc])
-        deployment_alarms.ALARMS.watching.pop(stack.service_arns[svc], None)
-        backend = cloudwatch_backends[seeding.ACCOUNT][stack.region]
-        backend.metric_data[:] = [m for m in backend.metric_data if m.namespace != stack.tf["smoke_metric_namespace"]]
-        for alarm in backend.alarms.values():
-            alarm.update_state("reset by the test", "{}", "OK")
+    """A new task definition for `svc` rolled out by UpdateService; afterwards the account is as
+    the seed left it (seed.deploying)."""
+    return seeding.deploying(stack, svc, "2.0.0-next")
 
 
 def publish_as_smoke(account, stack, failed: dict, source="deploy"):

@@ -20,6 +20,12 @@ from lgtm_smoke.verdict import cloudwatch
 NAMESPACE = "LGTM/Smoke"  # common.tfvars smoke_metric_namespace
 
 
+@pytest.fixture(autouse=True)
+def forget_what_was_published(stack):
+    yield
+    seeding.forget_smoke_metrics(stack)  # later deployments in this account must not see it
+
+
 def smoke_cloudwatch(account, stack):
     creds = account.smoke_env("lgtm-smoke-publish")
     return boto3.session.Session(

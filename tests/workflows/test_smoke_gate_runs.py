@@ -357,22 +357,15 @@ def test_the_gate_is_red_when_the_deploy_did_not_roll_the_image_it_built(workflo
 
 # --- the deploy → gate path: the verdict rolls back what it finds broken --------------------------------
 @contextlib.contextmanager
-def deploy(account, stack, svc: str, fault: str | None = None, speed: float = 4.0):
+def deploy(account, stack, svc: str, fault: str | None = None, speed: float = 2.0):
     """60-ecs applied without waiting: `svc` gets a new task definition (UpdateService), which the
     account serves as ECS does (deployment IN_PROGRESS, its smoke alarm watched, rollback on;
     refstack/lgtm_refstack/aws/deployment_alarms.py) with time running `speed` × faster (the
-    60 s bake in 15 s: still longer than the gate's first verdict, as it must be on AWS). `fault`
+    60 s bake in 30 s: still longer than the gate's first verdict on a busy machine, as it must be on AWS). `fault`
     stands for the new revision: active from the deploy, taken away when ECS rolls `svc` back.
     Afterwards the account is as the seed left it."""
-    import copy
+    from lgtm_refstack.aws import deployment_alarms
 
-    from lgtm_refstack.aws import deployment_alarms, fidelity
-    from moto.cloudwatch.models import cloudwatch_backends
-
-    seeded = account.seeded
-    service = seeding.ecs_service(seeded, svc)
-    saved = (service.task_definition, copy.deepcopy(service.deployments), list(service.events))
-    history = len(fidelity.DEPLOYMENTS.deployments[seeded.service_arns[svc]])
     rooms = deployment_alarms.ALARMS
     t0 = time.time()
     clock, hooks = rooms.clock, list(rooms.on_rollback)
@@ -380,25 +373,13 @@ def deploy(account, stack, svc: str, fault: str | None = None, speed: float = 4.
     if fault:
         stack.set_faults([fault])
         rooms.on_rollback.append(lambda name: stack.set_faults([]) if name == svc else None)
-    new = seeding.register_task_definition(seeded, svc, seeded.tf["service_config"][svc],
-                                           image_uri=seeded.images[svc].rsplit(":", 1)[0] + ":9.9.9-next")
+    previous = seeding.ecs_service(account.seeded, svc).task_definition.rsplit("/", 1)[-1]
     try:
-        seeded.client("ecs").update_service(cluster=seeded.cluster, service=seeded.service_names[svc], taskDefinition=new)
-        yield new.rsplit("/", 1)[-1], saved[0].rsplit("/", 1)[-1]
+        with seeding.deploying(account.seeded, svc, "9.9.9-next") as new:
+            yield new.rsplit("/", 1)[-1], previous
     finally:
         stack.set_faults([])
         rooms.clock, rooms.on_rollback[:] = clock, hooks
-        service.task_definition, service.deployments[:], service.events[:] = saved
-        from moto.ecs.models import ecs_backends
-
-        deployment_alarms.tasks_run(ecs_backends[seeding.ACCOUNT][seeded.region], service, saved[0])
-        while len(fidelity.DEPLOYMENTS.deployments[seeded.service_arns[svc]]) > history:
-            fidelity.DEPLOYMENTS.undo(seeded.service_arns[svc])
-        rooms.watching.pop(seeded.service_arns[svc], None)
-        backend = cloudwatch_backends[seeding.ACCOUNT][seeded.region]
-        backend.metric_data[:] = [m for m in backend.metric_data if m.namespace != seeded.tf["smoke_metric_namespace"]]
-        for alarm in backend.alarms.values():
-            alarm.update_state("reset by the test", "{}", "OK")
 
 
 DEPLOY_GATES = [g for g in GATES if "deploy_started" in str(load_job(WORKFLOWS / g[0], g[1]))]

@@ -552,6 +552,47 @@ def create_listeners(s: Seeded) -> None:
     s.listener_arn = s.listener_arns[rules_on]
 
 
+@contextlib.contextmanager
+def deploying(s: Seeded, svc: str, image_tag: str):
+    """A deploy of `svc` as 60-ecs applies it without waiting: a new task definition with the
+    image `<repository>:<image_tag>`, set by UpdateService (the account then serves the rolling
+    deployment and its alarms: deployment_alarms.py). Yields the new task definition's ARN;
+    afterwards the service, its tasks and deployment history, the published smoke metrics and
+    the alarms' states are as before."""
+    import copy
+
+    from moto.ecs.models import ecs_backends
+
+    from . import deployment_alarms
+
+    service = ecs_service(s, svc)
+    saved = (service.task_definition, copy.deepcopy(service.deployments), list(service.events))
+    history = len(fidelity.DEPLOYMENTS.deployments[s.service_arns[svc]])
+    new = register_task_definition(s, svc, s.tf["service_config"][svc],
+                                   image_uri=s.images[svc].rsplit(":", 1)[0] + f":{image_tag}")
+    try:
+        s.client("ecs").update_service(cluster=s.cluster, service=s.service_names[svc], taskDefinition=new)
+        yield new
+    finally:
+        service.task_definition, service.deployments[:], service.events[:] = saved
+        deployment_alarms.tasks_run(ecs_backends[ACCOUNT][s.region], service, saved[0])
+        while len(fidelity.DEPLOYMENTS.deployments[s.service_arns[svc]]) > history:
+            fidelity.DEPLOYMENTS.undo(s.service_arns[svc])
+        deployment_alarms.ALARMS.watching.pop(s.service_arns[svc], None)
+        forget_smoke_metrics(s)
+
+
+def forget_smoke_metrics(s: Seeded) -> None:
+    """The smoke namespace as the seed left it: no datapoints, every alarm OK (a test that
+    published puts the account back, or the next deployment would see its datapoints)."""
+    from moto.cloudwatch.models import cloudwatch_backends
+
+    cloudwatch = cloudwatch_backends[ACCOUNT][s.region]
+    cloudwatch.metric_data[:] = [m for m in cloudwatch.metric_data if m.namespace != s.tf["smoke_metric_namespace"]]
+    for alarm in cloudwatch.alarms.values():
+        alarm.update_state("reset after the test", "{}", "OK")
+
+
 def put_deploy_alarm(s: Seeded, svc: str) -> str:
     """The service's deploy alarm as modules/ecs/alarms.tf makes it (read from that file, its
     each.key, var.name and var.smoke_metric_namespace filled in); returns its name."""

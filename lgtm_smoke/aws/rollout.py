@@ -166,7 +166,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--since", required=True, help="when the deploy started: epoch seconds")
     p.add_argument("--timeout", type=float, default=900.0, help="seconds to wait for the deployments to end")
     p.add_argument("--poll", type=float, default=POLL_S, help=argparse.SUPPRESS)
-    p.add_argument("--summary-md", help="append the per-service lines as Markdown here")
+    p.add_argument("--summary-md", help="append the per-service lines as Markdown here (also to $GITHUB_STEP_SUMMARY "
+                                        "when set, as the suite does)")
     p.add_argument("--region")
     p.add_argument("--endpoint-url", help="send the ECS calls here (e.g. a moto server)")
     return p
@@ -199,8 +200,10 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     for e in endings:
         print(e.line())
-    if args.summary_md:
-        with open(args.summary_md, "a", encoding="utf-8") as f:
+    import os
+
+    for path in dict.fromkeys(p for p in (args.summary_md, os.environ.get("GITHUB_STEP_SUMMARY")) if p):
+        with open(path, "a", encoding="utf-8") as f:
             f.write(markdown(endings))
     return 0 if all(e.ok for e in endings) else 1
 

@@ -64,7 +64,7 @@ REPO = Path(__file__).resolve().parents[2]
 WORKFLOWS = REPO / ".github" / "workflows"
 GATE_COMMAND = "pytest -m smoke"
 REPORTS = ("smoke.xml", "smoke.json", "smoke-summary.md")
-AFTER = ("smoke-after.xml", "smoke-after.json", "smoke-after.md")  # the verdict after the deployments ended
+AFTER = ("smoke-after.xml", "smoke-after.json")  # the verdict after the deployments ended
 IMAGE_CHECK = "test_running_image_is_expected"
 
 

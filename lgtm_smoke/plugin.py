@@ -303,6 +303,36 @@ def _add_aws_evidence(config: pytest.Config, records: list[Any]) -> None:
         r.evidence.extend(lines[r.backend])
 
 
+def _publish_cloudwatch(config: pytest.Config, checks: dict[str, "Check"], records: list[Any],
+                        smoke: st.Settings) -> list[str]:
+    """--publish-cloudwatch: the verdict per ECS service (verdict/services.py) into CloudWatch
+    (verdict/cloudwatch.py), and the lines that say what was published and what is infra's.
+    Without AWS credentials nothing is published (one line says so)."""
+    from .verdict import cloudwatch, report, services
+
+    per_service = services.tally(records, checks)
+    lines = [f"lgtm-smoke per service ({cloudwatch.METRIC}, Source={smoke.publish_source}):",
+             *(f"  {line}" for line in per_service.lines())]
+    try:  # the AWS room makes the client (its region, endpoint and credential chain); imported by name, as above
+        client, why_not = importlib.import_module("lgtm_smoke.aws.fixtures").metrics_publisher(config)
+        describe_error = importlib.import_module("lgtm_smoke.aws.errors").describe_error
+    except Exception as e:  # noqa: BLE001 - reporting never turns a verdict into a traceback
+        client, why_not, describe_error = None, f"{type(e).__name__}: {str(e)[:160]}", None
+    if client is None:
+        lines.append(f"WARNING: --publish-cloudwatch: {why_not}: nothing published (the verdict stands)")
+    else:
+        lines.append(cloudwatch.publish(client, per_service.failed, smoke.cloudwatch_namespace, smoke.publish_source,
+                                        describe_error))
+    md = "\n".join(["", f"### Per service ({cloudwatch.METRIC}, Source={smoke.publish_source})", "",
+                    *(f"- {line}" for line in per_service.lines()), f"- {lines[-1]}", ""])
+    if smoke.summary_md:
+        report.write(smoke.summary_md, md, append=True)
+    step_summary = st.env("GITHUB_STEP_SUMMARY")
+    if step_summary and step_summary != smoke.summary_md:
+        report.write(step_summary, md, append=True)
+    return lines
+
+
 class Verdict:
     """Collects one record per smoke check and renders the verdict at the end."""
 
@@ -310,6 +340,10 @@ class Verdict:
         self.config = config
         self.records: list[Any] = []
         self.started = time.monotonic()  # lgtm_smoke_run_duration_seconds counts from here
+        self.checks: dict[str, Check] = {}
+
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
+        self.checks = {c.id: c for c in _selected_checks(session)}  # the per-service verdict reads their needs
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         area = getattr(report, "lgtm_area", None)
@@ -359,6 +393,9 @@ class Verdict:
         meta = {"target": smoke.describe(), "run_id": smoke.run_id, "tenant": smoke.tenant, "alb": smoke.alb.base_url}
         for line in deliver(smoke, self.records, meta, time.monotonic() - self.started):
             terminalreporter.write_line(line)  # the --push-results outcome, above the verdict
+        if smoke.publish_cloudwatch:  # the verdict per ECS service, above the verdict too
+            for line in _publish_cloudwatch(config, self.checks, self.records, smoke):
+                terminalreporter.write_line(line)
         terminalreporter.section("lgtm-smoke verdict")
         for line in report.terminal_lines(self.records, meta):
             terminalreporter.write_line(line)

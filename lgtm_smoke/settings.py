@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import functools
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, NoReturn
@@ -98,6 +99,26 @@ def parse_choice(value: Any, dest: str, source: str) -> str:
     if value not in choices:
         raise UsageError(f"{source} {value!r} must be one of: {', '.join(choices)}")
     return str(value)
+# PutMetricData's Namespace (botocore model): 1-255 ASCII characters, no control characters,
+# not starting with ":" (pattern `[^:].*`), and "you should not specify a namespace that begins
+# with AWS/". moto accepts anything, so the check is ours.
+NAMESPACE_RE = re.compile(r"^[\x20-\x39\x3b-\x7e][\x20-\x7e]{0,254}$")
+PUBLISH_SOURCES = ("deploy", "canary")  # the Source dimension of --publish-cloudwatch; deploy alarms watch "deploy"
+
+
+def parse_namespace(value: str | None, source: str = "--cloudwatch-namespace") -> str:
+    namespace = (value or "").strip()
+    if not NAMESPACE_RE.match(namespace) or namespace.startswith("AWS/"):
+        raise UsageError(f"{source} {value!r} is not a namespace of ours: 1-255 printable ASCII characters, not "
+                         "starting with ':' or AWS/, e.g. LGTM/Smoke")
+    return namespace
+
+
+def parse_publish_source(value: str | None, source: str = "--publish-source") -> str:
+    if value not in PUBLISH_SOURCES:
+        raise UsageError(f"{source} {value!r}: pass one of {', '.join(PUBLISH_SOURCES)} (the deploy alarms watch only "
+                         "'deploy')")
+    return value
 
 
 def new_run_id() -> str:
@@ -280,6 +301,9 @@ class Settings:
     report_json: str | None = None
     push_results: bool = False
     push_source: str = "gate"  # the `source` label of the pushed series: gate | canary (options.json choices)
+    publish_cloudwatch: bool = False  # the verdict per ECS service into CloudWatch (verdict/cloudwatch.py)
+    cloudwatch_namespace: str = "LGTM/Smoke"
+    publish_source: str = "deploy"  # the Source dimension: deploy (the deploy alarms' series) or canary
     sources: dict[str, Any] = field(default_factory=dict, repr=False)  # setting -> where its value came from
 
     @property
@@ -341,6 +365,8 @@ def resolve(config: pytest.Config) -> Settings:
         raise UsageError(f"{sources['listener_rules']} {listener_rules}: no such file; pass a JSON file shaped "
                          "like ELBv2 DescribeRules `Rules`, or leave it out")
     password, edge = value("grafana_password"), value("edge_secret")
+    namespace = parse_namespace(value("cloudwatch_namespace"), sources["cloudwatch_namespace"] or "--cloudwatch-namespace")
+    publish_source = parse_publish_source(value("publish_source"), sources["publish_source"] or "--publish-source")
     return Settings(
         alb=alb, tenant=tenant, readback_timeout=timeout, search_timeout=search_timeout, run_id=run_id,
         tfvars_path=tfvars_path, tfvars=tfvars, grafana_user=value("grafana_user"),
@@ -350,6 +376,8 @@ def resolve(config: pytest.Config) -> Settings:
         summary_md=value("summary_md"),
         report_json=value("report_json"), push_results=bool(value("push_results")), wait_all=bool(value("wait_all")),
         push_source=parse_choice(value("push_source"), "push_source", sources["push_source"] or "--push-source"),
+        publish_cloudwatch=bool(value("publish_cloudwatch")), cloudwatch_namespace=namespace,
+        publish_source=publish_source,
         sources={k: v for k, v in sources.items() if v})
 
 

@@ -145,6 +145,23 @@ def evidence_for(config: pytest.Config, backend: str) -> list[str]:
     return ev.lines(backend) if ev is not None else []
 
 
+def metrics_publisher(config: pytest.Config):
+    """(CloudWatch client, None) for --publish-cloudwatch, with the AWS checks' region, endpoint
+    and credential chain; (None, the one line why not) when there is no region or no credentials
+    (then nothing is published: missing data never rolls back). Also works under --skip-aws."""
+    import boto3
+
+    from .errors import NO_CREDENTIALS, NO_REGION
+
+    settings = _settings(config)
+    session = boto3.session.Session(region_name=settings.region)
+    if not session.region_name:
+        return None, NO_REGION
+    if session.get_credentials() is None:
+        return None, NO_CREDENTIALS
+    return session.client("cloudwatch", endpoint_url=settings.endpoint_url), None
+
+
 def pytest_terminal_summary(terminalreporter, exitstatus, config: pytest.Config) -> None:
     future = config.stash.get(FUTURE_KEY, None)
     if future is None or not future.done() or future.exception() is not None:

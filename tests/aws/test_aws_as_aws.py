@@ -228,6 +228,7 @@ NEEDED_BY = {
 NOT_THE_SUITES = {  # in the smoke role for a caller other than the checks themselves
     "secretsmanager:GetSecretValue": "the gate's own step fetching the Grafana password and edge secret",
     "logs:GetLogEvents": "the evidence beside a failure (test_aws_evidence.py proves it)",
+    "cloudwatch:PutMetricData": "--publish-cloudwatch, the verdict per service (test_publish_cloudwatch.py proves it)",
 }
 
 

@@ -5,6 +5,7 @@ the one check on-call sees fail → what it says."""
 from __future__ import annotations
 
 import contextlib
+import copy
 
 import pytest
 
@@ -140,20 +141,13 @@ def old_revision_running(stack):
 
 @contextlib.contextmanager
 def dropped_fields(stack, svc, **fields):
+    service = seeding.ecs_service(stack, svc)
+    saved = {name: copy.deepcopy(getattr(service, seeding.snake(name), None)) for name in fields}
     seeding.keep_dropped_service_fields(stack, svc, **fields)
     try:
         yield
-    finally:
-        seeding.keep_dropped_service_fields(
-            stack,
-            svc,
-            deploymentConfiguration={
-                "deploymentCircuitBreaker": {"enable": True, "rollback": True},
-                "maximumPercent": 200,
-                "minimumHealthyPercent": 100,
-            },
-            healthCheckGracePeriodSeconds=int(stack.tf["health_check_grace_period_seconds"]),
-        )
+    finally:  # as the seed left them (the deploy alarms included)
+        seeding.keep_dropped_service_fields(stack, svc, **saved)
 
 
 @contextlib.contextmanager

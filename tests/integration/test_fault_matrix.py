@@ -112,7 +112,50 @@ MATRIX: dict[str, set[str]] = {
 }
 
 
+# Which service's FailedChecks goes non-zero (--publish-cloudwatch, lgtm_smoke/verdict/services.py):
+# exactly the service at fault, so its deploy alarm rolls back only that service. None for faults
+# of shared infrastructure (ALB rules, edge auth, TLS) and for a service that is down or unreachable:
+# its checks are blocked, and missing data never rolls back (the circuit breaker owns tasks that
+# do not start or fail health checks).
+BACKENDS_AT_FAULT = set(BACKENDS)
+AT_FAULT: dict[str, set[str]] = {
+    **{f"{b}-route-404": set() for b in ("mimir", "loki", "pyroscope")},
+    **{f"{b}-down": set() for b in BACKENDS},
+    **{f"{b}-no-auth": {b} for b in BACKENDS},
+    "pyroscope-anonymous": {"pyroscope"},
+    "tempo-otlp-misrouted": set(),
+    "tempo-prefix-not-stripped": set(),
+    "tenant-leak": BACKENDS_AT_FAULT,
+    "grafana-down": set(),
+    "grafana-default-password": {"grafana"},
+    "grafana-anonymous": {"grafana"},
+    "grafana-datasource-no-tenant": {"grafana"},
+    "admin-endpoint-exposed": set(),
+    "ingest-5xx-on-garbage": {"mimir"},
+    "slow-ingest=0.3": set(),
+    "slow-ingest=5": BACKENDS_AT_FAULT,
+    "flaky-5xx=2": set(),
+    # every backend's target-group probe outlives its retries: every check is blocked, nothing published
+    "flaky-5xx=100": set(),
+    **dict.fromkeys(ALB_FAULTS, set()),
+    **dict.fromkeys(("alloy-stopped", "alloy-wrong-tenant"), {"alloy"}),
+}
+PUBLISH = ("--publish-cloudwatch",)
+NO_AWS = {"AWS_CONFIG_FILE": os.devnull, "AWS_SHARED_CREDENTIALS_FILE": os.devnull, "AWS_EC2_METADATA_DISABLED": "true"}
+
+
+def per_service(output: str) -> str:
+    """The run's per-service block, for failure messages."""
+    return output[output.find("lgtm-smoke per service"):][:1500]
+
+
+def services_at_fault(output: str) -> set[str]:
+    """The services the run's per-service verdict counts failed checks for (its terminal lines)."""
+    return {m.group(1) for m in re.finditer(r"^  (\w+): (\d+) failed checks?$", output, re.M) if int(m.group(2))}
+
+
 def test_the_matrix_covers_every_fault_the_stack_knows():
+    assert set(AT_FAULT) == set(MATRIX) | set(ALB_FAULTS) | FRESH_STACK, "a fault without its service at fault"
     named = {spec.split("=")[0] for spec in MATRIX} | FRESH_STACK | set(ALB_FAULTS) | {"tls-untrusted"}  # its own test below
     assert named == set(KNOWN), f"faults without a matrix entry: {sorted(set(KNOWN) - named)}"
 
@@ -133,8 +176,9 @@ NOT_WAITED = {"slow-ingest=5": {"test_trace_is_found_by_traceql_search"}}
 def test_fault_fails_exactly_its_checks(stack, run_smoke, fault):
     if fault in ALB_FAULTS and not ALB:
         pytest.skip("the ALB checks (lgtm_smoke/backends/alb) are not in the shipped suite yet")
-    run = run_smoke(MARK, [fault], "--search-timeout", "2", timeout=1)
+    run = run_smoke(MARK, [fault], "--search-timeout", "2", *PUBLISH, timeout=1, env=NO_AWS)
     expected = MATRIX.get(fault, ALB_FAULTS.get(fault))
+    assert services_at_fault(run.output) == AT_FAULT[fault], per_service(run.output)
     assert stack.state_changes() == {}, f"the suite made state-changing calls: {dict(stack.state_changes())}"
     assert run.passed, run.output  # the suite ran
     assert set(run.failed) == expected, (
@@ -160,8 +204,10 @@ FRESH_STACK = {"alloy-stopped", "alloy-wrong-tenant"}
 def test_fault_on_a_fresh_stack_fails_exactly_its_checks(tmp_path, fault):
     with ReferenceStack([fault], tenants=("t-fresh",), tempo_search_lag=0.3) as fresh:
         run = run_pytest(["-m", MARK, "--alb", fresh.url, "--tenant", "t-fresh", "--readback-timeout", "1",
-                          "--search-timeout", "2", *fresh.suite_args()], tmp_path, env=fresh.suite_env())
+                          "--search-timeout", "2", *fresh.suite_args(), *PUBLISH], tmp_path,
+                         env={**fresh.suite_env(), **NO_AWS})
     assert run.passed, run.output
+    assert services_at_fault(run.output) == AT_FAULT[fault], per_service(run.output)
     assert set(run.failed) == ALLOY, (f"{fault}: unexpected failures {sorted(set(run.failed) - ALLOY)}, "
                                       f"missed {sorted(ALLOY - set(run.failed))}\n{run.output[-3000:]}")
 
@@ -193,7 +239,8 @@ def test_untrusted_certificate_blocks_every_check_and_names_tls(stack, run_smoke
     which evaluate the listener rules and send nothing, still pass."""
     if stack.ca_bundle is None:
         pytest.skip("the matrix stack runs without TLS")
-    run = run_smoke(MARK, ["tls-untrusted"], "--search-timeout", "2", timeout=1)
+    run = run_smoke(MARK, ["tls-untrusted"], "--search-timeout", "2", *PUBLISH, timeout=1, env=NO_AWS)
+    assert services_at_fault(run.output) == set(), "nothing could be checked: nothing rolls back"
     rules_only = {t for t in ALB if t.endswith("_admin_routes_closed_at_the_alb")}
     assert run.returncode == 1 and set(run.passed) == rules_only and run.failed, run.output[-3000:]
     unnamed = {name: m.splitlines()[0] for name, m in run.failed.items()

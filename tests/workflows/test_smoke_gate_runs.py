@@ -45,6 +45,7 @@ the test writes them into the account's secrets `<stack>/grafana/admin-password`
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
@@ -66,6 +67,7 @@ REPO = Path(__file__).resolve().parents[2]
 WORKFLOWS = REPO / ".github" / "workflows"
 GATE_COMMAND = "pytest -m smoke"
 REPORTS = ("smoke.xml", "smoke.json", "smoke-summary.md")
+AFTER = ("smoke-after.xml", "smoke-after.json")  # the verdict after the deployments ended
 IMAGE_CHECK = "test_running_image_is_expected"
 
 
@@ -175,7 +177,8 @@ def upload_artifact(ctx: Context) -> str:
 _RUN_IDS = iter(range(int(time.time()) % 100000, 10**9))
 
 
-def run_gate(workflow: str, job_id: str, stack, account, runner_python: Path, tmp_path: Path, image_tags: str) -> JobRun:
+def run_gate(workflow: str, job_id: str, stack, account, runner_python: Path, tmp_path: Path, image_tags: str,
+             deploy_started: str = "") -> JobRun:
     workspace = tmp_path / "workspace"
     workspace.mkdir()
     home = tmp_path / "home"
@@ -205,6 +208,7 @@ def run_gate(workflow: str, job_id: str, stack, account, runner_python: Path, tm
         "vars.ALB_HOSTNAME": host,
         "vars.AWS_SMOKE_ROLE_ARN": f"arn:aws:iam::{seeding.ACCOUNT}:role/{account.seeded.name}-smoke",
         "inputs.image_tags": image_tags,
+        "inputs.deploy_started": deploy_started,  # "": the caller passes none (a plain gate)
         "github.run_id": run_id,
         "runner.os": "Linux",
     }
@@ -303,6 +307,9 @@ def test_the_gate_is_green_on_a_healthy_deploy(workflow, job_id, stack, account,
     # --push-results: the outcome is in the stack's Mimir, under the job's tenant
     assert "pushed " in run.output and "result series to Mimir" in run.output, run.log()[-3000:]
     assert pushed(stack, "lgtm_smoke_run_success", since) == [1.0]
+    # --publish-cloudwatch, as the smoke role: 0 failed checks for every service, the deploy series
+    assert "CloudWatch: published LGTM/Smoke/FailedChecks {Source=deploy} alloy=0, grafana=0, loki=0, mimir=0, " \
+           "pyroscope=0, tempo=0" in run.output, run.log()[-3000:]
 
 
 @pytest.mark.parametrize(("workflow", "job_id"), GATES)
@@ -325,6 +332,28 @@ def test_the_gate_is_red_naming_a_route_the_alb_lost(workflow, job_id, stack, ac
     assert red and all("loki" in (name + backend) for name, backend in red), red
     assert_no_secret_shown(run, stack)
     assert pushed(stack, "lgtm_smoke_run_success", since) == [0.0]
+    # Loki's checks are blocked (an ALB rule or Loki itself: the suite cannot tell), so nothing is
+    # published for Loki: missing data never rolls back
+    assert "loki: not checked (blocked by target_group.loki): nothing published" in run.output, run.log()[-3000:]
+    assert "loki=" not in run.output.split("CloudWatch: published", 1)[-1].splitlines()[0]
+
+
+@pytest.mark.parametrize(("workflow", "job_id"), GATES)
+def test_the_gate_says_infra_and_rolls_back_nothing_when_an_alb_rule_broke(workflow, job_id, stack, account,
+                                                                          runner_python, tmp_path):
+    """edge-auth-off: the ALB's rules lost the edge-secret condition. Every backend is healthy, so
+    every service publishes 0 (no alarm fires); the failures are the ALB's, which a rollback of a
+    service cannot mend: the summary says so."""
+    stack.set_faults(["edge-auth-off"])
+    try:
+        run = run_gate(workflow, job_id, stack, account, runner_python, tmp_path, built_tags(account))
+    finally:
+        stack.set_faults([])
+    assert run.returncode == 1, run.log()[-6000:]
+    assert "CloudWatch: published LGTM/Smoke/FailedChecks {Source=deploy} alloy=0, grafana=0, loki=0, mimir=0, " \
+           "pyroscope=0, tempo=0" in run.output, run.log()[-3000:]
+    assert "infra: not rolled back, revert the change: test_" in run.output, run.log()[-3000:]
+    assert "infra: not rolled back" in run.summary, run.summary[-2000:]
 
 
 @pytest.mark.parametrize(("workflow", "job_id"), GATES)
@@ -340,3 +369,75 @@ def test_the_gate_is_red_when_the_deploy_did_not_roll_the_image_it_built(workflo
     assert list(failures) == [IMAGE_CHECK], failures
     assert built in failures[IMAGE_CHECK] and running in failures[IMAGE_CHECK], failures[IMAGE_CHECK]
     assert_no_secret_shown(run, stack)
+
+
+# --- the deploy → gate path: the verdict rolls back what it finds broken --------------------------------
+@contextlib.contextmanager
+def deploy(account, stack, svc: str, fault: str | None = None, speed: float = 2.0):
+    """60-ecs applied without waiting: `svc` gets a new task definition (UpdateService), which the
+    account serves as ECS does (deployment IN_PROGRESS, its smoke alarm watched, rollback on;
+    refstack/lgtm_refstack/aws/deployment_alarms.py) with time running `speed` × faster (the
+    60 s bake in 30 s: still longer than the gate's first verdict on a busy machine, as it must be on AWS). `fault`
+    stands for the new revision: active from the deploy, taken away when ECS rolls `svc` back.
+    Afterwards the account is as the seed left it."""
+    from lgtm_refstack.aws import deployment_alarms
+
+    rooms = deployment_alarms.ALARMS
+    t0 = time.time()
+    clock, hooks = rooms.clock, list(rooms.on_rollback)
+    rooms.clock = lambda: t0 + (time.time() - t0) * speed
+    if fault:
+        stack.set_faults([fault])
+        rooms.on_rollback.append(lambda name: stack.set_faults([]) if name == svc else None)
+    previous = seeding.ecs_service(account.seeded, svc).task_definition.rsplit("/", 1)[-1]
+    try:
+        with seeding.deploying(account.seeded, svc, "9.9.9-next") as new:
+            yield new.rsplit("/", 1)[-1], previous
+    finally:
+        stack.set_faults([])
+        rooms.clock, rooms.on_rollback[:] = clock, hooks
+
+
+DEPLOY_GATES = [g for g in GATES if "deploy_started" in str(load_job(WORKFLOWS / g[0], g[1]))]
+
+
+@pytest.mark.parametrize(("workflow", "job_id"), DEPLOY_GATES)
+def test_a_deploy_that_breaks_loki_is_rolled_back_and_the_verdict_after_is_green(workflow, job_id, stack, account,
+                                                                                 runner_python, tmp_path):
+    """loki-no-auth stands for a new Loki revision that is up and healthy to the ALB but accepts
+    writes without a tenant (what the circuit breaker cannot see). The gate runs while the
+    deployment is IN_PROGRESS, publishes loki=1, the alarm fails the deployment and ECS returns
+    Loki to its previous task definition; the verdict after it is green, and the job summary
+    names both task definitions and the alarm. The job still fails: the deploy did not go through."""
+    since = f"{time.time():.3f}"  # the account was seeded just before: its deployments are older
+    with deploy(account, stack, "loki", fault="loki-no-auth") as (new, previous):
+        run = run_gate(workflow, job_id, stack, account, runner_python, tmp_path, built_tags(account), deploy_started=since)
+    assert run.returncode == 1, run.log()[-6000:]
+    assert "CloudWatch: published LGTM/Smoke/FailedChecks {Source=deploy} alloy=0, grafana=0, loki=1, mimir=0, " \
+           "pyroscope=0, tempo=0" in run.output, run.log()[-4000:]
+    rolled = (f"loki: ROLLBACK_SUCCESSFUL: rolled back from {new} to {previous} by ECS deployment alarm "
+              f"{account.seeded.name}-smoke-loki")
+    assert rolled in run.output and rolled in run.summary, run.log()[-4000:]
+    assert "mimir: no deployment since the deploy started" in run.summary, run.summary[-3000:]
+    files = reports(run)
+    assert set(files) == set(REPORTS) | set(AFTER), sorted(files)
+    first, after = json.loads(files["smoke.json"]), json.loads(files["smoke-after.json"])
+    assert first["verdict"] == "fail" and "loki" in first["headline"], first["headline"]
+    assert after["verdict"] == "pass", [(c["name"], c["cause"]) for c in after["checks"] if c["outcome"] != "passed"]
+    assert after["headline"] in run.summary
+    assert_no_secret_shown(run, stack)
+
+
+@pytest.mark.parametrize(("workflow", "job_id"), DEPLOY_GATES)
+def test_a_green_deploy_waits_for_its_bake_and_goes_through(workflow, job_id, stack, account, runner_python, tmp_path):
+    """The new Loki revision is healthy: the gate publishes 0 while it is IN_PROGRESS, the
+    deployment completes after its bake, and the verdict after it (the AWS half with the built
+    tags: Loki's is the new image) is green: the job goes through."""
+    since = f"{time.time():.3f}"
+    with deploy(account, stack, "loki") as (new, previous):
+        run = run_gate(workflow, job_id, stack, account, runner_python, tmp_path, built_tags(account, loki="9.9.9-next"),
+                       deploy_started=since)
+    assert run.returncode == 0, run.log()[-4000:]
+    assert f"loki: SUCCESSFUL, now on {new}" in run.summary, run.summary[-3000:]
+    assert "loki: IN_PROGRESS, 1/1 new tasks running" in run.output, run.log()[-3000:]
+    assert json.loads(reports(run)["smoke-after.json"])["verdict"] == "pass"

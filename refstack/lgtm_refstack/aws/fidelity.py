@@ -11,6 +11,10 @@ held to botocore's output shape before it is sent (shapes.py):
 - S3 action names: moto 5.2.6 authorizes S3 requests under the API operation's name
   (`s3:ListObjectsV2`); IAM authorizes them under its own action names (`s3:ListBucket`).
   `S3_IAM_ACTIONS` maps one to the other before moto's evaluator decides.
+- ECS deployment alarms (deployment_alarms.py): a deployment IN_PROGRESS whose alarm goes to
+  ALARM fails and rolls back; moto evaluates no alarm and makes no new deployment.
+- CloudWatch IAM (`cloudwatch_iam`): the action AWS checks (`cloudwatch:*`, not moto's
+  `monitoring:*`) and the `cloudwatch:namespace` condition key, evaluated as AWS documents.
 - `serve_error(...)`: one operation answers an AWS error (throttling, AccessDenied, expired
   token) the way AWS serializes it, `times` times or for as long as the context lasts.
 """
@@ -18,7 +22,9 @@ held to botocore's output shape before it is sent (shapes.py):
 from __future__ import annotations
 
 import contextlib
+import fnmatch
 import json
+import re
 import threading
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -290,8 +296,110 @@ def install() -> None:
         ACTION_MAP["BUCKET"]["GET"].update(
             encryption="GetEncryptionConfiguration", publicAccessBlock="GetBucketPublicAccessBlock"
         )
+        _install_cloudwatch_iam()
+        from . import deployment_alarms  # after the service-deployment handlers above: it wraps them
+
+        deployment_alarms.install(DEPLOYMENTS)
         _installed = True
     _install_error_hook()
+
+
+# --- CloudWatch: the IAM action name and the cloudwatch:namespace condition -------------------
+# moto 5.2.5 and 5.2.6 (moto/iam/access_control.py) build the action from the SigV4 signing
+# name, so a CloudWatch call is checked as `monitoring:PutMetricData`; AWS checks
+# `cloudwatch:PutMetricData` (Service Authorization Reference, "Actions defined by Amazon
+# CloudWatch": https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazoncloudwatch.html).
+# moto also puts no `cloudwatch:namespace` into the condition context (moto/iam/utils.py), so a
+# namespace condition passes vacuously; AWS evaluates it against the request's Namespace
+# ("Using condition keys to limit access to CloudWatch namespaces":
+# https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/iam-cw-condition-keys-namespace.html).
+# Here every CloudWatch request is decided by AWS's identity-policy evaluation logic
+# (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic.html):
+# an explicit Deny wins, else an Allow whose action, resource and conditions all match, else
+# implicitly denied.
+CLOUDWATCH_SIGNING_NAME = "monitoring"  # what moto's action carries
+CLOUDWATCH_ACTION_PREFIX = "cloudwatch"  # what AWS's policies name
+CLOUDWATCH_CONDITION_KEYS = {"PutMetricData": {"cloudwatch:namespace": "Namespace"}}  # key -> request parameter
+STRING_OPERATORS = ("StringEquals", "StringNotEquals", "StringLike", "StringNotLike")
+
+
+def _glob(pattern: str, value: str, case: bool = True) -> bool:
+    regex = fnmatch.translate(pattern.replace("[", "[[]"))  # IAM wildcards are * and ? only
+    return re.match(regex, value, 0 if case else re.IGNORECASE) is not None
+
+
+def _condition_holds(operator: str, key: str, expected, context: dict[str, str]) -> bool:
+    base, if_exists = (operator[: -len("IfExists")], True) if operator.endswith("IfExists") else (operator, False)
+    if base not in STRING_OPERATORS:
+        raise NotImplementedError(f"condition operator {operator} on {key}: not served by the fidelity room yet")
+    values = expected if isinstance(expected, list) else [expected]
+    if key not in context:  # a missing key matches only the negated operators and ...IfExists
+        return if_exists or base.startswith("StringNot")
+    actual = context[key]
+    match = any(actual == v if base.endswith("Equals") else _glob(v, actual) for v in values)
+    return not match if base.startswith("StringNot") else match
+
+
+def _statement_applies(st: dict, action: str, resource: str, context: dict[str, str]) -> bool:
+    def listed(element: str) -> list[str]:
+        value = st.get(element, [])
+        return value if isinstance(value, list) else [value]
+
+    if "NotAction" in st:
+        acts = not any(_glob(a, action, case=False) for a in listed("NotAction"))
+    else:
+        acts = any(_glob(a, action, case=False) for a in listed("Action"))
+    if not acts or not any(_glob(r, resource) for r in listed("Resource") or ["*"]):
+        return False
+    return all(
+        _condition_holds(op, key, expected, context)
+        for op, keys in (st.get("Condition") or {}).items()
+        for key, expected in keys.items()
+    )
+
+
+def cloudwatch_decision(policies: list[dict], action: str, context: dict[str, str], resource: str = "*") -> bool:
+    """AWS's identity-policy evaluation for one CloudWatch request: True when allowed."""
+    statements = [st for p in policies for st in (p["Statement"] if isinstance(p["Statement"], list) else [p["Statement"]])]
+    applying = [st for st in statements if _statement_applies(st, action, resource, context)]
+    if any(st.get("Effect") == "Deny" for st in applying):
+        return False
+    return any(st.get("Effect") == "Allow" for st in applying)
+
+
+def _install_cloudwatch_iam() -> None:
+    """CloudWatch requests are authorized as `cloudwatch:<Operation>` with the condition keys
+    AWS documents for them (called from install())."""
+    from moto.cloudwatch.responses import CloudWatchResponse
+    from moto.iam.access_control import IAMPolicy, IAMRequest
+
+    class CloudWatchIAMRequest(IAMRequest):
+        context: dict[str, str] = {}
+
+        def check_action_permitted(self, resource: str) -> None:
+            operation = self._action.split(":", 1)[1]
+            action = f"{CLOUDWATCH_ACTION_PREFIX}:{operation}"
+            policies = [IAMPolicy(p)._policy_json for p in self._access_key.collect_policies()]
+            if not cloudwatch_decision(policies, action, self.context, resource):
+                self._action = action  # the denial names the action AWS names
+                self._raise_access_denied()
+
+    def authorize(self, resource: str = "*") -> None:
+        operation = self._get_action()
+        context = {
+            key: str(self._get_param(param))
+            for key, param in CLOUDWATCH_CONDITION_KEYS.get(operation, {}).items()
+            if self._get_param(param) is not None
+        }
+
+        def request(**kw):
+            made = CloudWatchIAMRequest(**kw)
+            made.context = context
+            return made
+
+        self._authenticate_and_authorize_action(request, resource)
+
+    CloudWatchResponse._authenticate_and_authorize_normal_action = authorize
 
 
 # --- errors AWS serves and moto does not -----------------------------------------------------

@@ -12,6 +12,7 @@ from pathlib import Path
 import hcl2
 
 MODULE = Path("infra/terraform/modules/iam")
+COMMON_TFVARS = Path("infra/terraform/environments/prod/common.tfvars")
 REF = re.compile(r"\$\{([^}]+)\}")
 
 
@@ -32,13 +33,23 @@ def _blocks(tree: dict, kind: str) -> list:
 
 def policy_document(repo: Path, refs: dict[str, str], drop: tuple[str, ...] = ()) -> dict:
     """The smoke policy as JSON. `refs` resolves what is not a local of the module:
-    `var.<x>`, `aws_secretsmanager_secret.<grafana_admin|edge>.arn`, `local.account|region|partition`.
+    `var.<x>`, `aws_secretsmanager_secret.<grafana_admin|edge>.arn`, `local.account|region|partition`;
+    a `var.<x>` not in `refs` takes its common.tfvars value (else its default), as the component passes it.
     `drop`: actions to leave out (to prove a check needs exactly them)."""
     trees = [_load(p) for p in sorted((repo / MODULE).glob("*.tf"))]
     locals_: dict[str, object] = {}
+    defaults: dict[str, object] = {}  # var.<x> the caller does not pass: the value common.tfvars gives it
     for tree in trees:
         for block in _blocks(tree, "locals"):
             locals_.update(block)
+    tfvars = _load(repo / COMMON_TFVARS)
+    for tree in trees:
+        for block in _blocks(tree, "variable"):
+            for name, spec in block.items():
+                if name in tfvars:
+                    defaults[f"var.{name}"] = tfvars[name]
+                elif isinstance(spec, dict) and "default" in spec:
+                    defaults[f"var.{name}"] = spec["default"]
     smoke = next(
         body
         for tree in trees
@@ -55,6 +66,8 @@ def policy_document(repo: Path, refs: dict[str, str], drop: tuple[str, ...] = ()
             return [v for v in (resolve(part) for part in inner.split(",")) if v]
         if expr in refs:
             return refs[expr]
+        if expr in defaults:
+            return defaults[expr]
         if expr.startswith("local.") and expr[6:] in locals_:
             return interpolate(locals_[expr[6:]])
         raise KeyError(f"{expr} in {MODULE}: add it to refs")
@@ -79,14 +92,18 @@ def policy_document(repo: Path, refs: dict[str, str], drop: tuple[str, ...] = ()
         if not actions:
             continue
         resources = interpolate(st.get("resources", ["*"]))
-        out.append(
-            {
-                "Sid": st.get("sid", ""),
-                "Effect": st.get("effect", "Allow"),
-                "Action": actions,
-                "Resource": resources if isinstance(resources, list) else [resources],
-            }
-        )
+        rendered = {
+            "Sid": st.get("sid", ""),
+            "Effect": st.get("effect", "Allow"),
+            "Action": actions,
+            "Resource": resources if isinstance(resources, list) else [resources],
+        }
+        conditions: dict[str, dict[str, list]] = {}
+        for c in _blocks(st, "condition"):  # condition { test, variable, values } -> {"test": {"variable": values}}
+            conditions.setdefault(c["test"], {})[c["variable"]] = interpolate(c["values"])
+        if conditions:
+            rendered["Condition"] = conditions
+        out.append(rendered)
     return {"Version": "2012-10-17", "Statement": out}
 
 

@@ -41,6 +41,7 @@ from . import iam as iam_policy
 
 REPO = Path(__file__).resolve().parents[3]
 TFVARS = REPO / "infra/terraform/environments/prod/common.tfvars"
+DEPLOY_ALARMS = REPO / "infra/terraform/modules/ecs/alarms.tf"  # the smoke verdict's alarm per service
 ROUTES = REPO / "infra/routes.json"
 ACCOUNT = "123456789012"  # moto's default account
 BUILD = "20260116-043000"  # the ECR tag suffix deploy-ecs.yaml adds: <version>-<timestamp>
@@ -467,6 +468,8 @@ def seed(endpoint: str) -> Seeded:
             "deploymentCircuitBreaker": {"enable": True, "rollback": True},
             "maximumPercent": 200,
             "minimumHealthyPercent": 100,
+            # modules/ecs: each service's `alarms` block names its smoke alarm, rollback on
+            "alarms": {"alarmNames": [put_deploy_alarm(s, svc)], "enable": True, "rollback": True},
         }
         with mock.patch.dict(os.environ, {"MOTO_ECS_SERVICE_RUNNING": str(conf["desired_count"])}):
             s.service_arns[svc] = ecs.create_service(
@@ -547,6 +550,84 @@ def create_listeners(s: Seeded) -> None:
             **kwargs,
         )["Listeners"][0]["ListenerArn"]
     s.listener_arn = s.listener_arns[rules_on]
+
+
+@contextlib.contextmanager
+def deploying(s: Seeded, svc: str, image_tag: str):
+    """A deploy of `svc` as 60-ecs applies it without waiting: a new task definition with the
+    image `<repository>:<image_tag>`, set by UpdateService (the account then serves the rolling
+    deployment and its alarms: deployment_alarms.py). Yields the new task definition's ARN;
+    afterwards the service, its tasks and deployment history, the published smoke metrics and
+    the alarms' states are as before."""
+    import copy
+
+    from moto.ecs.models import ecs_backends
+
+    from . import deployment_alarms
+
+    service = ecs_service(s, svc)
+    saved = (service.task_definition, copy.deepcopy(service.deployments), list(service.events))
+    history = len(fidelity.DEPLOYMENTS.deployments[s.service_arns[svc]])
+    new = register_task_definition(s, svc, s.tf["service_config"][svc],
+                                   image_uri=s.images[svc].rsplit(":", 1)[0] + f":{image_tag}")
+    try:
+        s.client("ecs").update_service(cluster=s.cluster, service=s.service_names[svc], taskDefinition=new)
+        yield new
+    finally:
+        service.task_definition, service.deployments[:], service.events[:] = saved
+        deployment_alarms.tasks_run(ecs_backends[ACCOUNT][s.region], service, saved[0])
+        while len(fidelity.DEPLOYMENTS.deployments[s.service_arns[svc]]) > history:
+            fidelity.DEPLOYMENTS.undo(s.service_arns[svc])
+        deployment_alarms.ALARMS.watching.pop(s.service_arns[svc], None)
+        forget_smoke_metrics(s)
+
+
+def forget_smoke_metrics(s: Seeded) -> None:
+    """The smoke namespace as the seed left it: no datapoints, every alarm OK (a test that
+    published puts the account back, or the next deployment would see its datapoints)."""
+    from moto.cloudwatch.models import cloudwatch_backends
+
+    cloudwatch = cloudwatch_backends[ACCOUNT][s.region]
+    cloudwatch.metric_data[:] = [m for m in cloudwatch.metric_data if m.namespace != s.tf["smoke_metric_namespace"]]
+    for alarm in cloudwatch.alarms.values():
+        alarm.update_state("reset after the test", "{}", "OK")
+
+
+def put_deploy_alarm(s: Seeded, svc: str) -> str:
+    """The service's deploy alarm as modules/ecs/alarms.tf makes it (read from that file, its
+    each.key, var.name and var.smoke_metric_namespace filled in); returns its name."""
+    with open(DEPLOY_ALARMS) as f:
+        tree = hcl2.load(
+            f,
+            serialization_options=hcl2.SerializationOptions(
+                strip_string_quotes=True, explicit_blocks=False, with_comments=False
+            ),
+        )
+    spec = next(r["aws_cloudwatch_metric_alarm"]["smoke"] for r in tree["resource"] if "aws_cloudwatch_metric_alarm" in r)
+    refs = {"${each.key}": svc, "${var.name}": s.name, "${var.smoke_metric_namespace}": s.tf["smoke_metric_namespace"]}
+
+    def fill(value):
+        if isinstance(value, str):
+            for ref, to in refs.items():
+                value = value.replace(ref, to)
+        return value
+
+    name = fill(spec["alarm_name"])
+    s.client("cloudwatch").put_metric_alarm(
+        AlarmName=name,
+        AlarmDescription=fill(spec["alarm_description"]),
+        Namespace=fill(spec["namespace"]),
+        MetricName=spec["metric_name"],
+        Dimensions=[{"Name": k, "Value": fill(v)} for k, v in spec["dimensions"].items()],
+        Statistic=spec["statistic"],
+        Period=int(spec["period"]),
+        EvaluationPeriods=int(spec["evaluation_periods"]),
+        DatapointsToAlarm=int(spec["datapoints_to_alarm"]),
+        Threshold=float(spec["threshold"]),
+        ComparisonOperator=spec["comparison_operator"],
+        TreatMissingData=spec["treat_missing_data"],
+    )
+    return name
 
 
 def record_deployment(

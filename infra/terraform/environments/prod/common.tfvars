@@ -31,6 +31,11 @@ edge_secret_generation = 0
 vpc_cidr           = "10.130.0.0/16"
 availability_zones = 2
 
+# CloudWatch namespace of the smoke verdict per service (FailedChecks {Service, Source}): the
+# smoke role may put metrics only here (02-iam), the deploy alarms read it (60-ecs), and the
+# suite's --publish-cloudwatch writes it (its --cloudwatch-namespace default).
+smoke_metric_namespace = "LGTM/Smoke"
+
 ecs_cluster_name   = "lgtm-prod-cluster"
 cloudmap_namespace = "lgtm.local"
 log_retention_days = 30

@@ -74,7 +74,11 @@ resource "aws_ecs_service" "service" {
   platform_version       = "LATEST"
   enable_execute_command = false
   propagate_tags         = "SERVICE"
-  wait_for_steady_state  = true
+  # false: the apply returns while the deployment is IN_PROGRESS, so the smoke gate runs inside
+  # the alarm's monitoring window (with true, provider 6.x returns only once the deployment is
+  # SUCCESSFUL, i.e. after the bake: too late for the verdict to roll anything back). The
+  # deploy workflow waits for SUCCESSFUL or ROLLBACK_* itself (docs/infra.md "Rollback timing").
+  wait_for_steady_state = false
 
   # Every service behind the ALB gets a grace period, so health checks do not kill a
   # task that is still starting (2026-01-16 04:15: SIGTERM every ~5 minutes).
@@ -86,6 +90,14 @@ resource "aws_ecs_service" "service" {
   deployment_circuit_breaker {
     enable   = true
     rollback = true
+  }
+
+  # Tasks that start and pass health checks can still be broken (a Loki that drops the tenant
+  # header): the smoke verdict's alarm (alarms.tf) fails such a deployment and rolls it back.
+  alarms {
+    alarm_names = [aws_cloudwatch_metric_alarm.smoke[each.key].alarm_name]
+    enable      = true
+    rollback    = true
   }
 
   network_configuration {

@@ -119,3 +119,8 @@ variable "grafana_admin_secret_arn" {
   description = "Secrets Manager ARN of the Grafana admin password."
   type        = string
 }
+
+variable "smoke_metric_namespace" {
+  description = "CloudWatch namespace of the smoke verdict per service, which the deploy alarms read (common.tfvars)."
+  type        = string
+}

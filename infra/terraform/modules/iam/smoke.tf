@@ -1,7 +1,8 @@
 # The smoke gate's role (lgtm_smoke/aws, assumed by every workflow's smoke-gate job through
 # OIDC): read-only. Exactly the calls the AWS checks and their evidence make, plus the two
-# secrets the gate reads at run time. tests/aws parses the statements below and runs the
-# whole AWS suite against IAM-enforcing moto as a principal holding exactly them, so an
+# secrets the gate reads at run time, and its one write: the verdict per service into the
+# smoke namespace (--publish-cloudwatch), which the deploy alarms watch. tests/aws parses
+# the statements below and runs the whole AWS suite against IAM-enforcing moto as a principal holding exactly them, so an
 # action missing here fails its check there, naming the action and this role.
 
 locals {
@@ -59,6 +60,20 @@ data "aws_iam_policy_document" "smoke" {
     sid       = "SmokeSecrets"
     actions   = ["secretsmanager:GetSecretValue"]
     resources = local.smoke_secrets
+  }
+  statement {
+    # PutMetricData has no resource-level permissions: Resource must be "*", and the
+    # cloudwatch:namespace condition key is how AWS scopes it (CloudWatch User Guide,
+    # "Using condition keys to limit access to CloudWatch namespaces"). Only this namespace:
+    # the gate can neither feed another alarm nor write into AWS/*.
+    sid       = "SmokeVerdictMetric"
+    actions   = ["cloudwatch:PutMetricData"]
+    resources = ["*"]
+    condition {
+      test     = "StringEquals"
+      variable = "cloudwatch:namespace"
+      values   = [var.smoke_metric_namespace]
+    }
   }
 }
 

@@ -82,3 +82,8 @@ variable "edge_secret_accept_previous" {
   type        = bool
   default     = true
 }
+
+variable "smoke_metric_namespace" {
+  description = "CloudWatch namespace of the smoke verdict per service (common.tfvars)."
+  type        = string
+}

@@ -15,6 +15,7 @@ module "iam" {
   github_repository      = var.github_repository
   github_environment     = var.github_environment
   storage_prefixes       = var.storage_prefixes
+  smoke_metric_namespace = var.smoke_metric_namespace
 
   create_github_oidc_provider = var.create_github_oidc_provider
   edge_secret_generation      = var.edge_secret_generation

@@ -107,4 +107,5 @@ module "ecs" {
   task_role_arns                    = data.terraform_remote_state.iam.outputs.task_role_arns
   log_group_names                   = data.terraform_remote_state.logs.outputs.log_group_names
   grafana_admin_secret_arn          = data.terraform_remote_state.iam.outputs.grafana_admin_secret_arn
+  smoke_metric_namespace            = var.smoke_metric_namespace
 }

@@ -68,3 +68,8 @@ variable "health_check_grace_period_seconds" {
   description = "Grace period of load-balanced services (> 0)."
   type        = number
 }
+
+variable "smoke_metric_namespace" {
+  description = "CloudWatch namespace of the smoke verdict per service, which the deploy alarms read (common.tfvars)."
+  type        = string
+}

@@ -76,7 +76,7 @@ BROKEN = [
     # issue 18: only what was reviewed runs beside the secrets
     ("workflow_actions_pinned_to_sha", "tag-not-sha",
      [(GATE, "actions/checkout@11d5960a326750d5838078e36cf38b85af677262 # v4.4.0", "actions/checkout@v4")],
-     "smoke-gate.yaml:36: uses actions/checkout@v4: pin it to a full commit SHA"),
+     "uses actions/checkout@v4: pin it to a full commit SHA"),
     ("workflow_actions_pinned_to_sha", "short-sha",
      [(DEPLOY, "docker/build-push-action@10e90e3645eae34f1e60eeb005ba3a3d33f178e8", "docker/build-push-action@10e90e3")],
      "uses docker/build-push-action@10e90e3: pin it to a full commit SHA"),

@@ -51,9 +51,12 @@ class Schedule:
 
 def pytest_command(pytest_args: list[str]) -> list[str]:
     # --push-results: the alert rules read what each run pushes, under source="canary" (the deploy
-    # gate's runs are source="gate": a red gate run never counts toward a canary page); -rfE as `lgtm-smoke run`
+    # gate's runs are source="gate": a red gate run never counts toward a canary page); -rfE as `lgtm-smoke run`.
+    # --publish-source canary: when the run publishes its verdict per service to CloudWatch (the scheduled task
+    # sets LGTM_PUBLISH_CLOUDWATCH=1), it goes under Source=canary, never the deploy alarms' Source=deploy:
+    # a deploy that fixes what the canary saw broken must not start with its alarm in ALARM.
     return [sys.executable, "-m", "pytest", "-m", "smoke", "-p", "no:cacheprovider", "-rfE", "--push-results",
-            "--push-source", "canary", *pytest_args]
+            "--push-source", "canary", "--publish-source", "canary", *pytest_args]
 
 
 def run_once(command: list[str], deadline_s: float, log: Callable[[str], None]) -> int:

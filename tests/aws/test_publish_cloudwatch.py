@@ -14,6 +14,7 @@ from botocore.exceptions import ClientError
 from lgtm_refstack.aws import fidelity
 
 from conftest import seeding
+from lgtm_smoke import canary
 from lgtm_smoke.aws.errors import describe_error
 from lgtm_smoke.verdict import cloudwatch
 
@@ -51,6 +52,16 @@ def test_the_smoke_role_publishes_into_its_namespace(account, stack):
     assert line == "CloudWatch: published LGTM/Smoke/FailedChecks {Source=deploy} loki=2, mimir=0"
     assert 2.0 in read_back(stack, "loki", "deploy") and 0.0 in read_back(stack, "mimir", "deploy")
     assert read_back(stack, "loki", "canary") == []  # the deploy alarm's series and the canary's are apart
+
+
+def test_the_canarys_verdict_never_lands_on_the_deploy_alarms_series(account, stack):
+    """The canary's run publishes under the Source its command passes (lgtm_smoke/canary.py), as
+    the smoke role: a red canary run leaves the deploy alarms' series (Source=deploy) untouched."""
+    command = canary.pytest_command([])
+    source = command[command.index("--publish-source") + 1]
+    cloudwatch.publish(smoke_cloudwatch(account, stack), {"loki": 3}, NAMESPACE, source, describe_error)
+    assert 3.0 in read_back(stack, "loki", source)
+    assert read_back(stack, "loki", "deploy") == []
 
 
 @pytest.mark.parametrize("namespace", ["Other/NS", "AWS/ECS", "LGTM/Smoke2"])

@@ -65,3 +65,5 @@ def test_the_run_pushes_its_results():
     command = canary.pytest_command(["--alb", "x"])
     assert "--push-results" in command
     assert command[command.index("--push-source") + 1] == "canary"  # its alert rules read only source="canary"
+    # its CloudWatch verdict per service never lands on the series the deploy alarms watch (Source=deploy)
+    assert command[command.index("--publish-source") + 1] == "canary"

@@ -208,6 +208,10 @@ resource "aws_ecs_task_definition" "canary" {
       environment = [
         { name = "LGTM_ALB", value = "https://${var.alb_hostname}" },
         { name = "AWS_REGION", value = data.aws_region.current.region },
+        # the verdict per service into CloudWatch, under Source=canary (lgtm-smoke canary passes it):
+        # the canary's own series, never the deploy alarms' Source=deploy
+        { name = "LGTM_PUBLISH_CLOUDWATCH", value = "1" },
+        { name = "LGTM_CLOUDWATCH_NAMESPACE", value = var.smoke_metric_namespace },
       ]
       secrets = [
         { name = "LGTM_GRAFANA_PASSWORD", valueFrom = var.grafana_admin_secret_arn },

@@ -56,7 +56,7 @@ def lock_copy(tmp_path) -> Path:
 
 def test_a_floor_the_lock_does_not_meet_is_caught(lock_copy):
     pyproject = lock_copy / "pyproject.toml"
-    pyproject.write_text(pyproject.read_text().replace('"tenacity>=8.2"', '"tenacity>=8.2,<8.3"'))
+    pyproject.write_text(pyproject.read_text().replace('"tenacity>=8.3"', '"tenacity>=8.3,<8.4"'))
     proc = lock_check(lock_copy)
     assert proc.returncode == 1 and "uv.lock does not match pyproject.toml" in proc.stderr, proc.stdout + proc.stderr
 

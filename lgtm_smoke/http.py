@@ -209,7 +209,9 @@ class RecordingSession(requests.Session):
 
     def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> requests.Response:
         t0 = time.monotonic()
-        kwargs.setdefault("verify", self.tls_verify)
+        # The suite's TLS setting wins: exporters before 1.45 pass their own verify=True (or an
+        # OTEL_* env path) on every post, which would ignore --ca-bundle / --insecure
+        kwargs["verify"] = self.tls_verify
         try:
             r = super().request(method if isinstance(method, str) else method.decode(), url, *args, **kwargs)
         except requests.RequestException as e:

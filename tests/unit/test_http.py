@@ -6,6 +6,7 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+import requests
 
 from lgtm_smoke.http import EDGE_HEADER, Client, Unreachable, recording_session
 from lgtm_smoke.settings import Secret, parse_alb
@@ -97,3 +98,20 @@ def test_client_reads_the_environment_once_not_per_request(monkeypatch):
     assert client.session.trust_env is False
     session = recording_session(client, "/v1/traces", "t1")
     assert session.trust_env is False and session.proxies == client.session.proxies
+
+
+def test_the_exporter_session_keeps_the_suites_tls_setting(monkeypatch):
+    """OTLP exporters before 1.45 post with their own verify=True on every call; the session's
+    --ca-bundle / --insecure must win, or the Tempo push fails TLS (found by bash .ci/run lowest)."""
+    client = Client(parse_alb("https://alb.example"), "t1", verify="/etc/stack-ca.pem")
+    session = recording_session(client, "/v1/traces", "t1")
+    sent: dict = {}
+
+    def fake_request(self, method, url, *args, **kwargs):
+        sent.update(kwargs)
+        raise requests.ConnectionError("not sent")
+
+    monkeypatch.setattr(requests.Session, "request", fake_request)
+    with pytest.raises(requests.ConnectionError):
+        session.post("https://alb.example/v1/traces", data=b"x", verify=True)  # as the exporter posts
+    assert sent["verify"] == "/etc/stack-ca.pem"

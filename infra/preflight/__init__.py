@@ -48,6 +48,7 @@ in ``tests/preflight/test_<module>.py``:
 | alb_listeners_https_and_redirect | `routes.py` |
 | otlp_receiver_reachable | `routes.py` |
 | iam_least_privilege | `iam.py` |
+| smoke_role_writes_only_its_verdict | `iam.py` |
 | smoke_gate_after_every_ecs_deploy | `workflows.py` |
 | smoke_gate_credentials_and_secrets | `workflows.py` |
 | smoke_gate_expects_built_tags | `workflows.py` |

@@ -50,6 +50,7 @@ in ``tests/preflight/test_<module>.py``:
 | iam_least_privilege | `iam.py` |
 | smoke_role_writes_only_its_verdict | `iam.py` |
 | smoke_gate_after_every_ecs_deploy | `workflows.py` |
+| smoke_gate_runs_during_rollout | `workflows.py` |
 | smoke_gate_credentials_and_secrets | `workflows.py` |
 | smoke_gate_expects_built_tags | `workflows.py` |
 | smoke_gate_uploads_reports | `workflows.py` |

@@ -168,10 +168,10 @@ def check_ecs_services_roll_back_on_smoke_alarm(infra: Infra) -> list[str]:
     smoke alarm (`aws_cloudwatch_metric_alarm.<smoke>[each.key].alarm_name`, an alarm on the deploy
     verdict: see smoke_alarm_watches_deploy_verdict) with `enable = true` and `rollback = true`.
 
-    Issue 20: tasks that start and pass the ALB's health checks can still be broken (S2: a Loki
-    that dropped the tenant header; S6/S12: backends green to the ALB while queries failed), and the
-    circuit breaker only sees health checks; without the alarm a red smoke verdict rolls nothing
-    back and the broken revision stays in service.
+    Issue 20: tasks that start and pass the ALB's health checks can still be broken (a Loki that
+    drops the tenant header, a Tempo whose OTLP receiver moved, a Mimir whose read path is broken:
+    seed incidents S2, S4, S6, S10, S12), and the circuit breaker only sees health checks; without
+    the alarm a red smoke verdict rolls nothing back and the broken revision stays in service.
     """
     problems = []
     merged = infra.merged(f"{MODULES_DIR}/ecs")
@@ -209,8 +209,8 @@ def check_smoke_alarm_watches_deploy_verdict(infra: Infra) -> list[str]:
     has no data: with "breaching" or "missing" (AWS's default, INSUFFICIENT_DATA) a quiet gate would
     fail deployments, rolling back healthy ones or ending in a broken state again. The canary's series
     (Source = "canary") is not the deploy's: a deploy alarm on it would roll back a new revision for
-    what the old one did. Maximum > 0: one failed check of a service (S4/S10: a config key or a prefix
-    wrong in one backend) is enough.
+    what the old one did. Maximum > 0: one failed check of a service is enough (each of S2, S4, S6,
+    S10, S12 broke one check of one backend).
     """
     problems = []
     merged = infra.merged(f"{MODULES_DIR}/ecs")

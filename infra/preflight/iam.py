@@ -146,7 +146,8 @@ def check_smoke_role_writes_only_its_verdict(infra: Infra) -> list[str]:
     Issue 20: the gate's verdict drives each service's rollback alarm. Without the condition (or with
     StringLike "*", or cloudwatch:*) a gate credential could write any namespace: feed another alarm,
     silence its own, or write into AWS/*; with the two namespaces apart the alarms watch a series
-    nobody writes (missing data, notBreaching) and nothing ever rolls back (S2/S6/S12 again).
+    nobody writes (missing data, notBreaching) and nothing ever rolls back (S2, S4, S6, S10, S12
+    again).
     """
     problems = []
     merged = infra.merged(f"{MODULES_DIR}/iam")

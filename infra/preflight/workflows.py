@@ -87,10 +87,12 @@ def check_smoke_gate_runs_during_rollout(infra: Infra) -> list[str]:
     """Every job calling smoke-gate.yaml after an ECS apply passes `deploy_started`, an output of a
     job it needs (the epoch seconds before 60-ecs was applied), and the gate declares that input.
 
-    Issue 20: without it the gate is a plain post-deploy run: it does not wait for the deployments
-    while they are IN_PROGRESS nor report how they ended, so its verdict can land after the
-    deploy alarms' window and a red one rolls nothing back (S2/S6/S12: broken tasks stayed in
-    service behind a green ALB).
+    Issue 20: 60-ecs applies without waiting, so without it the gate is a plain run in the middle
+    of the rollout: it does not wait for the new tasks (its verdict may judge the old revision), runs
+    the ECS checks (one deployment, tasks on the new definition) while the deployment is still
+    IN_PROGRESS, publishes that verdict to the deploy alarms, and never reports whether a deployment
+    was rolled back. The loop that rolls back backends green to the ALB but broken to their clients
+    (seed incidents S2, S4, S6, S10, S12) needs the gate's rollout mode.
     """
     problems = []
     wf, _ = _gate_job(infra)

@@ -70,8 +70,8 @@ BROKEN = [
      [(IAM_SMOKE, NAMESPACE_CONDITION, "")],
      "statement SmokeVerdictMetric allows cloudwatch:PutMetricData without a cloudwatch:namespace condition"),
     ("smoke_role_writes_only_its_verdict", "any-namespace",
-     [(IAM_SMOKE, 'test     = "StringEquals"\n      variable = "cloudwatch:namespace"\n      values   = [var.smoke_metric_namespace]',
-       'test     = "StringLike"\n      variable = "cloudwatch:namespace"\n      values   = ["*"]')],
+     [(IAM_SMOKE, NAMESPACE_CONDITION, NAMESPACE_CONDITION.replace('"StringEquals"', '"StringLike"')
+       .replace("[var.smoke_metric_namespace]", '["*"]'))],
      "scopes cloudwatch:PutMetricData to cloudwatch:namespace [('StringLike', ['*'])]; it must be StringEquals"),
     ("smoke_role_writes_only_its_verdict", "cloudwatch-wildcard",
      [(IAM_SMOKE, 'actions   = ["cloudwatch:PutMetricData"]', 'actions   = ["cloudwatch:*"]')],

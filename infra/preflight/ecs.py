@@ -165,8 +165,9 @@ def _named_alarm(ref: str) -> str | None:
 @preflight
 def check_ecs_services_roll_back_on_smoke_alarm(infra: Infra) -> list[str]:
     """Every ALB-fronted ECS service (modules/ecs) has a top-level `alarms` block naming its own
-    smoke alarm (`aws_cloudwatch_metric_alarm.<smoke>[each.key].alarm_name`, an alarm on the deploy
-    verdict: see smoke_alarm_watches_deploy_verdict) with `enable = true` and `rollback = true`.
+    smoke alarm (`aws_cloudwatch_metric_alarm.<smoke>[each.key].alarm_name`, an alarm of the module
+    on FailedChecks, the deploy verdict: smoke_alarm_watches_deploy_verdict holds the rest of it)
+    with `enable = true` and `rollback = true`.
 
     Issue 20: tasks that start and pass the ALB's health checks can still be broken (a Loki that
     drops the tenant header, a Tempo whose OTLP receiver moved, a Mimir whose read path is broken:
@@ -175,7 +176,8 @@ def check_ecs_services_roll_back_on_smoke_alarm(infra: Infra) -> list[str]:
     """
     problems = []
     merged = infra.merged(f"{MODULES_DIR}/ecs")
-    alarms = {n for t, n, _ in blocks(merged, "resource") if t == "aws_cloudwatch_metric_alarm"}
+    smoke_alarms = {n for t, n, b in blocks(merged, "resource")
+                    if t == "aws_cloudwatch_metric_alarm" and b.get("metric_name") == SMOKE_METRIC}
     services = _alb_fronted_services(merged)
     if not services:
         problems.append("modules/ecs has no ALB-fronted aws_ecs_service (load_balancer block)")
@@ -191,7 +193,7 @@ def check_ecs_services_roll_back_on_smoke_alarm(infra: Infra) -> list[str]:
                 problems.append(f"{where} alarms {key} = {block.get(key)!r}; it must be true "
                                 "(the smoke alarm must fail and roll back the deployment)")
         refs = _alarm_refs(body)
-        own = [r for r in refs if _named_alarm(r) in alarms]
+        own = [r for r in refs if _named_alarm(r) in smoke_alarms]
         if not own:
             problems.append(f"{where} alarms names {refs or 'no alarm'}; it must name the service's own smoke alarm "
                             "(aws_cloudwatch_metric_alarm.smoke[each.key].alarm_name)")

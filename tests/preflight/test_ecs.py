@@ -17,6 +17,22 @@ ALARMS_BLOCK = """  alarms {
   }
 """
 
+SMOKE_ALARM_HEADER = 'resource "aws_cloudwatch_metric_alarm" "smoke" {'
+CPU_ALARM = """resource "aws_cloudwatch_metric_alarm" "cpu" {
+  for_each            = var.service_config
+  alarm_name          = "${var.name}-cpu-${each.key}"
+  namespace           = "AWS/ECS"
+  metric_name         = "CPUUtilization"
+  dimensions          = { ServiceName = each.key }
+  statistic           = "Maximum"
+  period              = 60
+  evaluation_periods  = 1
+  threshold           = 90
+  comparison_operator = "GreaterThanThreshold"
+}
+
+"""
+
 # (check, id, [(file, old, new), ...], text the message must contain)
 BROKEN = [
     # 2026-01-15 24:00: +50 % memory -> 512/1536 and 256/768
@@ -69,6 +85,11 @@ BROKEN = [
      [(ECS_MAIN, "alarm_names = [aws_cloudwatch_metric_alarm.smoke[each.key].alarm_name]",
        'alarm_names = ["${var.name}-cpu-high"]')],
      "alarms names ['${var.name}-cpu-high']; it must name the service's own smoke alarm"),
+    ("ecs_services_roll_back_on_smoke_alarm", "cpu-alarm",
+     [(ECS_MAIN, "aws_cloudwatch_metric_alarm.smoke[each.key].alarm_name",
+       "aws_cloudwatch_metric_alarm.cpu[each.key].alarm_name"),
+      (ECS_ALARMS, SMOKE_ALARM_HEADER, CPU_ALARM + SMOKE_ALARM_HEADER)],
+     "alarms names ['${aws_cloudwatch_metric_alarm.cpu[each.key].alarm_name}']; it must name the service's own smoke alarm"),
     # issue 20: the alarm reads the deploy verdict, and missing data never rolls back
     ("smoke_alarm_watches_deploy_verdict", "missing-data-breaching",
      [(ECS_ALARMS, 'treat_missing_data  = "notBreaching"', 'treat_missing_data  = "breaching"')],

@@ -28,6 +28,9 @@ in ``tests/preflight/test_<module>.py``:
 | grace_period_long_enough | `ecs.py` |
 | deregistration_delay_le_stop_timeout | `ecs.py` |
 | memcached_endpoint_from_elasticache | `ecs.py` |
+| ecs_services_roll_back_on_smoke_alarm | `ecs.py` |
+| smoke_alarm_watches_deploy_verdict | `ecs.py` |
+| no_steady_state_wait_with_rollback_alarm | `ecs.py` |
 | config_env_vars_set_in_task_definition | `configs.py` |
 | tenant_consistent | `configs.py` |
 | multitenancy_enabled | `configs.py` |
@@ -45,7 +48,9 @@ in ``tests/preflight/test_<module>.py``:
 | alb_listeners_https_and_redirect | `routes.py` |
 | otlp_receiver_reachable | `routes.py` |
 | iam_least_privilege | `iam.py` |
+| smoke_role_writes_only_its_verdict | `iam.py` |
 | smoke_gate_after_every_ecs_deploy | `workflows.py` |
+| smoke_gate_runs_during_rollout | `workflows.py` |
 | smoke_gate_credentials_and_secrets | `workflows.py` |
 | smoke_gate_expects_built_tags | `workflows.py` |
 | smoke_gate_uploads_reports | `workflows.py` |

@@ -17,7 +17,19 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from .tree import COMPONENTS_DIR, MODULES_DIR, Infra, blocks, first, named, parse_hcl, preflight, tf_locals
+from .tree import (
+    COMPONENTS_DIR,
+    METRICS_ACTION,
+    MODULES_DIR,
+    Infra,
+    blocks,
+    first,
+    named,
+    parse_hcl,
+    preflight,
+    tf_locals,
+    writes_beyond_metrics,
+)
 
 COMPONENT = f"{COMPONENTS_DIR}/70-smoke-canary"
 MODULE = f"{MODULES_DIR}/smoke-canary"
@@ -25,9 +37,6 @@ SMOKE_DOCKERFILE = "infra/images/smoke/Dockerfile"
 # Between a run's deadline and the next tick: Scheduler's smallest retry window
 # (maximum_event_age_in_seconds >= 60) plus the task's own stop, as the module's precondition says.
 MARGIN_S = 60
-# Actions that only read. Anything else the task role may do must be cloudwatch:PutMetricData.
-READ_VERBS = ("Get", "List", "Describe", "BatchGet")
-METRICS_ACTION = "cloudwatch:PutMetricData"
 
 
 class Unresolved(ValueError):
@@ -268,11 +277,6 @@ def _policy_documents(infra: Infra, rel: str, expr: Any, caller: tuple[str, dict
                      "(data.aws_iam_policy_document, var., remote-state or module outputs)")
 
 
-def _writes(action: str) -> bool:
-    verb = action.split(":", 1)[-1]
-    return action != METRICS_ACTION and not verb.startswith(READ_VERBS)
-
-
 @preflight
 @_unresolved_is_a_problem
 def check_canary_task_role_writes_only_metrics(infra: Infra) -> list[str]:
@@ -318,7 +322,7 @@ def check_canary_task_role_writes_only_metrics(infra: Infra) -> list[str]:
             sid = st.get("sid") or f"#{i + 1}"
             if st.get("not_actions"):
                 problems.append(f"{doc_where} statement {sid} uses not_actions: the task role's actions must be listed")
-            writes = sorted(a for a in st.get("actions") or [] if _writes(str(a)))
+            writes = sorted(a for a in st.get("actions") or [] if writes_beyond_metrics(str(a)))
             if writes:
                 problems.append(f"{doc_where} statement {sid} lets the canary's task role write: {', '.join(writes)} "
                                 f"(it may only read, and put metrics in {namespace})")

@@ -137,3 +137,128 @@ def check_memcached_endpoint_from_elasticache(infra: Infra) -> list[str]:
                                  strip_comments(text, name)):
                 problems.append(f"{svc}: {name} hard-codes the memcached host {m.group(0)}; use ${{MEMCACHED_ENDPOINT}}")
     return problems
+
+
+# The deploy verdict's series (lgtm_smoke/verdict/cloudwatch.py): what each service's rollback alarm watches.
+SMOKE_METRIC = "FailedChecks"
+SMOKE_SOURCE = "deploy"
+
+
+def _alb_fronted_services(merged: dict) -> list[tuple[str, dict]]:
+    """(name, body) of every aws_ecs_service with a load_balancer block (static or dynamic)."""
+    return [(n, b) for t, n, b in blocks(merged, "resource") if t == "aws_ecs_service"
+            and (b.get("load_balancer") or any("load_balancer" in d for d in b.get("dynamic") or []))]
+
+
+def _alarm_refs(service: dict) -> list[str]:
+    """The alarm names of a service's top-level `alarms` block, as written."""
+    return [str(n) for a in service.get("alarms") or [] for n in a.get("alarm_names") or []]
+
+
+def _named_alarm(ref: str) -> str | None:
+    """`${aws_cloudwatch_metric_alarm.<name>[each.key].alarm_name}` -> <name>; anything else (another
+    service's key, a literal name) -> None."""
+    m = re.fullmatch(r"\$\{aws_cloudwatch_metric_alarm\.(\w+)\[each\.key\]\.alarm_name\}", ref)
+    return m.group(1) if m else None
+
+
+@preflight
+def check_ecs_services_roll_back_on_smoke_alarm(infra: Infra) -> list[str]:
+    """Every ALB-fronted ECS service (modules/ecs) has a top-level `alarms` block naming its own
+    smoke alarm (`aws_cloudwatch_metric_alarm.<smoke>[each.key].alarm_name`, an alarm of the module
+    on FailedChecks, the deploy verdict: smoke_alarm_watches_deploy_verdict holds the rest of it)
+    with `enable = true` and `rollback = true`.
+
+    Issue 20: tasks that start and pass the ALB's health checks can still be broken (a Loki that
+    drops the tenant header, a Tempo whose OTLP receiver moved, a Mimir whose read path is broken:
+    seed incidents S2, S4, S6, S10, S12), and the circuit breaker only sees health checks; without
+    the alarm a red smoke verdict rolls nothing back and the broken revision stays in service.
+    """
+    problems = []
+    merged = infra.merged(f"{MODULES_DIR}/ecs")
+    smoke_alarms = {n for t, n, b in blocks(merged, "resource")
+                    if t == "aws_cloudwatch_metric_alarm" and b.get("metric_name") == SMOKE_METRIC}
+    services = _alb_fronted_services(merged)
+    if not services:
+        problems.append("modules/ecs has no ALB-fronted aws_ecs_service (load_balancer block)")
+    for name, body in services:
+        where = f"modules/ecs aws_ecs_service.{name}"
+        block = first(body.get("alarms"))
+        if not block:
+            problems.append(f"{where} has no top-level `alarms` block: a red smoke verdict cannot roll it back "
+                            "(alarm_names = [aws_cloudwatch_metric_alarm.smoke[each.key].alarm_name], enable, rollback)")
+            continue
+        for key in ("enable", "rollback"):
+            if block.get(key) is not True:
+                problems.append(f"{where} alarms {key} = {block.get(key)!r}; it must be true "
+                                "(the smoke alarm must fail and roll back the deployment)")
+        refs = _alarm_refs(body)
+        own = [r for r in refs if _named_alarm(r) in smoke_alarms]
+        if not own:
+            problems.append(f"{where} alarms names {refs or 'no alarm'}; it must name the service's own smoke alarm "
+                            "(aws_cloudwatch_metric_alarm.smoke[each.key].alarm_name)")
+    return problems
+
+
+@preflight
+def check_smoke_alarm_watches_deploy_verdict(infra: Infra) -> list[str]:
+    """Each alarm an ECS service rolls back on watches that service's deploy verdict and never treats
+    missing data as breaching: `<smoke_metric_namespace>/FailedChecks` with dimensions exactly
+    `{Service = each.key, Source = "deploy"}`, statistic Maximum, GreaterThanThreshold, threshold 0,
+    `treat_missing_data = "notBreaching"`, one alarm per service (the service's own for_each).
+
+    Issue 20: a run that could not check a service publishes nothing, and every minute between deploys
+    has no data: with "breaching" or "missing" (AWS's default, INSUFFICIENT_DATA) a quiet gate would
+    fail deployments, rolling back healthy ones or ending in a broken state again. The canary's series
+    (Source = "canary") is not the deploy's: a deploy alarm on it would roll back a new revision for
+    what the old one did. Maximum > 0: one failed check of a service is enough (each of S2, S4, S6,
+    S10, S12 broke one check of one backend).
+    """
+    problems = []
+    merged = infra.merged(f"{MODULES_DIR}/ecs")
+    alarms = {n: b for t, n, b in blocks(merged, "resource") if t == "aws_cloudwatch_metric_alarm"}
+    watched = sorted({a for _, b in _alb_fronted_services(merged) for r in _alarm_refs(b) if (a := _named_alarm(r)) in alarms})
+    if not watched:
+        problems.append("modules/ecs: no service names a smoke alarm (aws_cloudwatch_metric_alarm.<name>[each.key])")
+    want = {
+        "namespace": "${var.smoke_metric_namespace}",
+        "metric_name": SMOKE_METRIC,
+        "statistic": "Maximum",
+        "comparison_operator": "GreaterThanThreshold",
+        "threshold": 0,
+        "for_each": "${var.service_config}",
+    }
+    for name in watched:
+        body = alarms[name]
+        where = f"modules/ecs aws_cloudwatch_metric_alarm.{name}"
+        missing_data = body.get("treat_missing_data", "missing")
+        if missing_data != "notBreaching":
+            problems.append(f"{where} treat_missing_data = {missing_data!r}"
+                            + (" (not set: AWS's default)" if "treat_missing_data" not in body else "")
+                            + '; it must be "notBreaching": missing data (a run that could not check) must never roll back')
+        for key, value in want.items():
+            if body.get(key) != value:
+                problems.append(f"{where} {key} = {body.get(key)!r}; it must be {value!r} (the deploy verdict's series)")
+        dims = body.get("dimensions")
+        if dims != {"Service": "${each.key}", "Source": SMOKE_SOURCE}:
+            problems.append(f"{where} dimensions = {dims!r}; it must be {{Service = each.key, Source = \"{SMOKE_SOURCE}\"}} "
+                            "(the deploy gate's series, never the canary's)")
+    return problems
+
+
+@preflight
+def check_no_steady_state_wait_with_rollback_alarm(infra: Infra) -> list[str]:
+    """An ECS service with rollback alarms does not wait for steady state (`wait_for_steady_state =
+    false`, the provider's default when unset).
+
+    Issue 20: with true the apply returns only once the deployment is SUCCESSFUL, after the bake
+    time, so the smoke gate runs once the alarm has stopped watching: its red verdict rolls
+    nothing back (the deploy workflow waits for SUCCESSFUL or ROLLBACK_* itself).
+    """
+    problems = []
+    for name, body in _alb_fronted_services(infra.merged(f"{MODULES_DIR}/ecs")):
+        if any(a.get("rollback") for a in body.get("alarms") or []) and body.get("wait_for_steady_state") not in (False, None):
+            problems.append(f"modules/ecs aws_ecs_service.{name} wait_for_steady_state = "
+                            f"{body.get('wait_for_steady_state')!r}; it must be false with rollback alarms "
+                            "(the apply would wait out the bake and the gate would run too late to roll back)")
+    return problems

@@ -1,10 +1,11 @@
-"""IAM: least privilege for the OIDC roles, the task roles and the deploy role."""
+"""IAM: least privilege for the OIDC roles, the task roles and the deploy role; the smoke role's one
+write, its verdict in our metrics namespace."""
 
 from __future__ import annotations
 
 import re
 
-from .tree import COMPONENTS_DIR, MODULES_DIR, Infra, blocks, named, preflight
+from .tree import COMPONENTS_DIR, METRICS_ACTION, MODULES_DIR, Infra, blocks, named, preflight, writes_beyond_metrics
 
 
 @preflight
@@ -129,4 +130,68 @@ def _sns_publish_only_to_alerts_topic(merged: dict, docs: dict[str, dict]) -> li
             publishers += 1
     if topics and not publishers:
         problems.append("modules/iam makes the alerts topic but no role may publish to it: Mimir's Alertmanager pages nobody")
+    return problems
+
+
+NAMESPACE_VAR = "${var.smoke_metric_namespace}"
+
+
+@preflight
+def check_smoke_role_writes_only_its_verdict(infra: Infra) -> list[str]:
+    """The smoke role (modules/iam/smoke.tf) only reads, but `cloudwatch:PutMetricData`, which its
+    statement holds to `StringEquals cloudwatch:namespace = var.smoke_metric_namespace`; 02-iam (the
+    role's condition) and 60-ecs (the deploy alarms' namespace) both pass `var.smoke_metric_namespace`,
+    set once in common.tfvars, so the role writes exactly where the alarms read.
+
+    Issue 20: the gate's verdict drives each service's rollback alarm. Without the condition (or with
+    StringLike "*", or cloudwatch:*) a gate credential could write any namespace: feed another alarm,
+    silence its own, or write into AWS/*; with the two namespaces apart the alarms watch a series
+    nobody writes (missing data, notBreaching) and nothing ever rolls back (S2, S4, S6, S10, S12
+    again).
+    """
+    problems = []
+    merged = infra.merged(f"{MODULES_DIR}/iam")
+    docs = {n: b for t, n, b in blocks(merged, "data") if t == "aws_iam_policy_document"}
+    smoke_docs = sorted({m.group(1) for t, _, b in blocks(merged, "resource") if t == "aws_iam_role_policy"
+                         and re.search(r"aws_iam_role\.smoke\.(id|name)\b", str(b.get("role", "")))
+                         and (m := re.search(r"aws_iam_policy_document\.(\w+)", str(b.get("policy", ""))))})
+    if not smoke_docs:
+        problems.append("modules/iam gives the smoke role (aws_iam_role.smoke) no policy document")
+    scoped = 0
+    for name in smoke_docs:
+        for i, st in enumerate((docs.get(name) or {}).get("statement") or []):
+            if str(st.get("effect", "Allow")) == "Deny":
+                continue
+            where = f"modules/iam data.aws_iam_policy_document.{name} statement {st.get('sid') or f'#{i + 1}'}"
+            actions = [str(a) for a in st.get("actions") or []]
+            if st.get("not_actions"):
+                problems.append(f"{where} uses not_actions: the smoke role's actions must be listed")
+            writes = sorted(a for a in actions if writes_beyond_metrics(a))
+            if writes:
+                problems.append(f"{where} lets the smoke role write: {', '.join(writes)} (it only reads, and puts "
+                                f"its verdict with {METRICS_ACTION} in var.smoke_metric_namespace)")
+            if METRICS_ACTION not in actions:
+                continue
+            conds = [c for c in st.get("condition") or [] if c.get("variable") == "cloudwatch:namespace"]
+            if not conds:
+                problems.append(f"{where} allows {METRICS_ACTION} without a cloudwatch:namespace condition: the gate "
+                                "could write any namespace (StringEquals cloudwatch:namespace = var.smoke_metric_namespace)")
+            elif any(c.get("test") != "StringEquals" or c.get("values") != [NAMESPACE_VAR] for c in conds):
+                got = [(c.get("test"), c.get("values")) for c in conds]
+                problems.append(f"{where} scopes {METRICS_ACTION} to cloudwatch:namespace {got}; it must be StringEquals "
+                                "[var.smoke_metric_namespace], the namespace the deploy alarms watch")
+            else:
+                scoped += 1
+    if smoke_docs and not scoped:
+        problems.append(f"modules/iam: the smoke role has no {METRICS_ACTION} statement scoped to var.smoke_metric_namespace "
+                        "(the gate publishes the verdict the deploy alarms watch)")
+    for comp, module in (("02-iam", "iam"), ("60-ecs", "ecs")):
+        passed = named(infra.merged(f"{COMPONENTS_DIR}/{comp}"), "module").get(module, {}).get("smoke_metric_namespace")
+        if passed != NAMESPACE_VAR:
+            problems.append(f"{comp} passes smoke_metric_namespace = {passed!r} to modules/{module}; it must be "
+                            "var.smoke_metric_namespace (common.tfvars), the same for the role's condition and the alarms")
+    namespace = infra.tfvars.get("smoke_metric_namespace")
+    if not namespace or str(namespace).startswith("AWS/"):
+        problems.append(f"common.tfvars smoke_metric_namespace = {namespace!r}; set our own namespace (never AWS/), "
+                        "which 02-iam and 60-ecs both take")
     return problems

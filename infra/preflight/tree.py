@@ -42,6 +42,18 @@ CONFIG_FILE = {
     "alloy": "config.alloy",
 }
 
+# IAM actions that only read, and the one write a smoke principal (the gate's role, the canary's task
+# role) may hold: its verdict in our metrics namespace (issues 20 and 21).
+READ_VERBS = ("Get", "List", "Describe", "BatchGet")
+METRICS_ACTION = "cloudwatch:PutMetricData"
+
+
+def writes_beyond_metrics(action: str) -> bool:
+    """An IAM action (wildcards included) that changes something and is not cloudwatch:PutMetricData."""
+    verb = action.split(":", 1)[-1]
+    return action != METRICS_ACTION and not verb.startswith(READ_VERBS)
+
+
 _PARSE_CACHE: dict[tuple[str, str], Any] = {}
 
 

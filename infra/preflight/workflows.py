@@ -47,6 +47,17 @@ def _pytest_step(job: dict) -> dict:
     return next((st for st in job.get("steps") or [] if "pytest -m smoke" in str(st.get("run", ""))), {})
 
 
+def _applies_ecs(job: dict) -> bool:
+    """A job that applies 60-ecs without running the gate itself: terraform-component.yaml on 60-ecs
+    (or on a component chosen at run time that may be it), deploy-ecs.yaml with run_smoke false."""
+    uses, args = str(job.get("uses", "")), job.get("with") or {}
+    comp, action = str(args.get("component", "")), str(args.get("action", ""))
+    return (
+        uses.endswith("/terraform-component.yaml") and action not in ("plan", "destroy", "output")
+        and (comp == "60-ecs" or ("${{" in comp and "'60-ecs'" not in str(job.get("if", ""))))
+    ) or (uses.endswith("/deploy-ecs.yaml") and str(args.get("run_smoke", True)).lower() == "false")
+
+
 @preflight
 def check_smoke_gate_after_every_ecs_deploy(infra: Infra) -> list[str]:
     """Every workflow job that applies 60-ecs is followed (through `needs`) by a job running
@@ -65,15 +76,43 @@ def check_smoke_gate_after_every_ecs_deploy(infra: Infra) -> list[str]:
         jobs = _wf(infra, wf_name).get("jobs") or {}
         gates = [n for n, j in jobs.items() if str(j.get("uses", "")).endswith("/" + GATE_WORKFLOW)]
         for name, job in jobs.items():
-            uses, args = str(job.get("uses", "")), job.get("with") or {}
-            comp, action = str(args.get("component", "")), str(args.get("action", ""))
-            applies_ecs = (
-                uses.endswith("/terraform-component.yaml") and action not in ("plan", "destroy", "output")
-                and (comp == "60-ecs" or ("${{" in comp and "'60-ecs'" not in str(job.get("if", ""))))
-            ) or (uses.endswith("/deploy-ecs.yaml") and str(args.get("run_smoke", True)).lower() == "false")
-            if applies_ecs and not any(name in _ancestors(jobs, g) for g in gates):
+            if _applies_ecs(job) and not any(name in _ancestors(jobs, g) for g in gates):
                 problems.append(f"{wf_name}: job {name} applies 60-ecs but no job calling {GATE_WORKFLOW} needs it; "
                                 "the smoke gate must follow the ECS stage on every deploy path")
+    return problems
+
+
+@preflight
+def check_smoke_gate_runs_during_rollout(infra: Infra) -> list[str]:
+    """Every job calling smoke-gate.yaml after an ECS apply passes `deploy_started`, an output of a
+    job it needs (the epoch seconds before 60-ecs was applied), and the gate declares that input.
+
+    Issue 20: 60-ecs applies without waiting, so without it the gate is a plain run in the middle
+    of the rollout: it does not wait for the new tasks (its verdict may judge the old revision), runs
+    the ECS checks (one deployment, tasks on the new definition) while the deployment is still
+    IN_PROGRESS, publishes that verdict to the deploy alarms, and never reports whether a deployment
+    was rolled back. The loop that rolls back backends green to the ALB but broken to their clients
+    (seed incidents S2, S4, S6, S10, S12) needs the gate's rollout mode.
+    """
+    problems = []
+    wf, _ = _gate_job(infra)
+    on = wf.get("on") or wf.get(True) or {}
+    if "deploy_started" not in ((on.get("workflow_call") or {}).get("inputs") or {}):
+        problems.append(f"{GATE_WORKFLOW}: workflow_call has no deploy_started input (the gate cannot run during the rollout)")
+    for wf_name in sorted(infra.workflows()):
+        jobs = _wf(infra, wf_name).get("jobs") or {}
+        for name, job in jobs.items():
+            if not str(job.get("uses", "")).endswith("/" + GATE_WORKFLOW):
+                continue
+            before = _ancestors(jobs, name)
+            if not any(_applies_ecs(jobs.get(a) or {}) for a in before):
+                continue
+            value = str((job.get("with") or {}).get("deploy_started", "")).strip()
+            src = re.match(r"\$\{\{\s*needs\.([\w-]+)\.outputs\.[\w-]+\s*\}\}$", value)
+            if not src or src.group(1) not in before:
+                problems.append(f"{wf_name}: job {name} calls {GATE_WORKFLOW} after an ECS apply without deploy_started "
+                                f"({value or 'not passed'}); pass the deploy's start (needs.<job>.outputs.started) so the "
+                                "gate runs while the deployments are IN_PROGRESS")
     return problems
 
 

@@ -6,9 +6,32 @@ from __future__ import annotations
 import pytest
 
 from . import broken
-from .broken import ALB_COMP, ECS_LOCALS, ECS_MAIN, MIMIR, TFVARS
+from .broken import ALB_COMP, ECS_ALARMS, ECS_LOCALS, ECS_MAIN, MIMIR, TFVARS
 
 pytestmark = pytest.mark.preflight
+
+ALARMS_BLOCK = """  alarms {
+    alarm_names = [aws_cloudwatch_metric_alarm.smoke[each.key].alarm_name]
+    enable      = true
+    rollback    = true
+  }
+"""
+
+SMOKE_ALARM_HEADER = 'resource "aws_cloudwatch_metric_alarm" "smoke" {'
+CPU_ALARM = """resource "aws_cloudwatch_metric_alarm" "cpu" {
+  for_each            = var.service_config
+  alarm_name          = "${var.name}-cpu-${each.key}"
+  namespace           = "AWS/ECS"
+  metric_name         = "CPUUtilization"
+  dimensions          = { ServiceName = each.key }
+  statistic           = "Maximum"
+  period              = 60
+  evaluation_periods  = 1
+  threshold           = 90
+  comparison_operator = "GreaterThanThreshold"
+}
+
+"""
 
 # (check, id, [(file, old, new), ...], text the message must contain)
 BROKEN = [
@@ -44,6 +67,58 @@ BROKEN = [
     ("memcached_endpoint_from_elasticache", "memcached-host-in-config",
      [(MIMIR, "        addresses: ${MEMCACHED_ENDPOINT}", "        addresses: ftt-mimir-memcache:11211")],
      "hard-codes the memcached host ftt-mimir-memcache:11211"),
+    # issue 20: each service's deployment rolls back on its own smoke alarm
+    ("ecs_services_roll_back_on_smoke_alarm", "alarms-block-removed",
+     [(ECS_MAIN, ALARMS_BLOCK, "")],
+     "aws_ecs_service.service has no top-level `alarms` block"),
+    ("ecs_services_roll_back_on_smoke_alarm", "alarms-disabled",
+     [(ECS_MAIN, "    enable      = true\n    rollback    = true", "    enable      = false\n    rollback    = true")],
+     "alarms enable = False; it must be true"),
+    ("ecs_services_roll_back_on_smoke_alarm", "alarms-without-rollback",
+     [(ECS_MAIN, "    enable      = true\n    rollback    = true", "    enable      = true\n    rollback    = false")],
+     "alarms rollback = False; it must be true"),
+    ("ecs_services_roll_back_on_smoke_alarm", "another-service-alarm",
+     [(ECS_MAIN, "aws_cloudwatch_metric_alarm.smoke[each.key].alarm_name",
+       'aws_cloudwatch_metric_alarm.smoke["loki"].alarm_name')],
+     """alarms names ['${aws_cloudwatch_metric_alarm.smoke["loki"].alarm_name}']; it must name the service's own"""),
+    ("ecs_services_roll_back_on_smoke_alarm", "another-alarm",
+     [(ECS_MAIN, "alarm_names = [aws_cloudwatch_metric_alarm.smoke[each.key].alarm_name]",
+       'alarm_names = ["${var.name}-cpu-high"]')],
+     "alarms names ['${var.name}-cpu-high']; it must name the service's own smoke alarm"),
+    ("ecs_services_roll_back_on_smoke_alarm", "cpu-alarm",
+     [(ECS_MAIN, "aws_cloudwatch_metric_alarm.smoke[each.key].alarm_name",
+       "aws_cloudwatch_metric_alarm.cpu[each.key].alarm_name"),
+      (ECS_ALARMS, SMOKE_ALARM_HEADER, CPU_ALARM + SMOKE_ALARM_HEADER)],
+     "alarms names ['${aws_cloudwatch_metric_alarm.cpu[each.key].alarm_name}']; it must name the service's own smoke alarm"),
+    # issue 20: the alarm reads the deploy verdict, and missing data never rolls back
+    ("smoke_alarm_watches_deploy_verdict", "missing-data-breaching",
+     [(ECS_ALARMS, 'treat_missing_data  = "notBreaching"', 'treat_missing_data  = "breaching"')],
+     "aws_cloudwatch_metric_alarm.smoke treat_missing_data = 'breaching'; it must be \"notBreaching\""),
+    ("smoke_alarm_watches_deploy_verdict", "missing-data-missing",
+     [(ECS_ALARMS, 'treat_missing_data  = "notBreaching"', 'treat_missing_data  = "missing"')],
+     "treat_missing_data = 'missing'; it must be \"notBreaching\""),
+    ("smoke_alarm_watches_deploy_verdict", "missing-data-default",
+     [(ECS_ALARMS, '  treat_missing_data  = "notBreaching"\n', "")],
+     "treat_missing_data = 'missing' (not set: AWS's default)"),
+    ("smoke_alarm_watches_deploy_verdict", "canary-series",
+     [(ECS_ALARMS, 'Source = "deploy"', 'Source = "canary"')],
+     "dimensions = {'Service': '${each.key}', 'Source': 'canary'}; it must be {Service = each.key, Source = \"deploy\"}"),
+    ("smoke_alarm_watches_deploy_verdict", "no-source",
+     [(ECS_ALARMS, '{ Service = each.key, Source = "deploy" }', "{ Service = each.key }")],
+     "dimensions = {'Service': '${each.key}'}; it must be"),
+    ("smoke_alarm_watches_deploy_verdict", "minimum",
+     [(ECS_ALARMS, 'statistic           = "Maximum"', 'statistic           = "Minimum"')],
+     "statistic = 'Minimum'; it must be 'Maximum'"),
+    ("smoke_alarm_watches_deploy_verdict", "threshold-one",
+     [(ECS_ALARMS, "threshold           = 0", "threshold           = 1")],
+     "threshold = 1; it must be 0"),
+    ("smoke_alarm_watches_deploy_verdict", "greater-or-equal",
+     [(ECS_ALARMS, '"GreaterThanThreshold"', '"GreaterThanOrEqualToThreshold"')],
+     "comparison_operator = 'GreaterThanOrEqualToThreshold'; it must be 'GreaterThanThreshold'"),
+    # issue 20: the apply returns while the deployment is IN_PROGRESS
+    ("no_steady_state_wait_with_rollback_alarm", "waits-for-steady-state",
+     [(ECS_MAIN, "wait_for_steady_state = false", "wait_for_steady_state = true")],
+     "aws_ecs_service.service wait_for_steady_state = True; it must be false with rollback alarms"),
 ]
 
 

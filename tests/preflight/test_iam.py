@@ -6,9 +6,16 @@ from __future__ import annotations
 import pytest
 
 from . import broken
-from .broken import IAM_MAIN, IAM_PAGING
+from .broken import ECS_COMP, IAM_COMP, IAM_MAIN, IAM_PAGING, IAM_SMOKE
 
 pytestmark = pytest.mark.preflight
+
+NAMESPACE_CONDITION = """    condition {
+      test     = "StringEquals"
+      variable = "cloudwatch:namespace"
+      values   = [var.smoke_metric_namespace]
+    }
+"""
 
 # (check, id, [(file, old, new), ...], text the message must contain)
 BROKEN = [
@@ -58,6 +65,24 @@ BROKEN = [
     ("iam_least_privilege", "nobody-may-publish",
      [(IAM_PAGING, 'actions   = ["sns:Publish"]', 'actions   = ["sqs:SendMessage"]')],
      "makes the alerts topic but no role may publish to it"),
+    # issue 20: the smoke role's one write is its verdict, in the namespace the deploy alarms watch
+    ("smoke_role_writes_only_its_verdict", "no-namespace-condition",
+     [(IAM_SMOKE, NAMESPACE_CONDITION, "")],
+     "statement SmokeVerdictMetric allows cloudwatch:PutMetricData without a cloudwatch:namespace condition"),
+    ("smoke_role_writes_only_its_verdict", "any-namespace",
+     [(IAM_SMOKE, NAMESPACE_CONDITION, NAMESPACE_CONDITION.replace('"StringEquals"', '"StringLike"')
+       .replace("[var.smoke_metric_namespace]", '["*"]'))],
+     "scopes cloudwatch:PutMetricData to cloudwatch:namespace [('StringLike', ['*'])]; it must be StringEquals"),
+    ("smoke_role_writes_only_its_verdict", "cloudwatch-wildcard",
+     [(IAM_SMOKE, 'actions   = ["cloudwatch:PutMetricData"]', 'actions   = ["cloudwatch:*"]')],
+     "statement SmokeVerdictMetric lets the smoke role write: cloudwatch:*"),
+    ("smoke_role_writes_only_its_verdict", "alarms-namespace-hard-coded",
+     [(ECS_COMP, "smoke_metric_namespace            = var.smoke_metric_namespace",
+       'smoke_metric_namespace            = "LGTM/Deploy"')],
+     "60-ecs passes smoke_metric_namespace = 'LGTM/Deploy' to modules/ecs; it must be var.smoke_metric_namespace"),
+    ("smoke_role_writes_only_its_verdict", "role-namespace-hard-coded",
+     [(IAM_COMP, "smoke_metric_namespace = var.smoke_metric_namespace", 'smoke_metric_namespace = "LGTM/Deploy"')],
+     "02-iam passes smoke_metric_namespace = 'LGTM/Deploy' to modules/iam"),
 ]
 
 

@@ -95,6 +95,16 @@ BROKEN = [
      [(INSTALL_SH, "--python \"$py\" --require-hashes -r requirements/suite.txt", "--python \"$py\" -r requirements/suite.txt")],
      "job smoke-gate installs `tools/install.sh: \"$uv\" pip install --quiet --python \"$py\" "
      "-r requirements/suite.txt` unlocked"),
+    # issue 20: the gate runs during the rollout, or its verdict comes too late to roll back
+    ("smoke_gate_runs_during_rollout", "terraform-gate-without-deploy-started",
+     [(TERRAFORM, "      deploy_started: ${{ needs.stage5-ecs.outputs.started }}\n", "")],
+     "terraform.yaml: job smoke-gate calls smoke-gate.yaml after an ECS apply without deploy_started (not passed)"),
+    ("smoke_gate_runs_during_rollout", "deploy-ecs-gate-without-deploy-started",
+     [(DEPLOY, "      deploy_started: ${{ needs.prepare.outputs.started }}\n", "")],
+     "deploy-ecs.yaml: job smoke-gate calls smoke-gate.yaml after an ECS apply without deploy_started"),
+    ("smoke_gate_runs_during_rollout", "gate-without-deploy-started-input",
+     [(GATE, "      deploy_started:\n", "      rollout_started:\n")],
+     "smoke-gate.yaml: workflow_call has no deploy_started input"),
 ]
 
 

@@ -16,15 +16,16 @@ what="${1:-}" py="${2:-}"
 case "$what" in suite | dev) ;; *) echo "usage: bash tools/install.sh suite|dev PYTHON" >&2; exit 4 ;; esac
 [ -n "$py" ] && [ -x "$(command -v "$py")" ] || { echo "tools/install.sh: no Python at '${py}'" >&2; exit 4; }
 py="$(command -v "$py")"
+run() { echo "tools/install.sh: $*" >&2; "$@"; }  # each install said, so a log shows what was installed how
 uv="$(dirname "$py")/uv"
 locked_uv="$(grep -oE '^uv==[^ ]+' requirements/install.txt)"
 if ! [ -x "$uv" ] || [ "uv $("$uv" --version | cut -d' ' -f2)" != "${locked_uv/==/ }" ]; then
-  "$py" -m pip install -q --disable-pip-version-check --no-deps --no-compile --require-hashes -r requirements/install.txt
+  run "$py" -m pip install -q --disable-pip-version-check --no-deps --no-compile --require-hashes -r requirements/install.txt
 fi
 if [ "$what" = suite ]; then
-  "$uv" pip install --quiet --python "$py" --require-hashes -r requirements/suite.txt
-  "$uv" pip install --quiet --python "$py" --no-deps --no-build-isolation .
+  run "$uv" pip install --quiet --python "$py" --require-hashes -r requirements/suite.txt
+  run "$uv" pip install --quiet --python "$py" --no-deps --no-build-isolation .
 else
-  "$uv" pip sync --quiet --python "$py" --require-hashes requirements/dev.txt
-  "$uv" pip install --quiet --python "$py" --no-deps --no-build-isolation -e . -e ./refstack
+  run "$uv" pip sync --quiet --python "$py" --require-hashes requirements/dev.txt
+  run "$uv" pip install --quiet --python "$py" --no-deps --no-build-isolation -e . -e ./refstack
 fi

@@ -93,7 +93,7 @@ BROKEN = [
      "installs `python -m pip install awscli` unlocked"),
     ("no_unlocked_install_with_secrets", "installer-without-hashes",
      [(INSTALL_SH, "--python \"$py\" --require-hashes -r requirements/suite.txt", "--python \"$py\" -r requirements/suite.txt")],
-     "job smoke-gate installs `tools/install.sh: \"$uv\" pip install --quiet --python \"$py\" "
+     "job smoke-gate installs `tools/install.sh: run \"$uv\" pip install --quiet --python \"$py\" "
      "-r requirements/suite.txt` unlocked"),
     # issue 20: the gate runs during the rollout, or its verdict comes too late to roll back
     ("smoke_gate_runs_during_rollout", "terraform-gate-without-deploy-started",

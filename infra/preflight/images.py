@@ -99,6 +99,18 @@ def check_images_pin_base_version_and_expand_env(infra: Infra) -> list[str]:
     return problems
 
 
+def _local_store(cfg: dict, section: str, path_key: str) -> tuple[dict, str]:
+    """A Mimir `<section>` store and its local folder (no trailing '/'); the image is its only writer."""
+    store = dig(cfg, (section,)) or {}
+    return store, str(dig(store, ("local", path_key)) or "").rstrip("/")
+
+
+def _mimir_dockerfile(infra: Infra) -> tuple[str, str]:
+    """The Mimir Dockerfile's path and its text without comments."""
+    rel = f"{infra.image_dir('mimir')}/Dockerfile"
+    return rel, strip_comments(infra.text(rel), rel)
+
+
 @preflight
 def check_mimir_rules_under_tenant(infra: Infra) -> list[str]:
     """The Mimir image files every rule file of infra/images/mimir/rules/ under the ruler's `local`
@@ -109,13 +121,11 @@ def check_mimir_rules_under_tenant(infra: Infra) -> list[str]:
     land in <directory>/ itself, belong to no tenant, never evaluate, and the canary pages nobody.
     """
     problems = []
-    store = dig(infra.config("mimir"), ("ruler_storage",)) or {}
-    directory = str(dig(store, ("local", "directory")) or "").rstrip("/")
+    store, directory = _local_store(infra.config("mimir"), "ruler_storage", "directory")
     if store.get("backend") != "local" or not directory:
         problems.append(f"infra/images/mimir/config.yaml ruler_storage is {store!r}: the image's rules need backend "
                         "local with local.directory")
-    df_rel = f"{infra.image_dir('mimir')}/Dockerfile"
-    df = strip_comments(infra.text(df_rel), df_rel)
+    df_rel, df = _mimir_dockerfile(infra)
     if not re.search(r"(?m)^ARG TENANT\s*$", df):
         problems.append(f"{df_rel}: no `ARG TENANT`, so ${{TENANT}} in its COPY is empty")
     copies = re.findall(r"(?m)^COPY\s+(?:--\S+\s+)*(\S+)\s+(\S+)\s*$", df)
@@ -184,13 +194,11 @@ def check_mimir_pages_through_its_alertmanager(infra: Infra) -> list[str]:
                         f"Alertmanager, {want} (never through the ALB)")
     if am.get("enable_api") is not False:
         problems.append(f"{cfg_rel} alertmanager.enable_api is not false: configs come from the image only, no upload API")
-    store = cfg.get("alertmanager_storage") or {}
-    directory = str(dig(store, ("local", "path")) or "").rstrip("/")
+    store, directory = _local_store(cfg, "alertmanager_storage", "path")
     if store.get("backend") != "local" or not directory:
         problems.append(f"{cfg_rel} alertmanager_storage is {store!r}: the image's tenant config needs backend local "
                         "with local.path")
-    df_rel = f"{infra.image_dir('mimir')}/Dockerfile"
-    df = strip_comments(infra.text(df_rel), df_rel)
+    df_rel, df = _mimir_dockerfile(infra)
     if not re.search(r"(?m)^ARG PAGE_TOPIC_ARN\s*$", df):
         problems.append(f"{df_rel}: no `ARG PAGE_TOPIC_ARN`, so the Alertmanager config names no topic")
     body = _heredoc_copies(df).get(f"{directory}/${{TENANT}}.yaml")
